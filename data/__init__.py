@@ -1,0 +1,1 @@
+"""Scenarios: the validated parameter model, shipped scenarios and data loaders."""

@@ -1,0 +1,1 @@
+"""DRL comparison harness: Gymnasium environment, policy loaders, comparison, training."""

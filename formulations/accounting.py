@@ -1,0 +1,292 @@
+"""The ONE utility and feasibility check of aigc-opt (MODEL.md §4).
+
+`slot_terms` computes the eight utility terms per slot from a schedule alone; every
+solver, the simulator and the Gymnasium environment account utility through it.
+`evaluate` adds the KPIs and checks every constraint of §4, returning violations with
+their size. Nothing here trusts a solver's objective value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aigc_opt.data.scenario import Scenario
+from aigc_opt.formulations.schedule import Schedule
+
+TERMS = ("revenue", "delay_penalty", "drop_penalty", "transfer_cost", "energy_cost",
+         "carbon_cost", "generator_cost", "battery_wear")
+"""Names of the utility terms; U = revenue − (the other seven)."""
+
+
+def utility_of(terms: dict[str, float]) -> float:
+    """U = revenue minus the seven cost terms ($)."""
+    return float(terms["revenue"] - sum(terms[n] for n in TERMS[1:]))
+
+
+@dataclass
+class Violation:
+    constraint: str
+    index: str
+    amount: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"constraint": self.constraint, "index": self.index, "amount": self.amount}
+
+
+@dataclass
+class Evaluation:
+    """Result of `evaluate`: terms ($), utility ($), KPIs and violations."""
+
+    terms: dict[str, float]
+    utility: float
+    kpis: dict[str, Any]
+    violations: list[Violation] = field(default_factory=list)
+    per_slot: pd.DataFrame | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+def _dc_arrays(scn: Scenario) -> dict[str, np.ndarray]:
+    dcs = scn.params.data_centers
+    def bat(attr: str, default: float) -> np.ndarray:
+        return np.array([getattr(d.battery, attr) if d.battery else default for d in dcs])
+    def gen(attr: str, default: float) -> np.ndarray:
+        return np.array([getattr(d.generator, attr) if d.generator else default for d in dcs])
+    return {
+        "wear": bat("wear_usd_per_mwh", 0.0),
+        "fuel": gen("fuel_usd_per_mwh", 0.0),
+        "gen_co2": gen("emission_t_per_mwh", 0.0),
+        "startup": gen("startup_usd", 0.0),
+    }
+
+
+def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) -> np.ndarray:
+    """Utility terms per slot, shape (len(slots), 8) in the order of `TERMS` ($).
+
+    Job terms are booked in the slot a job is served; a cohort's drop penalty in the slot
+    its wait window closes, min(τ + W_k, T − 1); energy terms in their slot.
+    """
+    T = scn.T
+    slots = np.arange(T) if slots is None else np.asarray(slots, dtype=int)
+    pos = np.full(T, -1)
+    pos[slots] = np.arange(slots.size)
+    out = np.zeros((slots.size, len(TERMS)))
+    cls = scn.class_arrays
+    j = sch.jobs
+    if len(j):
+        a, b, k, s = (j[c].to_numpy(int) for c in ("a", "b", "k", "s"))
+        tau, t, x = j["tau"].to_numpy(int), j["t"].to_numpy(int), j["x"].to_numpy(float)
+        keep = pos[t] >= 0
+        p = pos[t[keep]]
+        a, b, k, s, tau, x = a[keep], b[keep], k[keep], s[keep], tau[keep], x[keep]
+        tr = np.nan_to_num(scn.transfer_cost[a, b], nan=0.0)
+        np.add.at(out[:, 0], p, cls["price"][k] * scn.quality[b, s] * x)
+        np.add.at(out[:, 1], p, cls["delay"][k] * (t[keep] - tau) * x)
+        np.add.at(out[:, 3], p, tr * x)
+    ai, ki, ti = np.nonzero(sch.drops)
+    if ai.size:
+        close = np.minimum(ti + cls["wait"][ki], T - 1)
+        keep = pos[close] >= 0
+        np.add.at(out[:, 2], pos[close[keep]],
+                  cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]])
+    dc = _dc_arrays(scn)
+    sigma = scn.params.carbon_price_usd_per_t
+    g, o = sch.grid[:, slots], sch.generator[:, slots]
+    v = sch.startups(scn)[:, slots]
+    out[:, 4] = (scn.price[:, slots] * g).sum(0)
+    out[:, 5] = sigma * (scn.carbon[:, slots] * g + dc["gen_co2"][:, None] * o).sum(0)
+    out[:, 6] = (dc["fuel"][:, None] * o + dc["startup"][:, None] * v).sum(0)
+    out[:, 7] = (dc["wear"][:, None] * (sch.charge[:, slots] + sch.discharge[:, slots])).sum(0)
+    return out
+
+
+def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
+    """(B, T) IT energy E^IT_{b,t} in MWh: job energy plus idle power of active GPUs."""
+    E = np.zeros((scn.A, scn.T))
+    j = sch.jobs
+    if len(j):
+        b, k, s, t = (j[c].to_numpy(int) for c in ("b", "k", "s", "t"))
+        np.add.at(E, (b, t), scn.job_kwh[b, k, s] * j["x"].to_numpy(float))
+    idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
+    return (E + sch.gpus * idle[:, None] * scn.dt) / 1000.0
+
+
+def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
+    """Energy by source (MWh), carbon (t), job counts, mean quality, mean wait (slots)."""
+    j = sch.jobs
+    x = j["x"].to_numpy(float) if len(j) else np.zeros(0)
+    served = float(x.sum())
+    transferred = float(x[(j["a"] != j["b"]).to_numpy()].sum()) if len(j) else 0.0
+    if len(j) and served > 0:
+        q = scn.quality[j["b"].to_numpy(int), j["s"].to_numpy(int)]
+        mean_q = float((q * x).sum() / served)
+        mean_wait = float(((j["t"] - j["tau"]).to_numpy() * x).sum() / served)
+    else:
+        mean_q = mean_wait = 0.0
+    dc = _dc_arrays(scn)
+    carbon_t = float((scn.carbon * sch.grid).sum() + (dc["gen_co2"][:, None] * sch.generator).sum())
+    it = it_energy_mwh(scn, sch)
+    per_dc = {}
+    for d, dcm in enumerate(scn.params.data_centers):
+        mask = scn.dc_of_asp == d
+        per_dc[dcm.name] = {
+            "it_mwh": float(it[mask].sum()),
+            "facility_mwh": float(it[mask].sum() * dcm.pue),
+            "grid_mwh": float(sch.grid[d].sum()),
+            "renewable_used_mwh": float(sch.renewable[d].sum()),
+            "renewable_curtailed_mwh": float((scn.renewable[d] - sch.renewable[d]).sum()),
+            "battery_charge_mwh": float(sch.charge[d].sum()),
+            "battery_discharge_mwh": float(sch.discharge[d].sum()),
+            "generator_mwh": float(sch.generator[d].sum()),
+            "carbon_t": float((scn.carbon[d] * sch.grid[d]).sum()
+                              + dc["gen_co2"][d] * sch.generator[d].sum()),
+        }
+    steps = scn.params.steps
+    by_level = {}
+    if len(j):
+        agg = pd.Series(x).groupby(j["s"].to_numpy(int)).sum()
+        by_level = {str(steps[int(s)]): float(v) for s, v in agg.items()}
+    return {
+        "energy_mwh": {
+            "grid": float(sch.grid.sum()),
+            "renewable_used": float(sch.renewable.sum()),
+            "renewable_curtailed": float((scn.renewable - sch.renewable).sum()),
+            "battery_charge": float(sch.charge.sum()),
+            "battery_discharge": float(sch.discharge.sum()),
+            "generator": float(sch.generator.sum()),
+            "it": float(it.sum()),
+        },
+        "carbon_t": carbon_t,
+        "jobs_arrived": float(scn.arrivals.sum()),
+        "jobs_served": served,
+        "jobs_transferred": transferred,
+        "jobs_dropped": float(sch.drops.sum()),
+        "mean_quality": mean_q,
+        "mean_wait_slots": mean_wait,
+        "jobs_served_by_steps": by_level,
+        "data_centers": per_dc,
+    }
+
+
+def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
+                      tol: float = 1e-6) -> list[Violation]:
+    """Every constraint of MODEL.md §4 checked on the schedule alone.
+
+    ``tol`` is relative: a row is violated when it misses by more than
+    tol · max(1, |its scale|). ``relaxed`` skips integrality and the charge/discharge
+    exclusivity (the LP relaxation's feasible set).
+    """
+    out: list[Violation] = []
+    T, cls = scn.T, scn.class_arrays
+    p = scn.params
+
+    def flag(name: str, miss: np.ndarray, scale: np.ndarray | float, labels) -> None:
+        lim = tol * np.maximum(1.0, np.abs(scale))
+        bad = np.flatnonzero(np.ravel(miss > lim))
+        for i in bad[:20]:
+            out.append(Violation(name, labels(i), float(np.ravel(miss)[i])))
+        if bad.size > 20:
+            out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
+
+    j = sch.jobs
+    served = np.zeros((scn.A, scn.K, T))
+    if len(j):
+        a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
+        x = j["x"].to_numpy(float)
+        rows = lambda i: f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"  # noqa: E731
+        flag("jobs_nonnegative", -x, 0.0, rows)
+        bad_idx = (a < 0) | (a >= scn.A) | (b < 0) | (b >= scn.A) | (k < 0) | (k >= scn.K) | \
+            (s < 0) | (s >= scn.S) | (t < 0) | (t >= T) | (tau < 0) | (tau >= T)
+        flag("index_range", bad_idx.astype(float), 0.0, rows)
+        ok = ~bad_idx
+        a, b, k, s, tau, t, x = a[ok], b[ok], k[ok], s[ok], tau[ok], t[ok], x[ok]
+        inadm = ~scn.admissible[b, k, s]
+        flag("admissible_config", np.where(inadm, np.abs(x), 0.0), 0.0, rows)
+        forb = np.isnan(scn.transfer_cost[a, b])
+        flag("transfer_allowed", np.where(forb, np.abs(x), 0.0), 0.0, rows)
+        outside = (t < tau) | (t > tau + cls["wait"][k])
+        flag("wait_window", np.where(outside, np.abs(x), 0.0), 0.0, rows)
+        np.add.at(served, (a, k, tau), x)
+        gpu_need = np.zeros((scn.A, T))
+        np.add.at(gpu_need, (b, t), scn.gpu_seconds[b, k, s] * x)
+    else:
+        gpu_need = np.zeros((scn.A, T))
+    # 1. cohort conservation
+    lam = scn.arrivals
+    miss = np.abs(served + sch.drops - lam)
+    flag("cohort_conservation", miss, lam,
+         lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)))
+    flag("drops_nonnegative", -sch.drops, 0.0,
+         lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)))
+    # 2. GPU time and GPU counts
+    G = np.array([b.gpus for b in p.asps], dtype=float)
+    cap = 3600.0 * scn.dt * sch.gpus
+    bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
+    flag("gpu_time", gpu_need - cap, cap, bt)
+    flag("gpus_bounds", np.maximum(-sch.gpus, sch.gpus - G[:, None]), G[:, None], bt)
+    if not relaxed:
+        flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
+    # 3-4. power balance
+    it = it_energy_mwh(scn, sch)
+    pue = np.array([d.pue for d in p.data_centers])
+    load = np.zeros((scn.D, T))
+    np.add.at(load, scn.dc_of_asp, it)
+    load *= pue[:, None]
+    supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
+    dt_ = lambda i: "d={}, t={}".format(*np.unravel_index(i, load.shape))  # noqa: E731
+    flag("power_balance", np.abs(load - supply), load, dt_)
+    # bounds on energy flows
+    capg = np.array([np.inf if d.grid_cap_mw is None else d.grid_cap_mw * scn.dt
+                     for d in p.data_centers])
+    flag("grid_bounds", np.maximum(-sch.grid, sch.grid - capg[:, None]), sch.grid, dt_)
+    flag("renewable_bounds", np.maximum(-sch.renewable, sch.renewable - scn.renewable),
+         scn.renewable, dt_)
+    # 5. battery
+    pch = np.array([d.battery.charge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
+    pdis = np.array([d.battery.discharge_mw * scn.dt if d.battery else 0.0
+                     for d in p.data_centers])
+    flag("charge_bounds", np.maximum(-sch.charge, sch.charge - pch[:, None]), pch[:, None], dt_)
+    flag("discharge_bounds", np.maximum(-sch.discharge, sch.discharge - pdis[:, None]),
+         pdis[:, None], dt_)
+    if not relaxed:
+        both = np.minimum(sch.charge, sch.discharge)
+        flag("charge_xor_discharge", both, 0.0, dt_)
+    soc = sch.soc(scn)
+    smin = np.array([d.battery.soc_min_mwh if d.battery else 0.0 for d in p.data_centers])
+    smax = np.array([d.battery.capacity_mwh if d.battery else 0.0 for d in p.data_centers])
+    send = np.array([d.battery.terminal_mwh if d.battery else 0.0 for d in p.data_centers])
+    flag("soc_bounds", np.maximum(smin[:, None] - soc, soc - smax[:, None]), smax[:, None], dt_)
+    flag("soc_terminal", send - soc[:, -1], send, lambda i: f"d={i}")
+    # 6. generator
+    omin = np.array([d.generator.min_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
+    omax = np.array([d.generator.max_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
+    u = sch.generator_on
+    flag("generator_bounds", np.maximum(omin[:, None] * u - sch.generator,
+                                        sch.generator - omax[:, None] * u), omax[:, None], dt_)
+    flag("generator_status", np.maximum(-u, u - (omax[:, None] > 0)), 0.0, dt_)
+    if not relaxed:
+        flag("generator_binary", np.abs(u - np.round(u)), 0.0, dt_)
+    return out
+
+
+def evaluate(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
+             tol: float = 1e-6) -> Evaluation:
+    """Recompute every utility term and check every constraint from the schedule alone.
+
+    Returns terms ($), U ($), KPIs and the list of violated constraints with their size
+    (empty when feasible within ``tol``, relative to each row's scale).
+    """
+    per = slot_terms(scn, sch)
+    terms = {n: float(per[:, i].sum()) for i, n in enumerate(TERMS)}
+    frame = pd.DataFrame(per, columns=list(TERMS))
+    frame.insert(0, "slot", np.arange(scn.T))
+    frame["utility"] = frame["revenue"] - frame[list(TERMS[1:])].sum(axis=1)
+    return Evaluation(terms=terms, utility=utility_of(terms), kpis=kpis(scn, sch),
+                      violations=check_constraints(scn, sch, relaxed=relaxed, tol=tol),
+                      per_slot=frame)

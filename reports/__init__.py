@@ -1,0 +1,1 @@
+"""Reports (tables, figures) rendered from stored results, and utility regression."""

@@ -1,0 +1,1 @@
+"""Solvers and controllers: HiGHS backend, oracle, simulator, MPC, heuristics."""
