@@ -23,11 +23,11 @@ REGIONS = {
 }
 # ASP: (data center, UTC offset h, mean arrivals per slot per class share base)
 ASPS = {
-    "sdxl-ca": ("caiso", -7, 150_000.0),
-    "pixart-ca": ("caiso", -7, 140_000.0),
-    "sd21-tx": ("ercot", -5, 260_000.0),
-    "sd35m-va": ("pjm", -4, 200_000.0),
-    "flux-ny": ("nyiso", -4, 60_000.0),
+    "sdxl-ca": ("caiso", -7, 230_000.0),
+    "pixart-ca": ("caiso", -7, 200_000.0),
+    "sd21-tx": ("ercot", -5, 380_000.0),
+    "sd35m-va": ("pjm", -4, 300_000.0),
+    "flux-ny": ("nyiso", -4, 90_000.0),
 }
 CLASSES = {"draft": 0.5, "standard": 0.35, "premium": 0.15}
 

@@ -1,0 +1,3 @@
+from aigc_opt.cli import main
+
+main()
