@@ -1,0 +1,85 @@
+"""Bad input gives a one-line error naming file, field and value; exit 2; no traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aigc_opt.data.catalog import SCENARIO_DIR
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "tiny"
+    shutil.copytree(SCENARIO_DIR / "tiny", dst)
+    return dst
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+CASES = {
+    "missing field": (lambda d: edit(d / "scenario.toml", 'gpu_seconds_per_step = 18.0', ""),
+                      ["gpu_seconds_per_step", "missing"]),
+    "negative capacity": (lambda d: edit(d / "scenario.toml", "capacity_mwh = 1.0",
+                                         "capacity_mwh = -1.0"),
+                          ["capacity_mwh", "-1.0"]),
+    "NaN in a series": (lambda d: edit(d / "energy.csv", "1,dc1,50,", "1,dc1,nan,"),
+                        ["energy.csv", "price_usd_per_mwh", "nan"]),
+    "unreachable quality floor": (lambda d: edit(d / "scenario.toml", "quality_floor = 0.5",
+                                                 "quality_floor = 0.99"),
+                                  ["quality_floor", "0.99", "no model reaches it"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_scenario_file(case, tiny_copy):
+    mutate, needles = CASES[case]
+    mutate(tiny_copy)
+    p = run_cli("solve", "--horizon", "3", "--scenario", str(tiny_copy / "scenario.toml"))
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, p.stderr
+    assert "scenario.toml" in lines[0] or "energy.csv" in lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_series_shorter_than_horizon(tiny_copy):
+    p = run_cli("solve", "--horizon", "5", "--scenario", str(tiny_copy / "scenario.toml"))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "horizon = 5" in p.stderr and "3 slots" in p.stderr
+
+
+def test_unknown_scenario_name():
+    p = run_cli("solve", "--horizon", "3", "--scenario", "no-such-scenario")
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "no-such-scenario" in p.stderr and "unknown scenario" in p.stderr
+
+
+def test_json_output_is_clean_and_out_dir_written(tmp_path):
+    import json
+
+    out = tmp_path / "run"
+    p = run_cli("solve", "--horizon", "3", "--scenario", "tiny", "--json", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout)  # nothing but the JSON object on stdout
+    for key in ("scenario", "horizon", "method", "status", "utility", "best_bound", "mip_gap",
+                "terms", "kpis", "build_seconds", "solve_seconds", "solver"):
+        assert key in s
+    assert s["method"] == "oracle-milp" and s["status"] == "optimal"
+    assert {p.name for p in out.iterdir()} >= {"summary.json", "scenario.json",
+                                               "schedule_jobs.parquet", "per_slot.parquet"}
