@@ -18,6 +18,10 @@ from aigc_opt.solvers.highs import HighsOptions  # noqa: E402
 from aigc_opt.solvers.oracle import solve_oracle  # noqa: E402
 from aigc_opt.solvers.result import SolveResult  # noqa: E402
 
+from aigc_opt.drl_compare.env import register as _register_env  # noqa: E402
+
+_register_env()
+
 __all__ = [
     "TERMS", "HighsOptions", "Scenario", "ScenarioError", "Schedule", "SolveResult",
     "evaluate", "load_scenario", "shipped_names", "solve_oracle", "__version__",

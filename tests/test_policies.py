@@ -1,0 +1,113 @@
+"""Policy loaders: a tiny PPO really trained, saved, loaded (zip, ONNX), compared."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aigc_opt import load_scenario, solve_oracle
+from aigc_opt.drl_compare.compare import run_policy_in_env
+from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    from aigc_opt.drl_compare.train import train
+
+    out = tmp_path_factory.mktemp("ppo")
+    train("ppo", 2048, out, horizon=24, seed=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def env() -> AIGCDataCenterEnv:
+    return AIGCDataCenterEnv("default", horizon=24)
+
+
+def test_zip_and_onnx_give_the_same_actions_and_stay_below_the_bound(trained, env):
+    zp = load_policy(trained / "model.zip", env.observation_space, env.action_space,
+                     trust=True)
+    ox = load_policy(trained / "model.onnx", env.observation_space, env.action_space)
+    assert zp.kind.startswith("sb3-") and ox.kind == "onnx"
+    rng = np.random.default_rng(1)
+    obs, _ = env.reset(seed=0)
+    observations = [obs] + [rng.normal(size=obs.shape).astype(np.float32) for _ in range(20)]
+    for o in observations:
+        np.testing.assert_allclose(zp(o), ox(o), atol=1e-5)
+    full = load_scenario("default")
+    u, terms, _ = run_policy_in_env(zp, full, start=0, horizon=24)
+    bound = solve_oracle(full.cut(horizon=24)).best_bound
+    assert u <= bound + 1e-6 * abs(bound)
+    assert u == pytest.approx(terms["revenue"] - sum(v for k, v in terms.items()
+                                                      if k != "revenue"))
+
+
+def test_torchscript_and_callable_loaders(tmp_path, env):
+    import torch
+
+    n_in, n_out = env.observation_space.shape[0], env.action_space.shape[0]
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.Tanh())
+    path = tmp_path / "policy.pt"
+    torch.jit.save(torch.jit.script(net), str(path))
+    pol = load_policy(path, env.observation_space, env.action_space)
+    obs, _ = env.reset(seed=0)
+    with torch.no_grad():
+        ref = net(torch.as_tensor(obs[None])).numpy()[0]
+    np.testing.assert_allclose(pol(obs), ref, atol=1e-6)
+    cal = load_policy("tests.policy_fixtures:zeros", env.observation_space, env.action_space)
+    assert (cal(obs) == 0).all()
+
+
+def test_loader_errors(tmp_path, trained, env):
+    with pytest.raises(PolicyLoadError, match="--trust"):
+        load_policy(trained / "model.zip", env.observation_space, env.action_space)
+    bad = tmp_path / "corrupt.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(PolicyLoadError, match="corrupt|zip"):
+        load_policy(bad, env.observation_space, env.action_space, trust=True)
+    with pytest.raises(PolicyLoadError, match="action shape"):
+        load_policy("tests.policy_fixtures:wrong_shape", env.observation_space,
+                    env.action_space)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
+                          text=True, timeout=300, cwd=REPO)
+
+
+@pytest.mark.parametrize("case", ["no-trust", "corrupt", "wrong-shape"])
+def test_compare_cli_errors_are_one_line_with_exit_2(case, trained, tmp_path):
+    if case == "no-trust":
+        args = ["--policy", str(trained / "model.zip")]
+    elif case == "corrupt":
+        bad = tmp_path / "corrupt.onnx"
+        bad.write_bytes(b"\x00garbage")
+        args = ["--policy", str(bad)]
+    else:
+        args = ["--policy", "tests.policy_fixtures:wrong_shape"]
+    p = run_cli("compare", *args, "--horizon", "6", "--episodes", "1", "--baselines", "oracle")
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    assert len([ln for ln in p.stderr.splitlines() if ln.strip()]) == 1, p.stderr
+
+
+def test_torch_export_loader(tmp_path, env):
+    import torch
+
+    n_in, n_out = env.observation_space.shape[0], env.action_space.shape[0]
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.Tanh()).eval()
+    prog = torch.export.export(net, (torch.zeros(1, n_in),))
+    path = tmp_path / "policy.pt2"
+    torch.export.save(prog, str(path))
+    pol = load_policy(path, env.observation_space, env.action_space)
+    obs, _ = env.reset(seed=0)
+    with torch.no_grad():
+        ref = net(torch.as_tensor(obs[None])).numpy()[0]
+    np.testing.assert_allclose(pol(obs), ref, atol=1e-6)
