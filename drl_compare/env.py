@@ -109,7 +109,7 @@ class AIGCDataCenterEnv(gym.Env):
     # static layout and scales
     # ------------------------------------------------------------------------------------
     def _static(self, scn: Scenario) -> None:
-        A, K, D, S = scn.A, scn.K, scn.D, scn.S
+        A, K, D = scn.A, scn.K, scn.D
         self.A, self.K, self.D, self.B = A, K, D, A
         self.W = int(scn.class_arrays["wait"].max())
         self.adm = scn.admissible  # (B, K, S)
@@ -239,7 +239,7 @@ class AIGCDataCenterEnv(gym.Env):
         if act.size != self._act_dim:
             raise ValueError(f"action has {act.size} entries, expected {self._act_dim}")
         p = self.split_action(act)
-        A, K, D = self.A, self.K, self.D
+        A, K = self.A, self.K
         logits = p["route"].reshape(A, K, A) * 3.0 + 2.0 * np.eye(A)[:, None, :]
         logits = np.where(self.route_ok, logits, -np.inf)
         with np.errstate(invalid="ignore"):

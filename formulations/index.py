@@ -108,7 +108,6 @@ def build_index(scn: Scenario, *, skip_empty: bool = True, pending: np.ndarray |
     if min_tau is None:
         min_tau = -int(wait.max()) if pending is not None else 0
     ca, ck, ctau = cohorts(scn, min_tau=min_tau, skip_empty=skip_empty, pending=pending)
-    C = ca.size
     T = scn.T
     # candidate (cohort, server b, level s) triples
     adm = scn.admissible  # (B, K, S)

@@ -99,11 +99,13 @@ class HighsSolver:
                      "update_named_expressions", "update_objective")
 
     def solve(self, model: pyo.ConcreteModel, *, warm_start: bool = False,
-              lp_fix: dict | None = None) -> RawOutcome:
+              lp_fix: dict | None = None, load_solution: bool = True) -> RawOutcome:
         """Solve (or re-solve after Param updates) and load the incumbent into the model.
 
         ``lp_fix`` (keyword arguments of `lp_fix_start`) seeds a MILP with that heuristic;
-        its time counts in the returned solve seconds.
+        its time counts in the returned solve seconds. ``load_solution=False`` leaves the
+        model's variable values alone (read the few needed with `values`): loading every
+        value costs more than re-solving a small LP.
         """
         t_start = time.perf_counter()
         if model is not self._model:
@@ -161,10 +163,36 @@ class HighsSolver:
             bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
         else:
             bound = objective if status == "optimal" else None
-        if has:
+        if has and load_solution:
             self._opt.load_vars()
         msg = h.modelStatusToString(ms)
         return RawOutcome(status, has, objective, bound, seconds, msg, self.version())
+
+    def params_only_updates(self) -> None:
+        """From now on a re-solve pushes only Param changes to HiGHS, without scanning the
+        model for new constraints, variables or bound changes (several times faster on an
+        MPC window whose structure never changes). Push bound changes with
+        `update_variables`."""
+        cfg = self._opt.update_config
+        for f in self._UPDATE_FLAGS:
+            setattr(cfg, f, f == "update_params")
+
+    def update_variables(self, variables: list) -> None:
+        """Push the current bounds of these variables of the bound model (e.g. after
+        ``var.setub(0)``) to HiGHS."""
+        self._opt.update_variables(list(variables))
+
+    def values(self, variables: list) -> np.ndarray:
+        """Values of these variables in HiGHS' current solution, without loading it into
+        the model (a variable that is not a HiGHS column, e.g. a fixed one, gives its own
+        value)."""
+        col = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        colmap = self._opt._pyomo_var_to_solver_var_map  # type: ignore[attr-defined]
+        out = np.empty(len(variables))
+        for i, v in enumerate(variables):
+            c = colmap.get(id(v))
+            out[i] = col[c] if c is not None else (v.value if v.value is not None else 0.0)
+        return out
 
     def column_of(self, var) -> int:
         """HiGHS column index of a Pyomo variable of the bound model."""

@@ -1,0 +1,209 @@
+"""``aigc-opt mpc`` and ``aigc-opt run``: play a controller through the simulator and
+report its realized utility against the oracle bound of the same episode."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from aigc_opt.cli import (
+    HorizonOpt,
+    JsonOpt,
+    OutOpt,
+    ScenarioOpt,
+    StartOpt,
+    UserError,
+    check_positive,
+    emit_json,
+    err_console,
+    guarded,
+    load_cli_scenario,
+    stdout_to_stderr,
+)
+
+POLICIES = ("greedy", "price-greedy", "random", "oracle-replay")
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the policy / forecaster noise")]
+OracleLimitOpt = Annotated[float | None, typer.Option(
+    "--oracle-time-limit", help="Wall-clock limit of the oracle solve (s); its best bound "
+    "stays a valid upper bound")]
+
+
+def _summary(ep: Any, oracle: Any, seconds: float, oracle_seconds: float) -> dict[str, Any]:
+    out = ep.summary()
+    bound = oracle.best_bound if oracle is not None else None
+    out.update({
+        "seconds": round(seconds, 4),
+        "oracle_bound": bound,
+        "oracle_utility": oracle.utility if oracle is not None else None,
+        "oracle_status": oracle.status if oracle is not None else None,
+        "oracle_seconds": round(oracle_seconds, 4),
+        "gap_usd": None if bound is None else bound - ep.utility,
+        "gap_pct": None if bound is None else 100.0 * (bound - ep.utility) / max(abs(bound),
+                                                                                 1e-12),
+    })
+    return out
+
+
+def _print(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from aigc_opt.formulations.accounting import TERMS
+
+    c = Console()
+    head = Table(title=f"aigc-opt {summary['method']} · scenario {summary['scenario']} · "
+                 f"horizon {summary['horizon']} · start {summary['start']} · seed "
+                 f"{summary['seed']}", show_header=False)
+    head.add_column("field")
+    head.add_column("value", justify="right")
+    head.add_row("realized utility U ($)", f"{summary['utility']:,.4f}")
+    ob = summary["oracle_bound"]
+    head.add_row(f"oracle bound ($, {summary['oracle_status']})",
+                 "—" if ob is None else f"{ob:,.4f}")
+    if ob is not None:
+        head.add_row("gap to the bound ($)", f"{summary['gap_usd']:,.4f}")
+        head.add_row("gap to the bound (%)", f"{summary['gap_pct']:.4f}")
+    head.add_row("seconds (policy + simulation)", f"{summary['seconds']:.2f}")
+    head.add_row("seconds (oracle)", f"{summary['oracle_seconds']:.2f}")
+    head.add_row("repairs by the simulator", str(summary["repairs"]["count"]))
+    head.add_row("constraint violations", str(len(summary["violations"])))
+    c.print(head)
+    terms = Table(title="utility terms ($)")
+    terms.add_column("term")
+    terms.add_column("value", justify="right")
+    for n in TERMS:
+        terms.add_row(n, f"{summary['terms'][n]:,.4f}")
+    terms.add_row("[bold]U = revenue − costs[/]", f"{summary['utility']:,.4f}")
+    c.print(terms)
+    k = summary["kpis"]
+    jobs = Table(title="jobs and energy", show_header=False)
+    jobs.add_column("kpi")
+    jobs.add_column("value", justify="right")
+    for key in ("jobs_arrived", "jobs_served", "jobs_transferred", "jobs_dropped"):
+        jobs.add_row(key.replace("_", " "), f"{k[key]:,.1f}")
+    jobs.add_row("mean quality", f"{k['mean_quality']:.4f}")
+    jobs.add_row("mean wait (slots)", f"{k['mean_wait_slots']:.4f}")
+    for key, v in k["energy_mwh"].items():
+        jobs.add_row(f"energy {key} (MWh)", f"{v:,.4f}")
+    jobs.add_row("carbon (t)", f"{k['carbon_t']:.4f}")
+    c.print(jobs)
+
+
+def _play(scn: Any, policy: Any, seed: int, *, oracle_limit: float | None, as_json: bool,
+          out: Any, oracle: Any = None, progress_label: str | None = None) -> dict[str, Any]:
+    """Solve the oracle of the episode (unless given), run the policy, report."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aigc_opt.solvers.highs import HighsOptions
+    from aigc_opt.solvers.oracle import solve_oracle
+    from aigc_opt.solvers.policy import run_episode
+    from aigc_opt.solvers.store import write_run
+
+    with stdout_to_stderr() as real_stdout:
+        t0 = time.perf_counter()
+        if oracle is None:
+            oracle = solve_oracle(scn, options=HighsOptions(time_limit=oracle_limit))
+        oracle_seconds = time.perf_counter() - t0
+        if hasattr(policy, "result") and getattr(policy, "result", None) is None:
+            policy.result = oracle  # oracle replay: replay the very solve reported
+        t1 = time.perf_counter()
+        if progress_label:
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                          TextColumn("slot {task.completed}/{task.total}"),
+                          TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                task = bar.add_task(progress_label, total=scn.T)
+                ep = run_episode(scn, policy, seed=seed,
+                                 progress=lambda t, T: bar.update(task, completed=t))
+        else:
+            ep = run_episode(scn, policy, seed=seed)
+        seconds = time.perf_counter() - t1
+        if hasattr(policy, "result"):  # the oracle solve is part of the replay's time
+            seconds += oracle_seconds
+        summary = _summary(ep, oracle, seconds, oracle_seconds)
+        if out is not None:
+            write_run(out, summary, ep.schedule, scn)
+        if as_json:
+            emit_json(summary, real_stdout)
+    if not as_json:
+        _print(summary)
+    return summary
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``mpc`` and ``run`` to the CLI."""
+
+    @app.command()
+    def mpc(
+        horizon: HorizonOpt = 168,
+        lookahead: Annotated[int, typer.Option("--lookahead", "-L",
+                                               help="Window length L (slots)")] = 24,
+        forecast: Annotated[str, typer.Option(
+            "--forecast", help="perfect | persistence | seasonal | noisy:SIGMA | "
+            "module:function")] = "perfect",
+        window: Annotated[str, typer.Option(
+            "--window", help="Window program: lp (fast, rounded) or milp (exact window)")]
+        = "lp",
+        carry_weight: Annotated[float, typer.Option(
+            "--carry-weight", help="Drop-penalty weight of jobs carried past the window")]
+        = 0.0,
+        scenario: ScenarioOpt = "default",
+        start: StartOpt = 0,
+        seed: SeedOpt = 0,
+        oracle_time_limit: OracleLimitOpt = None,
+        out: OutOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Rolling-horizon MPC through the simulator; gap to the oracle bound."""
+
+        def body() -> None:
+            from aigc_opt.solvers.forecast import make_forecaster
+            from aigc_opt.solvers.mpc import MPCPolicy
+
+            if lookahead < 1:
+                raise UserError(f"--lookahead = {lookahead}: must be ≥ 1")
+            if window not in ("lp", "milp"):
+                raise UserError(f"--window = {window!r}: must be lp or milp")
+            check_positive("carry-weight", carry_weight, allow_zero=True)
+            check_positive("oracle-time-limit", oracle_time_limit)
+            try:
+                fc = make_forecaster(forecast)
+            except ValueError as exc:
+                raise UserError(f"--forecast: {exc}") from None
+            scn = load_cli_scenario(scenario, horizon, start)
+            policy = MPCPolicy(lookahead, fc, window=window,  # type: ignore[arg-type]
+                               carry_weight=carry_weight)
+            _play(scn, policy, seed, oracle_limit=oracle_time_limit, as_json=as_json,
+                  out=out, progress_label=f"MPC L={lookahead} {fc.name}")
+
+        guarded(body)
+
+    @app.command()
+    def run(
+        policy: Annotated[str, typer.Option(
+            "--policy", "-p", help="greedy | price-greedy | random | oracle-replay")],
+        horizon: HorizonOpt = 24,
+        scenario: ScenarioOpt = "default",
+        start: StartOpt = 0,
+        seed: SeedOpt = 0,
+        oracle_time_limit: OracleLimitOpt = None,
+        out: OutOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Run a heuristic (or the oracle's schedule) through the simulator."""
+
+        def body() -> None:
+            from aigc_opt.solvers.heuristics import HEURISTICS
+            from aigc_opt.solvers.policy import OracleReplay
+
+            if policy not in POLICIES:
+                raise UserError(f"--policy = {policy!r}: choose one of {', '.join(POLICIES)}")
+            check_positive("oracle-time-limit", oracle_time_limit)
+            scn = load_cli_scenario(scenario, horizon, start)
+            pol = OracleReplay() if policy == "oracle-replay" else HEURISTICS[policy]()
+            _play(scn, pol, seed, oracle_limit=oracle_time_limit, as_json=as_json, out=out,
+                  progress_label=None)
+
+        guarded(body)
