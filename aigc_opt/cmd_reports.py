@@ -1,0 +1,167 @@
+"""``aigc-opt report`` (tables and figures from stored results) and ``aigc-opt regress``
+(utility regression against a golden file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from aigc_opt.cli import JsonOpt, UserError, emit_json, guarded, stdout_to_stderr
+
+
+def _console() -> Console:
+    """Console for tables on stdout; wide when not a terminal (CI logs)."""
+    import sys
+
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="report")(report)
+    app.command(name="regress")(regress)
+
+
+def report(
+    inputs: Annotated[list[Path], typer.Argument(
+        help="Run directories (summary.json + Parquet), folders of them (searched "
+             "recursively), or tidy comparison Parquet files", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for tables and figures")],
+    no_figures: Annotated[bool, typer.Option("--no-figures", help="Tables only")] = False,
+    fmt: Annotated[str, typer.Option(
+        "--formats", help="Figure formats, comma-separated (png, pdf, svg)")] = "png,pdf",
+    as_json: JsonOpt = False,
+) -> None:
+    """Render paper tables and figures from stored results.
+
+    Tables as Markdown, LaTeX (booktabs) and CSV; figures as PNG and PDF. Nothing is
+    re-solved: every number comes from the stored files.
+    """
+
+    def body() -> None:
+        from aigc_opt.reports.reader import ReportInputError
+        from aigc_opt.reports.report import describe_figure, render_report
+
+        formats = tuple(f.strip().lower() for f in fmt.split(",") if f.strip())
+        bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+        if bad or not formats:
+            raise UserError(f"--formats = {fmt!r}: choose from png, pdf, svg")
+        try:
+            res = render_report(inputs, out, figures_on=not no_figures, formats=formats)
+        except ReportInputError as exc:
+            raise UserError(str(exc)) from None
+        if as_json:
+            emit_json({
+                "out": str(out),
+                "runs": [{"label": r.label, "method": r.method, "scenario": r.scenario,
+                          "horizon": r.horizon, "source": str(r.path or r.source)}
+                         for r in res.collection.runs],
+                "tables": [str(p) for p in res.tables],
+                "figures": [str(p) for p in res.figures],
+                "files": [str(p) for p in res.files],
+            })
+            return
+        from rich.markup import escape
+        from rich.table import Table
+
+        c = _console()
+        t = Table(title=f"aigc-opt report · {len(res.collection.runs)} run(s) → {out}")
+        t.add_column("run")
+        t.add_column("method")
+        t.add_column("scenario / horizon")
+        t.add_column("source", overflow="fold")
+        for r in res.collection.runs:
+            t.add_row(*(escape(x) for x in (r.label, r.method, f"{r.scenario} / {r.horizon}",
+                                             str(r.path or r.source))))
+        c.print(t)
+        f = Table(title=f"files written under {out}")
+        f.add_column("files", overflow="fold")
+        f.add_column("content", overflow="fold")
+        for p in res.tables:
+            f.add_row(str(p.relative_to(out)), "table")
+        kinds: dict[str, list[Path]] = {}
+        for p in res.figures:
+            if p.suffix == f".{formats[0]}":
+                key = next((k for k in ("dispatch", "soc", "jobs") if p.stem.startswith(k + "_")),
+                           p.stem)
+                kinds.setdefault(key, []).append(p)
+        exts = ",".join(formats)
+        for key, paths in kinds.items():
+            if len(paths) > 1 or paths[0].stem != key:
+                name = f"figures/{key}_<run>.{{{exts}}} ×{len(paths)}"
+                what = describe_figure(Path(key))
+            else:
+                name = f"figures/{key}.{{{exts}}}"
+                what = describe_figure(paths[0])
+            f.add_row(escape(name), escape(what))
+        for p in res.extra:
+            f.add_row(str(p.relative_to(out)), "index of tables and figures" if p.suffix == ".md"
+                      else "inputs, runs and files (JSON)")
+        c.print(f)
+
+    guarded(body)
+
+
+def regress(
+    golden: Annotated[Path, typer.Option("--golden", help="Golden JSON file of the catalog")],
+    update: Annotated[bool, typer.Option(
+        "--update", help="Re-solve and rewrite the golden file (atomically)")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Run only cases whose id matches this glob (repeatable), e.g. "
+                       "'tiny/*' or '*/oracle-lp'")] = None,
+    scenario_override: Annotated[list[str] | None, typer.Option(
+        "--scenario", help="NAME=PATH: load catalog scenario NAME from this TOML instead "
+                           "(repeatable), e.g. to check a modified copy")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Also fail on catalog cases missing from the golden file")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show every compared number, not only drifted ones")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check headline utility numbers against a golden file (exit 1 on drift).
+
+    Solves the benchmark catalog deterministically (HiGHS threads=1, seed 0) and compares
+    every number under per-method tolerances.
+    """
+
+    def body() -> None:
+        from aigc_opt.reports import regress as rg
+
+        try:
+            run(rg)
+        except rg.RegressInputError as exc:
+            raise UserError(str(exc)) from None
+
+    def run(rg: Any) -> None:
+        overrides = rg.parse_overrides(scenario_override or [])
+        cases = rg.select_cases(rg.default_catalog(), only or [])
+        if not cases:
+            raise UserError(f"--only {only}: matches no catalog case "
+                            f"(ids: {', '.join(c.id for c in rg.default_catalog())})")
+        reference = None if update else rg.read_golden(golden)  # fail before solving
+        progress = Console(stderr=True)
+        with stdout_to_stderr():  # solver libraries write to fd 1; keep stdout for results
+            outcomes = rg.run_cases(cases, overrides=overrides,
+                                    progress=lambda msg: progress.print(msg, highlight=False))
+        if update:
+            changed = rg.update_golden(golden, outcomes, partial=bool(only))
+            failed = [o for o in outcomes if o.error]
+            if as_json:
+                emit_json({"updated": str(golden), "cases": [o.as_dict() for o in outcomes],
+                           "changed": changed})
+            else:
+                rg.print_update(golden, outcomes, changed, _console())
+            if failed:
+                raise typer.Exit(1)
+            return
+        cmp = rg.compare(reference, outcomes, strict=strict, partial=bool(only))
+        if as_json:
+            emit_json(cmp.as_dict())
+        else:
+            rg.print_comparison(cmp, _console(), verbose=verbose)
+        if not cmp.ok:
+            raise typer.Exit(1)
+
+    guarded(body)

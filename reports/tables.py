@@ -1,0 +1,321 @@
+"""Paper tables from stored runs: Markdown, LaTeX (booktabs) and CSV.
+
+`summary_frame` is the one source of every table: one row per run with the numbers MODEL.md
+§4 says reports show (utility, bound, gap, the eight terms, energy by source, carbon, jobs
+served / transferred / dropped, mean quality, mean wait). The Markdown and LaTeX versions
+are transposed (metrics as rows, methods as columns) so that they fit a paper column; the
+CSV keeps one row per run with machine-friendly column names carrying units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aigc_opt.formulations.accounting import TERMS
+from aigc_opt.reports.reader import Run
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the transposed tables.
+
+    ``key`` is the CSV column (unit in its name), ``label`` the row label, ``unit`` shown
+    beside it, ``kind`` selects number formatting (usd, pct, mwh, t, jobs, ratio, slots, text).
+    """
+
+    key: str
+    label: str
+    unit: str
+    kind: str
+    group: str
+
+
+TERM_LABELS = {
+    "revenue": "Revenue", "delay_penalty": "Delay penalty", "drop_penalty": "Drop penalty",
+    "transfer_cost": "Transfer cost", "energy_cost": "Energy cost", "carbon_cost": "Carbon cost",
+    "generator_cost": "Generator cost", "battery_wear": "Battery wear",
+}
+
+ENERGY_SOURCES = (
+    ("grid", "Grid"), ("renewable_used", "Renewables used"),
+    ("renewable_curtailed", "Renewables curtailed"), ("battery_charge", "Battery charge"),
+    ("battery_discharge", "Battery discharge"), ("generator", "Generator"),
+)
+
+METRICS: tuple[Metric, ...] = (
+    Metric("status", "Status", "", "text", "Utility"),
+    Metric("utility_usd", "Utility U", "$", "usd", "Utility"),
+    Metric("bound_usd", "Upper bound", "$", "usd", "Utility"),
+    Metric("gap_pct", "Gap to bound", "%", "pct", "Utility"),
+    *(Metric(f"{n}_usd", TERM_LABELS[n], "$", "usd", "Utility terms") for n in TERMS),
+    *(Metric(f"energy_{k}_mwh", lab, "MWh", "mwh", "Energy") for k, lab in ENERGY_SOURCES),
+    Metric("carbon_t", "Carbon", "t CO2", "t", "Energy"),
+    Metric("jobs_served", "Jobs served", "jobs", "jobs", "Service"),
+    Metric("jobs_transferred", "Jobs transferred", "jobs", "jobs", "Service"),
+    Metric("jobs_dropped", "Jobs dropped", "jobs", "jobs", "Service"),
+    Metric("mean_quality", "Mean quality", "", "ratio", "Service"),
+    Metric("mean_wait_slots", "Mean wait", "slots", "slots", "Service"),
+)
+
+DC_COLUMNS = (
+    ("grid_mwh", "Grid", "mwh"), ("renewable_used_mwh", "Ren. used", "mwh"),
+    ("renewable_curtailed_mwh", "Ren. curt.", "mwh"), ("battery_charge_mwh", "Bat. ch.", "mwh"),
+    ("battery_discharge_mwh", "Bat. dis.", "mwh"), ("generator_mwh", "Gen.", "mwh"),
+    ("facility_mwh", "Facility", "mwh"), ("carbon_t", "CO2 (t)", "t"),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# frames
+# ---------------------------------------------------------------------------------------
+def _f(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)) and math.isfinite(float(v)):
+        return float(v)
+    return None
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """All table numbers of one run ($, MWh, t, jobs, slots); None where not stored."""
+    k = run.kpis
+    energy = k.get("energy_mwh") if isinstance(k.get("energy_mwh"), dict) else {}
+    row: dict[str, Any] = {
+        "label": run.label, "method": run.method, "scenario": run.scenario,
+        "horizon": run.horizon, "start": run.start, "status": run.status,
+        "utility_usd": run.utility, "bound_usd": run.bound, "gap_pct": run.gap_pct,
+    }
+    for n, v in run.terms.items():
+        row[f"{n}_usd"] = v
+    for key, _ in ENERGY_SOURCES:
+        row[f"energy_{key}_mwh"] = _f(energy.get(key))
+    for key in ("carbon_t", "jobs_served", "jobs_transferred", "jobs_dropped", "mean_quality",
+                "mean_wait_slots"):
+        row[key] = _f(k.get(key))
+    if run.kind == "compare":
+        row["episodes"] = run.summary.get("episodes")
+        row["utility_std_usd"] = _f(run.summary.get("utility_std"))
+    row["forecast"] = run.forecast
+    row["source"] = str(run.path or run.source or "")
+    return row
+
+
+def summary_frame(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per run (wide, tidy): the CSV table and the source of the other formats."""
+    return pd.DataFrame([run_row(r) for r in runs])
+
+
+def dc_frame(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per (run, data center): energy by source (MWh) and carbon (t)."""
+    rows = []
+    for r in runs:
+        dcs = r.kpis.get("data_centers")
+        if not isinstance(dcs, dict):
+            continue
+        for name, vals in dcs.items():
+            if not isinstance(vals, dict):
+                continue
+            rows.append({"label": r.label, "method": r.method, "scenario": r.scenario,
+                         "horizon": r.horizon, "data_center": name,
+                         **{c: _f(vals.get(c)) for c, _, _ in DC_COLUMNS}})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# number formatting
+# ---------------------------------------------------------------------------------------
+def fmt(v: Any, kind: str, *, latex: bool = False) -> str:
+    """Format one cell: $ and MWh with fixed decimals, jobs as integers with thousands
+    separators, small gaps in scientific notation; missing values as an em dash."""
+    if kind == "text":
+        return _escape(str(v)) if latex else str(v)
+    x = _f(v)
+    if x is None:
+        return "---" if latex else "—"
+    if kind == "jobs":
+        s = f"{x:,.0f}"
+        return s.replace(",", "{,}") if latex else s
+    if kind == "pct":
+        if abs(x) < 1e-6:  # solver round-off of a zero gap (1e-8 relative)
+            s = "0"
+        elif abs(x) < 0.01:
+            mant, exp = f"{x:.1e}".split("e")
+            return (f"${mant}\\times 10^{{{int(exp)}}}$" if latex else f"{mant}e{int(exp)}")
+        else:
+            s = f"{x:,.2f}"
+    elif kind == "usd":
+        s = f"{x:,.2f}"
+    elif kind in ("mwh", "t"):
+        s = f"{x:,.3f}"
+    elif kind == "ratio":
+        s = f"{x:.4f}"
+    elif kind == "slots":
+        s = f"{x:.3f}"
+    else:
+        s = f"{x:g}"
+    if latex:
+        s = s.replace(",", "{,}")
+        if s.startswith("-"):
+            s = "$-$" + s[1:]
+    return s
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                  "^": r"\textasciicircum{}"}
+
+
+def _escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+# ---------------------------------------------------------------------------------------
+# renderers
+# ---------------------------------------------------------------------------------------
+def _transposed(frame: pd.DataFrame, metrics: Sequence[Metric]) -> list[tuple[Metric, list]]:
+    return [(m, [row.get(m.key) for row in frame.to_dict("records")]) for m in metrics]
+
+
+def _present(frame: pd.DataFrame) -> list[Metric]:
+    """Metrics to show: every metric of MODEL.md §4 (missing numbers appear as dashes)."""
+    return [m for m in METRICS if m.key in frame.columns]
+
+
+def summary_markdown(frame: pd.DataFrame, title: str = "") -> str:
+    """Metrics as rows, runs as columns (GitHub-flavoured Markdown)."""
+    heads = ["Metric", *frame["label"].astype(str)]
+    lines = []
+    if title:
+        lines += [f"**{title}**", ""]
+    lines.append("| " + " | ".join(h.replace("|", "\\|") for h in heads) + " |")
+    lines.append("|:--" + "|--:" * (len(heads) - 1) + "|")
+    for m, vals in _transposed(frame, _present(frame)):
+        label = f"{m.label} ({m.unit})" if m.unit else m.label
+        lines.append("| " + " | ".join([label, *(fmt(v, m.kind) for v in vals)]) + " |")
+    lines += ["", _NOTE, ""]
+    return "\n".join(lines)
+
+
+_NOTE = ("Bound: proven upper bound on U for the same episode (an oracle's best bound, or the "
+         "oracle bound stored with a policy run). Gap = 100 (bound − U) / |bound|. "
+         "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound.")
+
+
+def summary_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-summary"
+                  ) -> str:
+    """A booktabs table (``table`` float, ``\\small``), metrics as rows grouped by kind."""
+    heads = [_escape(str(x)) for x in frame["label"]]
+    ncol = len(heads)
+    env = "table" if ncol <= 4 else "table*"  # more than four methods: full text width
+    scale = ncol > 8
+    out = [
+        "% Generated by aigc-opt report from stored results. Requires \\usepackage{booktabs}"
+        + (" and \\usepackage{graphicx}." if scale else "."),
+        f"\\begin{{{env}}}[t]",
+        "\\centering",
+        "\\small",
+        f"\\caption{{{_escape(caption)}}}",
+        f"\\label{{{label}}}",
+        *(["\\resizebox{\\textwidth}{!}{%"] if scale else []),
+        "\\begin{tabular}{l" + "r" * ncol + "}",
+        "\\toprule",
+        "Metric & " + " & ".join(heads) + " \\\\",
+    ]
+    group = None
+    for m, vals in _transposed(frame, _present(frame)):
+        if m.group != group:
+            out.append("\\midrule")
+            if group is not None or m.group != "Utility":
+                out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\emph{{{_escape(m.group)}}}}}"
+                           " \\\\")
+            group = m.group
+        unit = f" ({_escape(m.unit)})" if m.unit else ""
+        out.append(f"{_escape(m.label)}{unit} & "
+                   + " & ".join(fmt(v, m.kind, latex=True) for v in vals) + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}" + ("}" if scale else ""), f"\\end{{{env}}}", ""]
+    return "\n".join(out)
+
+
+def dc_markdown(frame: pd.DataFrame) -> str:
+    heads = ["Method", "Data center", *(f"{lab}" + (" (MWh)" if kind == "mwh" else "")
+                                        for _, lab, kind in DC_COLUMNS)]
+    lines = ["| " + " | ".join(heads) + " |", "|:--|:--" + "|--:" * len(DC_COLUMNS) + "|"]
+    for row in frame.to_dict("records"):
+        lines.append("| " + " | ".join([str(row["label"]), str(row["data_center"]),
+                                        *(fmt(row[c], kind) for c, _, kind in DC_COLUMNS)])
+                     + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def dc_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-energy") -> str:
+    """Energy by source per data center: a booktabs ``table*`` (two columns wide)."""
+    ncol = len(DC_COLUMNS)
+    out = [
+        "% Generated by aigc-opt report from stored results. Requires \\usepackage{booktabs}.",
+        "\\begin{table*}[t]",
+        "\\centering",
+        "\\small",
+        f"\\caption{{{_escape(caption)}}}",
+        f"\\label{{{label}}}",
+        "\\begin{tabular}{ll" + "r" * ncol + "}",
+        "\\toprule",
+        "Method & Data center & " + " & ".join(_escape(lab) for _, lab, _ in DC_COLUMNS)
+        + " \\\\",
+        "\\midrule",
+    ]
+    prev = None
+    for row in frame.to_dict("records"):
+        if prev is not None and row["label"] != prev:
+            out.append("\\midrule")
+        name = _escape(str(row["label"])) if row["label"] != prev else ""
+        prev = row["label"]
+        out.append(f"{name} & {_escape(str(row['data_center']))} & "
+                   + " & ".join(fmt(row[c], kind, latex=True) for c, _, kind in DC_COLUMNS)
+                   + " \\\\")
+    out += ["\\bottomrule", "\\end{tabular}", "\\end{table*}", ""]
+    return "\n".join(out)
+
+
+def _caption(frame: pd.DataFrame) -> str:
+    scen = sorted({str(s) for s in frame["scenario"]})
+    hor = sorted({int(h) for h in frame["horizon"].dropna()})
+    where = f"scenario {', '.join(scen)}"
+    if hor:
+        where += f", horizon {', '.join(str(h) for h in hor)} slots"
+    return (f"Utility, bound, utility terms, energy, carbon and service per method ({where}). "
+            "Bound: proven upper bound on U for the episode; gap = 100 (bound - U)/|bound|. "
+            "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound.")
+
+
+def write_tables(runs: Sequence[Run], out_dir: Path,
+                 writer: Callable[[Path, str], None]) -> list[Path]:
+    """Write ``summary.{md,tex,csv}`` and, when per-data-center numbers are stored,
+    ``energy_by_dc.{md,tex,csv}`` into ``out_dir/tables``."""
+    tdir = out_dir / "tables"
+    written: list[Path] = []
+    frame = summary_frame(runs)
+    md = summary_markdown(frame, title="Utility, bound and KPIs per method")
+    written.append(_emit(writer, tdir / "summary.md", md))
+    written.append(_emit(writer, tdir / "summary.tex", summary_latex(frame,
+                                                                     caption=_caption(frame))))
+    written.append(_emit(writer, tdir / "summary.csv", frame.to_csv(index=False)))
+    dcf = dc_frame(runs)
+    if len(dcf):
+        written.append(_emit(writer, tdir / "energy_by_dc.md", dc_markdown(dcf)))
+        cap = ("Energy by source (MWh) and carbon (t CO2) per data center and method; "
+               "Facility = PUE times IT energy.")
+        written.append(_emit(writer, tdir / "energy_by_dc.tex", dc_latex(dcf, caption=cap)))
+        written.append(_emit(writer, tdir / "energy_by_dc.csv", dcf.to_csv(index=False)))
+    return written
+
+
+def _emit(writer: Callable[[Path, str], None], path: Path, text: str) -> Path:
+    writer(path, text)
+    return path
