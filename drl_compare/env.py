@@ -64,7 +64,7 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS, utility_of
 from aigc_opt.solvers.simulator import Observation, Simulator, SlotDecisions, StepResult
 
-ENV_ID = "aigc_opt/AIGCDataCenter-v0"
+from aigc_opt import ENV_ID  # noqa: E402  (registered in aigc_opt/__init__.py)
 
 
 class AIGCDataCenterEnv(gym.Env):
@@ -296,9 +296,3 @@ class AIGCDataCenterEnv(gym.Env):
         return SlotDecisions(a=a_, b=b_, k=k_, s=s_, tau=tau_, x=x_, gpus=gpus,
                              charge=charge, discharge=discharge, generator=generator,
                              generator_on=on.astype(float))
-
-
-def register() -> None:
-    """Register ``aigc_opt/AIGCDataCenter-v0`` with Gymnasium (idempotent)."""
-    if ENV_ID not in gym.registry:
-        gym.register(id=ENV_ID, entry_point="aigc_opt.drl_compare.env:AIGCDataCenterEnv")

@@ -11,7 +11,7 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.formulations.schedule import Schedule
 
-STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "inaccurate", "error")
 
 
 def mip_gap(utility: float | None, bound: float | None) -> float | None:

@@ -68,7 +68,7 @@ def write_run(out_dir: str | Path, summary: dict[str, Any], schedule: Schedule |
             path = out / f"schedule_{name}.parquet"
             write_parquet(path, df, meta)
             written.append(path)
-        from aigc_opt.formulations.accounting import slot_terms, TERMS
+        from aigc_opt.formulations.accounting import TERMS, slot_terms
 
         per = pd.DataFrame(slot_terms(scenario, schedule), columns=list(TERMS))
         per.insert(0, "slot", range(scenario.T))
