@@ -202,6 +202,9 @@ _register_optional_commands()
 
 
 def main() -> None:
+    # Tables printed to a file or pipe get a width that fits them, not the 80-column default.
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        os.environ["COLUMNS"] = "160"
     app()
 
 
