@@ -52,6 +52,19 @@ class RawOutcome:
     solver_version: str
 
 
+_THREADS_IN_USE: list[int] = []  # thread setting of HiGHS' process-wide scheduler
+
+
+def _use_threads(threads: int) -> None:
+    """HiGHS keeps one thread pool per process and refuses a later run with another thread
+    count; reset the pool when the requested count (0 = HiGHS' default) changes."""
+    if _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+        _THREADS_IN_USE.clear()
+    if not _THREADS_IN_USE:
+        _THREADS_IN_USE.append(threads)
+
+
 _STATUS = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
@@ -108,6 +121,7 @@ class HighsSolver:
         value costs more than re-solving a small LP.
         """
         t_start = time.perf_counter()
+        _use_threads(self.options.threads)
         if model is not self._model:
             self.set_instance(model)
         else:
@@ -122,8 +136,7 @@ class HighsSolver:
             "output_flag": o.verbose,
             "log_to_console": o.verbose,
         }
-        if o.threads:
-            opts["threads"] = o.threads
+        opts["threads"] = o.threads
         if o.time_limit is not None:
             opts["time_limit"] = float(o.time_limit)
         opts.update(o.extra or {})
@@ -224,8 +237,7 @@ class HighsSolver:
             if col is not None:  # fixed variables are not columns
                 up[col] = True
         h.setOptionValue("output_flag", self.options.verbose)
-        if self.options.threads:
-            h.setOptionValue("threads", self.options.threads)
+        h.setOptionValue("threads", self.options.threads)
         if self.options.time_limit is not None:
             h.setOptionValue("time_limit", float(self.options.time_limit))
         cont = np.zeros(cols.size, dtype=np.uint8)

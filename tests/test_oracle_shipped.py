@@ -48,3 +48,10 @@ def test_integer_jobs_is_bounded_by_continuous_jobs():
     assert exact.status == cont.status == "optimal"
     assert cont.best_bound >= exact.utility - 1e-6
     assert (exact.schedule.jobs["x"] % 1).abs().max() < 1e-6
+
+
+def test_thread_count_can_change_between_solves():
+    """HiGHS keeps one thread pool per process; changing --threads must still solve."""
+    scn = load_scenario("tiny")
+    statuses = [solve_oracle(scn, options=HighsOptions(threads=n)).status for n in (0, 1, 0, 2)]
+    assert statuses == ["optimal"] * 4
