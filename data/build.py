@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from aigc_opt.data import loaders as L
 from aigc_opt.data.build_models import (
     EDGE_LOG_FIT,

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from aigc_opt.data.scenario import ScenarioError
 
 __all__ = ["PROFILE_DIR", "SCENARIO_DIR", "DCSpec", "AspSpec", "ClassSpec", "ScenarioSpec",

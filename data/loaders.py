@@ -62,6 +62,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from aigc_opt.data.scenario import ScenarioError
 
 __all__ = [

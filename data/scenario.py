@@ -111,8 +111,9 @@ class DataCenter(_Model):
 class Asp(_Model):
     """AIGC service provider b: one model on a GPU pool in one data center.
 
-    GPU time of a class-k job with n steps: work_factor_k·(gpu_seconds_fixed + gpu_seconds_per_step·n)
-    GPU-seconds; energy above idle: work_factor_k·(kwh_fixed + kwh_per_step·n) kWh.
+    GPU time of a class-k job with n steps, in GPU-seconds:
+    work_factor_k·(gpu_seconds_fixed + gpu_seconds_per_step·n);
+    energy above idle, in kWh: work_factor_k·(kwh_fixed + kwh_per_step·n).
     """
 
     name: str
@@ -382,7 +383,8 @@ def _check_references(p: ScenarioParams, source: str) -> None:
             try:
                 b.quality.check_steps(p.steps)
             except ValueError as exc:
-                raise ScenarioError(source, f"asps[{i}].quality", b.quality.form, str(exc)) from None
+                raise ScenarioError(source, f"asps[{i}].quality", b.quality.form,
+                                    str(exc)) from None
     for i, pair in enumerate(p.transfer.forbidden):
         for name in pair:
             if name not in asps:
@@ -570,7 +572,8 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
     T = None
     for value in ("price_usd_per_mwh", "carbon_t_per_mwh", "renewable_mwh"):
         series[value], T = _pivot(energy, energy_path, [("data_center", dcs)], value, None)
-    jobs, Ta = _pivot(arrivals, arrivals_path, [("asp", asps), ("job_class", classes)], "jobs", None)
+    jobs, Ta = _pivot(arrivals, arrivals_path, [("asp", asps), ("job_class", classes)], "jobs",
+                      None)
     if Ta != T:
         raise ScenarioError(arrivals_path, "slot", Ta, f"arrivals have {Ta} slots, energy has {T}")
     for value, arr in list(series.items()) + [("jobs", jobs)]:

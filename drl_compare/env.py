@@ -64,8 +64,6 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS, utility_of
 from aigc_opt.solvers.simulator import Observation, Simulator, SlotDecisions, StepResult
 
-from aigc_opt import ENV_ID  # noqa: E402  (registered in aigc_opt/__init__.py)
-
 
 class AIGCDataCenterEnv(gym.Env):
     """AIGC scheduling with joint energy management, one slot per step (see module doc).

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from aigc_opt.data import loaders as L
-from aigc_opt.data.loaders import DataFileError
-from aigc_opt.data.scenario import ScenarioError
 from typer.testing import CliRunner
 
 from aigc_opt.cli import app
+from aigc_opt.data import loaders as L
+from aigc_opt.data.loaders import DataFileError
+from aigc_opt.data.scenario import ScenarioError
 
 PRICE_FILES = [
     ("US-CAL-CISO", "UTC", "USD"), ("US-TEX-ERCO", "UTC", "USD"), ("US-MIDA-PJM", "UTC", "USD"),
