@@ -129,40 +129,15 @@ def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
         mean_wait = float(((j["t"] - j["tau"]).to_numpy() * x).sum() / served)
     else:
         mean_q = mean_wait = 0.0
-    dc = _dc_arrays(scn)
-    carbon_t = float((scn.carbon * sch.grid).sum() + (dc["gen_co2"][:, None] * sch.generator).sum())
-    it = it_energy_mwh(scn, sch)
-    per_dc = {}
-    for d, dcm in enumerate(scn.params.data_centers):
-        mask = scn.dc_of_asp == d
-        per_dc[dcm.name] = {
-            "it_mwh": float(it[mask].sum()),
-            "facility_mwh": float(it[mask].sum() * dcm.pue),
-            "grid_mwh": float(sch.grid[d].sum()),
-            "renewable_used_mwh": float(sch.renewable[d].sum()),
-            "renewable_curtailed_mwh": float((scn.renewable[d] - sch.renewable[d]).sum()),
-            "battery_charge_mwh": float(sch.charge[d].sum()),
-            "battery_discharge_mwh": float(sch.discharge[d].sum()),
-            "generator_mwh": float(sch.generator[d].sum()),
-            "carbon_t": float((scn.carbon[d] * sch.grid[d]).sum()
-                              + dc["gen_co2"][d] * sch.generator[d].sum()),
-        }
+    energy = energy_kpis(scn, it_energy_mwh(scn, sch), sch)
     steps = scn.params.steps
     by_level = {}
     if len(j):
         agg = pd.Series(x).groupby(j["s"].to_numpy(int)).sum()
         by_level = {str(steps[int(s)]): float(v) for s, v in agg.items()}
     return {
-        "energy_mwh": {
-            "grid": float(sch.grid.sum()),
-            "renewable_used": float(sch.renewable.sum()),
-            "renewable_curtailed": float((scn.renewable - sch.renewable).sum()),
-            "battery_charge": float(sch.charge.sum()),
-            "battery_discharge": float(sch.discharge.sum()),
-            "generator": float(sch.generator.sum()),
-            "it": float(it.sum()),
-        },
-        "carbon_t": carbon_t,
+        "energy_mwh": energy["energy_mwh"],
+        "carbon_t": energy["carbon_t"],
         "jobs_arrived": float(scn.arrivals.sum()),
         "jobs_served": served,
         "jobs_transferred": transferred,
@@ -170,6 +145,45 @@ def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
         "mean_quality": mean_q,
         "mean_wait_slots": mean_wait,
         "jobs_served_by_steps": by_level,
+        "data_centers": energy["data_centers"],
+    }
+
+
+def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
+    """Energy by source (MWh), carbon (t), in total and per data center.
+
+    ``it`` (B, T) is the IT energy in MWh; ``flows`` is anything with (D, T) arrays
+    ``grid, renewable, charge, discharge, generator`` in MWh (a `Schedule`, or the convex
+    program's solution).
+    """
+    gen_co2 = _dc_arrays(scn)["gen_co2"]
+    per_dc = {}
+    for d, dcm in enumerate(scn.params.data_centers):
+        mask = scn.dc_of_asp == d
+        per_dc[dcm.name] = {
+            "it_mwh": float(it[mask].sum()),
+            "facility_mwh": float(it[mask].sum() * dcm.pue),
+            "grid_mwh": float(flows.grid[d].sum()),
+            "renewable_used_mwh": float(flows.renewable[d].sum()),
+            "renewable_curtailed_mwh": float((scn.renewable[d] - flows.renewable[d]).sum()),
+            "battery_charge_mwh": float(flows.charge[d].sum()),
+            "battery_discharge_mwh": float(flows.discharge[d].sum()),
+            "generator_mwh": float(flows.generator[d].sum()),
+            "carbon_t": float((scn.carbon[d] * flows.grid[d]).sum()
+                              + gen_co2[d] * flows.generator[d].sum()),
+        }
+    return {
+        "energy_mwh": {
+            "grid": float(flows.grid.sum()),
+            "renewable_used": float(flows.renewable.sum()),
+            "renewable_curtailed": float((scn.renewable - flows.renewable).sum()),
+            "battery_charge": float(flows.charge.sum()),
+            "battery_discharge": float(flows.discharge.sum()),
+            "generator": float(flows.generator.sum()),
+            "it": float(it.sum()),
+        },
+        "carbon_t": float((scn.carbon * flows.grid).sum()
+                          + (gen_co2[:, None] * flows.generator).sum()),
         "data_centers": per_dc,
     }
 

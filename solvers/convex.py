@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.accounting import TERMS, evaluate, utility_of
+from aigc_opt.formulations.accounting import TERMS, energy_kpis, evaluate, utility_of
 from aigc_opt.formulations.convex import (
     ConvexProgram,
     Scaling,
@@ -337,32 +337,10 @@ def convex_kpis(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> dict
     it = np.zeros((scn.A, scn.T))
     np.add.at(it, (rows.b, rows.t), rows.kwh_x * x + rows.kwh_w * w)
     it = (it + sol.gpus * idle[:, None] * scn.dt) / 1000.0
-    gen_co2 = np.array([d.generator.emission_t_per_mwh if d.generator else 0.0
-                        for d in scn.params.data_centers])
-    per_dc = {}
-    for d, dcm in enumerate(scn.params.data_centers):
-        mask = scn.dc_of_asp == d
-        per_dc[dcm.name] = {
-            "it_mwh": float(it[mask].sum()),
-            "facility_mwh": float(it[mask].sum() * dcm.pue),
-            "grid_mwh": float(sol.grid[d].sum()),
-            "renewable_used_mwh": float(sol.renewable[d].sum()),
-            "renewable_curtailed_mwh": float((scn.renewable[d] - sol.renewable[d]).sum()),
-            "battery_charge_mwh": float(sol.charge[d].sum()),
-            "battery_discharge_mwh": float(sol.discharge[d].sum()),
-            "generator_mwh": float(sol.generator[d].sum()),
-            "carbon_t": float((scn.carbon[d] * sol.grid[d]).sum()
-                              + gen_co2[d] * sol.generator[d].sum()),
-        }
+    energy = energy_kpis(scn, it, sol)
     return {
-        "energy_mwh": {
-            "grid": float(sol.grid.sum()), "renewable_used": float(sol.renewable.sum()),
-            "renewable_curtailed": float((scn.renewable - sol.renewable).sum()),
-            "battery_charge": float(sol.charge.sum()),
-            "battery_discharge": float(sol.discharge.sum()),
-            "generator": float(sol.generator.sum()), "it": float(it.sum()),
-        },
-        "carbon_t": float((scn.carbon * sol.grid).sum() + (gen_co2[:, None] * sol.generator).sum()),
+        "energy_mwh": energy["energy_mwh"],
+        "carbon_t": energy["carbon_t"],
         "jobs_arrived": float(scn.arrivals.sum()),
         "jobs_served": served,
         "jobs_transferred": float(x[rows.a != rows.b].sum()),
@@ -370,7 +348,7 @@ def convex_kpis(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> dict
         "mean_quality": float((q * x).sum() / served) if served > 0 else 0.0,
         "mean_wait_slots": float(((rows.t - rows.tau) * x).sum() / served) if served > 0 else 0.0,
         "mean_steps": float(w.sum() / served) if served > 0 else 0.0,
-        "data_centers": per_dc,
+        "data_centers": energy["data_centers"],
     }
 
 
