@@ -31,7 +31,7 @@ def train(algo: str, timesteps: int, out: str | Path, *, reward: str = "dense",
     import torch
     from stable_baselines3 import PPO, SAC
 
-    from aigc_opt.drl_compare.env import ENV_ID
+    from aigc_opt import ENV_ID
 
     algo = algo.lower()
     if algo not in ALGOS:

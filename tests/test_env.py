@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import aigc_opt  # noqa: F401  (registers the environment)
-from aigc_opt import load_scenario, solve_oracle
-from aigc_opt.drl_compare.env import ENV_ID, AIGCDataCenterEnv
+from aigc_opt import ENV_ID, load_scenario, solve_oracle
+from aigc_opt.drl_compare.env import AIGCDataCenterEnv
 from aigc_opt.solvers.simulator import SlotDecisions
 
 
