@@ -51,7 +51,7 @@ def _print(summary: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from aigc_opt.formulations.accounting import TERMS
+    from aigc_opt.reports.console import kpi_table, terms_table
 
     c = Console()
     head = Table(title=f"aigc-opt {summary['method']} · scenario {summary['scenario']} · "
@@ -71,25 +71,8 @@ def _print(summary: dict[str, Any]) -> None:
     head.add_row("repairs by the simulator", str(summary["repairs"]["count"]))
     head.add_row("constraint violations", str(len(summary["violations"])))
     c.print(head)
-    terms = Table(title="utility terms ($)")
-    terms.add_column("term")
-    terms.add_column("value", justify="right")
-    for n in TERMS:
-        terms.add_row(n, f"{summary['terms'][n]:,.4f}")
-    terms.add_row("[bold]U = revenue − costs[/]", f"{summary['utility']:,.4f}")
-    c.print(terms)
-    k = summary["kpis"]
-    jobs = Table(title="jobs and energy", show_header=False)
-    jobs.add_column("kpi")
-    jobs.add_column("value", justify="right")
-    for key in ("jobs_arrived", "jobs_served", "jobs_transferred", "jobs_dropped"):
-        jobs.add_row(key.replace("_", " "), f"{k[key]:,.1f}")
-    jobs.add_row("mean quality", f"{k['mean_quality']:.4f}")
-    jobs.add_row("mean wait (slots)", f"{k['mean_wait_slots']:.4f}")
-    for key, v in k["energy_mwh"].items():
-        jobs.add_row(f"energy {key} (MWh)", f"{v:,.4f}")
-    jobs.add_row("carbon (t)", f"{k['carbon_t']:.4f}")
-    c.print(jobs)
+    c.print(terms_table(summary["terms"], summary["utility"]))
+    c.print(kpi_table(summary["kpis"], title="jobs and energy", energy=True))
 
 
 def _play(scn: Any, policy: Any, seed: int, *, oracle_limit: float | None, as_json: bool,

@@ -45,13 +45,7 @@ def print_solve(res: Any, console: Console | None = None) -> None:
     c.print(head)
     if not res.terms:
         return
-    terms = Table(title="utility terms ($)")
-    terms.add_column("term")
-    terms.add_column("value", justify="right")
-    for n in TERMS:
-        terms.add_row(n, _fmt(res.terms[n]))
-    terms.add_row("[bold]U = revenue − costs[/]", _fmt(res.utility))
-    c.print(terms)
+    c.print(terms_table(res.terms, res.utility))
     k = res.kpis
     dcs = Table(title="energy by source per data center (MWh), carbon (t)")
     cols = ("it_mwh", "grid_mwh", "renewable_used_mwh", "renewable_curtailed_mwh",
@@ -62,12 +56,31 @@ def print_solve(res: Any, console: Console | None = None) -> None:
     for name, row in k["data_centers"].items():
         dcs.add_row(name, *(_fmt(row[col], 3) for col in cols))
     c.print(dcs)
-    jobs = Table(title="jobs and service", show_header=False)
-    jobs.add_column("kpi")
-    jobs.add_column("value", justify="right")
+    c.print(kpi_table(k, title="jobs and service"))
+
+
+def terms_table(terms: dict[str, float], utility: float | None) -> Table:
+    """The eight utility terms ($) and U, one row each."""
+    t = Table(title="utility terms ($)")
+    t.add_column("term")
+    t.add_column("value", justify="right")
+    for n in TERMS:
+        t.add_row(n, _fmt(terms[n]))
+    t.add_row("[bold]U = revenue − costs[/]", _fmt(utility))
+    return t
+
+
+def kpi_table(k: dict[str, Any], *, title: str, energy: bool = False) -> Table:
+    """Job counts, mean quality and wait, (optionally) total energy by source, carbon."""
+    t = Table(title=title, show_header=False)
+    t.add_column("kpi")
+    t.add_column("value", justify="right")
     for key in ("jobs_arrived", "jobs_served", "jobs_transferred", "jobs_dropped"):
-        jobs.add_row(key.replace("_", " "), f"{k[key]:,.1f}")
-    jobs.add_row("mean quality", f"{k['mean_quality']:.4f}")
-    jobs.add_row("mean wait (slots)", f"{k['mean_wait_slots']:.4f}")
-    jobs.add_row("carbon (t)", f"{k['carbon_t']:.4f}")
-    c.print(jobs)
+        t.add_row(key.replace("_", " "), f"{k[key]:,.1f}")
+    t.add_row("mean quality", f"{k['mean_quality']:.4f}")
+    t.add_row("mean wait (slots)", f"{k['mean_wait_slots']:.4f}")
+    if energy:
+        for key, v in k["energy_mwh"].items():
+            t.add_row(f"energy {key} (MWh)", f"{v:,.4f}")
+    t.add_row("carbon (t)", f"{k['carbon_t']:.4f}")
+    return t
