@@ -66,7 +66,8 @@ def compare(
         "--policy", help="Policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function;"
         " repeatable")] = None,
     trust: Annotated[bool, typer.Option(
-        "--trust", help="Allow unpickling SB3 zips (they can run code)")] = False,
+        "--trust", help="Allow loading formats that unpickle (SB3 .zip, .pt, .pt2, vecnormalize.pkl):"
+        " they can run code. ONNX needs no trust")] = False,
     baselines: Annotated[str, typer.Option(
         "--baselines", help="Comma list of oracle,mpc,greedy,price-greedy,random")
     ] = "oracle,mpc,greedy",

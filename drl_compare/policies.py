@@ -13,7 +13,13 @@ it). Formats:
   ONNX exports of SB3 policies skip action post-processing, so the harness clips the
   action to the space (and, with ``squashed=True``, unscales it from [−1, 1]).
 * ``*.pt`` / ``*.pt2`` / ``*.ts`` — TorchScript (``torch.jit.save``) or ``torch.export``
-  programs (``torch.export.save``), called on a float32 batch.
+  programs (``torch.export.save``), called on a float32 batch. Both archive formats may
+  unpickle Python objects (``torch.export.load`` unpickles weights and constants whose
+  config asks for it), so they require ``trust=True`` like SB3 zips; the check comes
+  before any byte of the file is read.
+
+ONNX is the safe path for policies from others: its loader parses a protobuf graph and
+never runs Python code from the file.
 * ``package.module:function`` — a Python callable taking an observation and returning an
   action.
 
@@ -188,12 +194,20 @@ def load_onnx(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
 # ---------------------------------------------------------------------------------------
 # TorchScript / torch.export
 # ---------------------------------------------------------------------------------------
-def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box) -> LoadedPolicy:
-    """TorchScript (``torch.jit.load``) or ``torch.export`` (``.pt2``) policy."""
+def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
+               trust: bool) -> LoadedPolicy:
+    """TorchScript (``torch.jit.load``) or ``torch.export`` (``.pt2``) policy.
+
+    Refused without ``trust`` before the file is opened: both formats can unpickle
+    Python objects, and unpickling can run arbitrary code."""
+    kind = "torch-export" if path.suffix.lower() == ".pt2" else "torchscript"
+    if not trust:
+        raise PolicyLoadError(
+            f"{path}: {kind} files can unpickle Python objects, which can run arbitrary code; "
+            "pass --trust (trust=True) to load a file you trust, or export the policy to ONNX")
     import torch
 
     module: Any
-    kind = "torch-export" if path.suffix == ".pt2" else "torchscript"
     try:
         if kind == "torch-export":
             module = torch.export.load(str(path)).module()
@@ -257,7 +271,7 @@ def load_policy(spec: str | Path, obs_space: spaces.Box, act_space: spaces.Box, 
     if suffix == ".onnx":
         return load_onnx(path, obs_space, act_space, squashed=squashed)
     if suffix in (".pt", ".pt2", ".ts", ".torchscript"):
-        return load_torch(path, obs_space, act_space)
+        return load_torch(path, obs_space, act_space, trust=trust)
     raise PolicyLoadError(f"{path}: unknown policy format {suffix!r} "
                           "(expected .zip, .onnx, .pt, .pt2 or package.module:function)")
 

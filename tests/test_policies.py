@@ -56,7 +56,9 @@ def test_torchscript_and_callable_loaders(tmp_path, env):
     net = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.Tanh())
     path = tmp_path / "policy.pt"
     torch.jit.save(torch.jit.script(net), str(path))
-    pol = load_policy(path, env.observation_space, env.action_space)
+    with pytest.raises(PolicyLoadError, match="--trust"):
+        load_policy(path, env.observation_space, env.action_space)
+    pol = load_policy(path, env.observation_space, env.action_space, trust=True)
     obs, _ = env.reset(seed=0)
     with torch.no_grad():
         ref = net(torch.as_tensor(obs[None])).numpy()[0]
@@ -106,8 +108,65 @@ def test_torch_export_loader(tmp_path, env):
     prog = torch.export.export(net, (torch.zeros(1, n_in),))
     path = tmp_path / "policy.pt2"
     torch.export.save(prog, str(path))
-    pol = load_policy(path, env.observation_space, env.action_space)
+    pol = load_policy(path, env.observation_space, env.action_space, trust=True)
     obs, _ = env.reset(seed=0)
     with torch.no_grad():
         ref = net(torch.as_tensor(obs[None])).numpy()[0]
     np.testing.assert_allclose(pol(obs), ref, atol=1e-6)
+
+
+class _TouchOnUnpickle:
+    """Unpickling this creates the file named by ``marker``: a stand-in for any payload."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _evil_pt2(tmp_path: Path, n_in: int, n_out: int, marker: Path) -> Path:
+    """A valid ``torch.export`` archive whose weight is replaced by a pickle payload that
+    ``torch.export.load`` would unpickle (its weights config asks for pickle)."""
+    import io
+    import json
+    import zipfile
+
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.Tanh()).eval()
+    ok = tmp_path / "ok.pt2"
+    torch.export.save(torch.export.export(net, (torch.zeros(1, n_in),)), str(ok))
+    src = zipfile.ZipFile(ok)
+    cfg_name = next(n for n in src.namelist() if n.endswith("weights_config.json"))
+    cfg = json.loads(src.read(cfg_name))
+    meta = next(iter(cfg["config"].values()))
+    meta["use_pickle"] = True
+    buf = io.BytesIO()
+    torch.save(_TouchOnUnpickle(str(marker)), buf)
+    evil = tmp_path / "evil.pt2"
+    with zipfile.ZipFile(evil, "w") as dst:
+        for n in src.namelist():
+            if n == cfg_name:
+                dst.writestr(n, json.dumps(cfg))
+            elif n.endswith("/" + meta["path_name"]):
+                dst.writestr(n, buf.getvalue())
+            else:
+                dst.writestr(src.getinfo(n), src.read(n))
+    return evil
+
+
+def test_untrusted_pt2_payload_never_runs(tmp_path, env):
+    """A .pt2 whose weights unpickle a payload is refused before the file is read, in the
+    library and on the command line (exit 2, one line, the payload's file not created)."""
+    marker = tmp_path / "PWNED"
+    evil = _evil_pt2(tmp_path, env.observation_space.shape[0], env.action_space.shape[0],
+                     marker)
+    with pytest.raises(PolicyLoadError, match="--trust"):
+        load_policy(evil, env.observation_space, env.action_space)
+    assert not marker.exists()
+    p = run_cli("compare", "--policy", str(evil), "--horizon", "3", "--episodes", "1",
+                "--baselines", "greedy", "--scenario", "tiny")
+    assert p.returncode == 2, p.stderr
+    assert not marker.exists()
+    assert "--trust" in p.stderr and "Traceback" not in p.stderr
