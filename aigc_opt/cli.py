@@ -101,8 +101,9 @@ def check_positive(name: str, value: float | None, *, allow_zero: bool = False) 
         raise UserError(f"--{name} = {value}: must be {'≥' if allow_zero else '>'} 0")
 
 
-ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s",
-                                          help="Shipped scenario name or path to a .toml")]
+ScenarioOpt = Annotated[
+    str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a .toml")
+]
 HorizonOpt = Annotated[int, typer.Option("--horizon", "-H", help="Slots to plan (1..168)")]
 StartOpt = Annotated[int, typer.Option("--start", help="First slot of the scenario's series")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
@@ -126,12 +127,31 @@ def scenarios(as_json: JsonOpt = False) -> None:
         from rich.table import Table
 
         t = Table(title="shipped scenarios")
-        for col in ("name", "data_centers", "asps", "classes", "step_levels", "slots",
-                    "description"):
+        for col in (
+            "name",
+            "data_centers",
+            "asps",
+            "classes",
+            "step_levels",
+            "slots",
+            "description",
+        ):
             t.add_column(col, overflow="fold")
         for r in rows:
-            t.add_row(*(str(r[c]) for c in ("name", "data_centers", "asps", "classes",
-                                             "step_levels", "slots", "description")))
+            t.add_row(
+                *(
+                    str(r[c])
+                    for c in (
+                        "name",
+                        "data_centers",
+                        "asps",
+                        "classes",
+                        "step_levels",
+                        "slots",
+                        "description",
+                    )
+                )
+            )
         Console().print(t)
 
     guarded(body)
@@ -146,10 +166,13 @@ def solve(
     scenario: ScenarioOpt = "default",
     start: StartOpt = 0,
     relax: Annotated[bool, typer.Option("--relax", help="Solve the LP relaxation")] = False,
-    integer_jobs: Annotated[bool, typer.Option(
-        "--integer-jobs", help="Exact program: job counts integer too (slower)")] = False,
-    time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Wall-clock limit of the solve (s), enforced")] = None,
+    integer_jobs: Annotated[
+        bool, typer.Option("--integer-jobs", help="Exact program: job counts integer too (slower)")
+    ] = False,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Wall-clock limit of the solve (s), enforced"),
+    ] = None,
     mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
     threads: Annotated[int, typer.Option("--threads", help="HiGHS threads (0 = auto)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="HiGHS random seed")] = 0,
@@ -187,8 +210,13 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules register themselves here."""
     import importlib
 
-    for mod in ("aigc_opt.cmd_bounds", "aigc_opt.cmd_sim", "aigc_opt.cmd_drl",
-                "aigc_opt.cmd_reports", "aigc_opt.cmd_data"):
+    for mod in (
+        "aigc_opt.cmd_bounds",
+        "aigc_opt.cmd_sim",
+        "aigc_opt.cmd_drl",
+        "aigc_opt.cmd_reports",
+        "aigc_opt.cmd_data",
+    ):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:

@@ -34,9 +34,15 @@ ORDER_REL_TOL = 1e-6
 """Relative slack allowed when checking U_convex ≥ U_LP ≥ U_MILP (solver tolerances)."""
 
 
-def solve_hierarchy(scn: Any, *, time_limit: float | None = None, mip_gap: float = 1e-4,
-                    integer_jobs: bool = False, convex_solver: str = "clarabel",
-                    progress: Any = None) -> dict[str, Any]:
+def solve_hierarchy(
+    scn: Any,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-4,
+    integer_jobs: bool = False,
+    convex_solver: str = "clarabel",
+    progress: Any = None,
+) -> dict[str, Any]:
     """Solve MILP, LP relaxation and convex program on ``scn``; returns their SolveResults
     keyed ``milp``, ``lp``, ``convex`` and the built convex program under ``_convex_program``.
     """
@@ -50,16 +56,19 @@ def solve_hierarchy(scn: Any, *, time_limit: float | None = None, mip_gap: float
     say = progress or (lambda _msg: None)
     out: dict[str, Any] = {}
     say("MILP (HiGHS) ...")
-    out["milp"] = solve_oracle(scn, integer_jobs=integer_jobs,
-                               options=HighsOptions(time_limit=time_limit, mip_gap=mip_gap))
+    out["milp"] = solve_oracle(
+        scn, integer_jobs=integer_jobs, options=HighsOptions(time_limit=time_limit, mip_gap=mip_gap)
+    )
     say("LP relaxation (HiGHS) ...")
     out["lp"] = solve_oracle(scn, relax=True, options=HighsOptions(time_limit=time_limit))
     say(f"convex program (cvxpy/{convex_solver}) ...")
     t0 = time.perf_counter()
     prog = build_convex(scn)
-    out["convex"] = solve_program(prog, ConvexOptions(solver=convex_solver,
-                                                      time_limit=time_limit),
-                                  build_seconds=time.perf_counter() - t0)
+    out["convex"] = solve_program(
+        prog,
+        ConvexOptions(solver=convex_solver, time_limit=time_limit),
+        build_seconds=time.perf_counter() - t0,
+    )
     out["_convex_program"] = prog
     return out
 
@@ -90,8 +99,11 @@ def gaps_pct(results: dict[str, Any]) -> dict[str, float | None]:
             return None
         return 100.0 * (a - b) / abs(base)
 
-    return {"convex_vs_lp": pct(u["convex"], u["lp"]), "lp_vs_milp": pct(u["lp"], u["milp"]),
-            "convex_vs_milp": pct(u["convex"], u["milp"])}
+    return {
+        "convex_vs_lp": pct(u["convex"], u["lp"]),
+        "lp_vs_milp": pct(u["lp"], u["milp"]),
+        "convex_vs_milp": pct(u["convex"], u["milp"]),
+    }
 
 
 def ordering_holds(results: dict[str, Any], rel_tol: float = ORDER_REL_TOL) -> bool | None:
@@ -119,8 +131,9 @@ def write_results(out: Path, results: dict[str, Any]) -> None:
         meta = {"method": results["convex"].method, "scenario": results["convex"].scenario}
         for name, df in prog.solution.tidy(prog.scenario).items():
             write_parquet(out / "convex" / f"solution_{name}.parquet", df, meta)
-        per = pd.DataFrame(convex_slot_terms(prog.scenario, prog, prog.solution),
-                           columns=list(TERMS))
+        per = pd.DataFrame(
+            convex_slot_terms(prog.scenario, prog, prog.solution), columns=list(TERMS)
+        )
         per.insert(0, "slot", range(prog.scenario.T))
         write_parquet(out / "convex" / "per_slot.parquet", per, meta)
     write_json(out / "bounds.json", {k: results[k].summary() for k in ("milp", "lp", "convex")})
@@ -136,45 +149,75 @@ def print_bounds(results: dict[str, Any]) -> None:
     c = Console()
     r0 = results["milp"]
     t = Table(title=f"aigc-opt bounds · {r0.scenario} · horizon {r0.horizon} · start {r0.start}")
-    for col in ("program", "status", "U ($)", "best bound ($)", "vs U_MILP", "seconds",
-                "upper bound"):
+    for col in (
+        "program",
+        "status",
+        "U ($)",
+        "best bound ($)",
+        "vs U_MILP",
+        "seconds",
+        "upper bound",
+    ):
         t.add_column(col, justify="left" if col in ("program", "status") else "right")
     base = r0.utility
     for key in ORDER:
         res = results[key]
         color = "green" if res.status == "optimal" else "red"
-        rel = ("—" if res.utility is None or base is None or base == 0
-               else f"{100.0 * (res.utility - base) / abs(base):+.4f} %")
-        t.add_row(LABELS[key], f"[{color}]{res.status}[/]", _fmt(res.utility, 2),
-                  _fmt(res.best_bound, 2), rel, f"{res.build_seconds + res.solve_seconds:.2f}",
-                  validity(key, res))
+        rel = (
+            "—"
+            if res.utility is None or base is None or base == 0
+            else f"{100.0 * (res.utility - base) / abs(base):+.4f} %"
+        )
+        t.add_row(
+            LABELS[key],
+            f"[{color}]{res.status}[/]",
+            _fmt(res.utility, 2),
+            _fmt(res.best_bound, 2),
+            rel,
+            f"{res.build_seconds + res.solve_seconds:.2f}",
+            validity(key, res),
+        )
     c.print(t)
     u = {k: results[k].utility for k in ORDER}
     g = gaps_pct(results)
-    for a, b, key, what in (("convex", "lp", "convex_vs_lp", "the discrete step levels"),
-                            ("lp", "milp", "lp_vs_milp", "integrality of GPUs, battery mode "
-                             "and generator status")):
+    for a, b, key, what in (
+        ("convex", "lp", "convex_vs_lp", "the discrete step levels"),
+        ("lp", "milp", "lp_vs_milp", "integrality of GPUs, battery mode and generator status"),
+    ):
         name_a, name_b = f"U_{LABELS[a]}", f"U_{LABELS[b]}"
         if u[a] is None or u[b] is None:
             c.print(f"{name_a} − {name_b}: — (a program has no value)")
         else:
-            c.print(f"{name_a} − {name_b} = {u[a] - u[b]:,.4f} $ = {g[key]:.4f} % of U_MILP "
-                    f"(value of relaxing {what})")
+            c.print(
+                f"{name_a} − {name_b} = {u[a] - u[b]:,.4f} $ = {g[key]:.4f} % of U_MILP "
+                f"(value of relaxing {what})"
+            )
     holds = ordering_holds(results)
     if holds is None:
         c.print("ordering U_convex ≥ U_LP ≥ U_MILP: not checked (a program has no value)")
     else:
         verdict = "[green]holds[/]" if holds else "[red]VIOLATED[/]"
-        c.print(f"ordering U_convex ≥ U_LP ≥ U_MILP: {verdict} "
-                f"(tolerance {ORDER_REL_TOL:g} · max(1, |U_MILP|))")
-    valid = [f"{n} = {_fmt(v, 2)}" for n, v in (
-        ("U_convex", bound_value(results["convex"])), ("U_LP", bound_value(results["lp"])),
-        ("the MILP best bound", bound_value(results["milp"]))) if v is not None]
-    c.print("Upper bounds on the utility of any policy in this scenario (perfect foresight "
-            "or not, DRL included): " + (", ".join(valid) if valid else "none")
-            + ". Each is the optimum of a relaxation, valid only at status optimal (the MILP's "
-            "best bound also at time_limit). U_MILP is the utility of a feasible schedule: "
-            "achievable, not a bound.")
+        c.print(
+            f"ordering U_convex ≥ U_LP ≥ U_MILP: {verdict} "
+            f"(tolerance {ORDER_REL_TOL:g} · max(1, |U_MILP|))"
+        )
+    valid = [
+        f"{n} = {_fmt(v, 2)}"
+        for n, v in (
+            ("U_convex", bound_value(results["convex"])),
+            ("U_LP", bound_value(results["lp"])),
+            ("the MILP best bound", bound_value(results["milp"])),
+        )
+        if v is not None
+    ]
+    c.print(
+        "Upper bounds on the utility of any policy in this scenario (perfect foresight "
+        "or not, DRL included): "
+        + (", ".join(valid) if valid else "none")
+        + ". Each is the optimum of a relaxation, valid only at status optimal (the MILP's "
+        "best bound also at time_limit). U_MILP is the utility of a feasible schedule: "
+        "achievable, not a bound."
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -185,13 +228,18 @@ def register(app: typer.Typer) -> None:
         horizon: HorizonOpt = 24,
         scenario: ScenarioOpt = "default",
         start: StartOpt = 0,
-        time_limit: Annotated[float | None, typer.Option(
-            "--time-limit", help="Wall-clock limit of each solve (s)")] = None,
+        time_limit: Annotated[
+            float | None, typer.Option("--time-limit", help="Wall-clock limit of each solve (s)")
+        ] = None,
         mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
-        integer_jobs: Annotated[bool, typer.Option(
-            "--integer-jobs", help="MILP with integer job counts too (slower)")] = False,
-        solver: Annotated[str, typer.Option(
-            "--solver", help="Conic solver of the convex program: clarabel, scs or ecos")
+        integer_jobs: Annotated[
+            bool, typer.Option("--integer-jobs", help="MILP with integer job counts too (slower)")
+        ] = False,
+        solver: Annotated[
+            str,
+            typer.Option(
+                "--solver", help="Conic solver of the convex program: clarabel, scs or ecos"
+            ),
         ] = "clarabel",
         out: OutOpt = None,
         as_json: JsonOpt = False,
@@ -206,14 +254,19 @@ def register(app: typer.Typer) -> None:
             scn = load_cli_scenario(scenario, horizon, start)
             with stdout_to_stderr() as real_stdout:
                 results = solve_hierarchy(
-                    scn, time_limit=time_limit, mip_gap=mip_gap, integer_jobs=integer_jobs,
+                    scn,
+                    time_limit=time_limit,
+                    mip_gap=mip_gap,
+                    integer_jobs=integer_jobs,
                     convex_solver=solver.lower(),
-                    progress=lambda msg: err_console.print(f"[dim]solving {msg}[/]"))
+                    progress=lambda msg: err_console.print(f"[dim]solving {msg}[/]"),
+                )
                 if out is not None:
                     write_results(out, results)
                 if as_json:
-                    emit_json({k: results[k].summary() for k in ("milp", "lp", "convex")},
-                              real_stdout)
+                    emit_json(
+                        {k: results[k].summary() for k in ("milp", "lp", "convex")}, real_stdout
+                    )
             if not as_json:
                 print_bounds(results)
             if any(results[k].status == "error" for k in ORDER):

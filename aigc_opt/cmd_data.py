@@ -19,8 +19,21 @@ import typer
 
 from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded
 
-FORMATS = ("price", "carbon", "weather", "eia930", "tmy3", "simbench", "moer", "wide",
-           "cluster", "azure", "ml-energy", "power-curves", "transfer")
+FORMATS = (
+    "price",
+    "carbon",
+    "weather",
+    "eia930",
+    "tmy3",
+    "simbench",
+    "moer",
+    "wide",
+    "cluster",
+    "azure",
+    "ml-energy",
+    "power-curves",
+    "transfer",
+)
 
 
 def _sha(path: Path) -> str:
@@ -43,18 +56,27 @@ def _replace_files(tmp: Path, out: Path) -> list[Path]:
 
 def register(app: typer.Typer) -> None:
     """Add the ``data`` sub-app to the main CLI."""
-    data_app = typer.Typer(help="Real-data profiles and scenarios: derive, regenerate, check.",
-                           no_args_is_help=True)
+    data_app = typer.Typer(
+        help="Real-data profiles and scenarios: derive, regenerate, check.", no_args_is_help=True
+    )
     app.add_typer(data_app, name="data")
 
     @data_app.command("build")
     def build(
-        source: Annotated[Path | None, typer.Option(
-            "--source", help="Folder of the public datasets (default: ../shared/data next to "
-            "the repository)")] = None,
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="Where to write the profiles (default: the package's "
-            "data/profiles)")] = None,
+        source: Annotated[
+            Path | None,
+            typer.Option(
+                "--source",
+                help="Folder of the public datasets (default: ../shared/data next to "
+                "the repository)",
+            ),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out", help="Where to write the profiles (default: the package's data/profiles)"
+            ),
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Derive the shipped profiles and their PROVENANCE.md from the public datasets.
@@ -69,8 +91,7 @@ def register(app: typer.Typer) -> None:
 
             src = source or default_source()
             if src is None:
-                raise UserError("--source is required: no ../shared/data next to the "
-                                "repository")
+                raise UserError("--source is required: no ../shared/data next to the repository")
             if not Path(src).is_dir():
                 raise UserError(f"--source {src}: not a directory")
             dest = Path(out) if out is not None else PROFILE_DIR
@@ -79,16 +100,27 @@ def register(app: typer.Typer) -> None:
                 with err_console.status("deriving profiles from the public datasets"):
                     build_profiles(src, tmp)
                 files = _replace_files(Path(tmp), dest)
-            result = {"source": str(src), "out": str(dest),
-                      "files": {p.name: _sha(p) for p in files}}
+            result = {
+                "source": str(src),
+                "out": str(dest),
+                "files": {p.name: _sha(p) for p in files},
+            }
             if as_json:
                 import pandas as pd
 
                 regions = pd.read_csv(dest / "regions_2023.csv")
-                result["regions"] = regions[[
-                    "region", "currency", "price_mean_per_mwh", "price_mean_usd_per_mwh",
-                    "carbon_mean_t_per_mwh", "solar_cf_mean", "wind_cf_mean",
-                    "price_filled_h"]].to_dict(orient="records")
+                result["regions"] = regions[
+                    [
+                        "region",
+                        "currency",
+                        "price_mean_per_mwh",
+                        "price_mean_usd_per_mwh",
+                        "carbon_mean_t_per_mwh",
+                        "solar_cf_mean",
+                        "wind_cf_mean",
+                        "price_filled_h",
+                    ]
+                ].to_dict(orient="records")
                 emit_json(_clean(result))
                 return
             _print_files(result)
@@ -97,13 +129,22 @@ def register(app: typer.Typer) -> None:
 
     @data_app.command("scenarios")
     def scenarios(
-        profiles: Annotated[Path | None, typer.Option(
-            "--profiles", help="Profile folder (default: the package's data/profiles)")] = None,
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="Root folder for the scenario folders (default: the package's "
-            "data/scenarios)")] = None,
-        name: Annotated[list[str] | None, typer.Option(
-            "--name", help="Only this scenario (repeatable)")] = None,
+        profiles: Annotated[
+            Path | None,
+            typer.Option(
+                "--profiles", help="Profile folder (default: the package's data/profiles)"
+            ),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                help="Root folder for the scenario folders (default: the package's data/scenarios)",
+            ),
+        ] = None,
+        name: Annotated[
+            list[str] | None, typer.Option("--name", help="Only this scenario (repeatable)")
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Regenerate the real-data scenarios from the profiles, bit for bit.
@@ -119,8 +160,7 @@ def register(app: typer.Typer) -> None:
             with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".scenarios-") as tmp:
                 write_catalog(tmp, profiles or PROFILE_DIR, names=name or None)
                 files = _replace_files(Path(tmp), dest)
-            result = {"out": str(dest), "files": {str(p.relative_to(dest)): _sha(p)
-                                                  for p in files}}
+            result = {"out": str(dest), "files": {str(p.relative_to(dest)): _sha(p) for p in files}}
             if as_json:
                 emit_json(result)
                 return
@@ -132,10 +172,15 @@ def register(app: typer.Typer) -> None:
     def check(
         file: Annotated[Path, typer.Argument(help="Data file to read")],
         fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}")],
-        tz: Annotated[str, typer.Option(
-            "--tz", help="Zone of naive timestamps (price, simbench): UTC or an IANA name")] = "",
-        eur_to_usd: Annotated[float | None, typer.Option(
-            "--eur-to-usd", help="USD per EUR for EUR price files")] = None,
+        tz: Annotated[
+            str,
+            typer.Option(
+                "--tz", help="Zone of naive timestamps (price, simbench): UTC or an IANA name"
+            ),
+        ] = "",
+        eur_to_usd: Annotated[
+            float | None, typer.Option("--eur-to-usd", help="USD per EUR for EUR price files")
+        ] = None,
         year: Annotated[int | None, typer.Option("--year", help="Calendar year (UTC)")] = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -166,8 +211,12 @@ def register(app: typer.Typer) -> None:
     def recipe(
         recipe_file: Annotated[Path, typer.Argument(help="Recipe TOML pointing at data files")],
         out: Annotated[Path, typer.Option("--out", help="Folder for the scenario")],
-        profiles: Annotated[Path | None, typer.Option(
-            "--profiles", help="Profile folder (default: the package's data/profiles)")] = None,
+        profiles: Annotated[
+            Path | None,
+            typer.Option(
+                "--profiles", help="Profile folder (default: the package's data/profiles)"
+            ),
+        ] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Build a scenario from your own price, carbon and weather files.
@@ -222,8 +271,9 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def _check_file(file: Path, fmt: str, tz: str, eur_to_usd: float | None,
-                year: int | None) -> dict[str, Any]:
+def _check_file(
+    file: Path, fmt: str, tz: str, eur_to_usd: float | None, year: int | None
+) -> dict[str, Any]:
     from aigc_opt.data import loaders as L
 
     if fmt not in FORMATS:
@@ -231,14 +281,16 @@ def _check_file(file: Path, fmt: str, tz: str, eur_to_usd: float | None,
     if eur_to_usd is not None and not eur_to_usd > 0:
         raise UserError(f"--eur-to-usd = {eur_to_usd}: must be > 0")
     readers = {
-        "price": lambda: L.load_price_csv(file, naive_tz=tz or "UTC", eur_to_usd=eur_to_usd,
-                                          year=year),
+        "price": lambda: L.load_price_csv(
+            file, naive_tz=tz or "UTC", eur_to_usd=eur_to_usd, year=year
+        ),
         "carbon": lambda: L.load_carbon_csv(file, year=year),
         "weather": lambda: L.load_open_meteo_json(file, year=year),
         "eia930": lambda: L.load_eia930_csv(file, year=year),
         "tmy3": lambda: L.load_tmy3(file, year=year or 2023),
-        "simbench": lambda: L.load_simbench_profiles(file, naive_tz=tz or "Europe/Berlin",
-                                                     year=year),
+        "simbench": lambda: L.load_simbench_profiles(
+            file, naive_tz=tz or "Europe/Berlin", year=year
+        ),
         "moer": lambda: L.load_moer_csv(file),
         "wide": lambda: L.load_wide_csv(file, year=year),
     }
@@ -246,8 +298,10 @@ def _check_file(file: Path, fmt: str, tz: str, eur_to_usd: float | None,
         s = readers[fmt]()
         d = s.data
         return {
-            "file": str(file), "rows": len(d),
-            "first_utc": d.index[0].isoformat(), "last_utc": d.index[-1].isoformat(),
+            "file": str(file),
+            "rows": len(d),
+            "first_utc": d.index[0].isoformat(),
+            "last_utc": d.index[-1].isoformat(),
             "time_rule": s.time_rule,
             "units": s.units,
             "mean": {c: float(d[c].mean()) for c in d.columns},
@@ -258,24 +312,41 @@ def _check_file(file: Path, fmt: str, tz: str, eur_to_usd: float | None,
         }
     if fmt == "cluster":
         c = L.load_cluster_trace(file)
-        return {"file": str(file), "rows": len(c), "unit": "fraction of capacity",
-                "mean": float(c.mean()), "min": float(c.min()), "max": float(c.max())}
+        return {
+            "file": str(file),
+            "rows": len(c),
+            "unit": "fraction of capacity",
+            "mean": float(c.mean()),
+            "min": float(c.min()),
+            "max": float(c.max()),
+        }
     if fmt == "azure":
         a = L.load_azure_trace(file)
-        return {"file": str(file), "requests": len(a),
-                "first_utc": a["time_utc"].iloc[0].isoformat(),
-                "last_utc": a["time_utc"].iloc[-1].isoformat(),
-                "burstiness": L.request_burstiness(a["time_utc"]).to_dict(orient="records")}
+        return {
+            "file": str(file),
+            "requests": len(a),
+            "first_utc": a["time_utc"].iloc[0].isoformat(),
+            "last_utc": a["time_utc"].iloc[-1].isoformat(),
+            "burstiness": L.request_burstiness(a["time_utc"]).to_dict(orient="records"),
+        }
     if fmt == "ml-energy":
         m = L.load_ml_energy_t2i(file)
-        return {"file": str(file), "rows": len(m),
-                "models": sorted(set(m["nickname"])), "gpus": sorted(set(m["gpu_model"]))}
+        return {
+            "file": str(file),
+            "rows": len(m),
+            "models": sorted(set(m["nickname"])),
+            "gpus": sorted(set(m["gpu_model"])),
+        }
     if fmt == "power-curves":
         pc = L.load_power_curves(file)
         return {"file": str(file), "turbines": len(pc), "unit": "W at wind speed in m/s"}
     tr = L.load_transfer_prices(file)
-    return {"file": str(file), "regions": list(tr.index), "unit": "USD/GB",
-            "max": float(tr.to_numpy().max())}
+    return {
+        "file": str(file),
+        "regions": list(tr.index),
+        "unit": "USD/GB",
+        "max": float(tr.to_numpy().max()),
+    }
 
 
 __all__ = ["register", "FORMATS"]

@@ -50,34 +50,54 @@ def train(
         load_scenario(scenario, horizon=horizon)  # validates name and horizon first
         run_dir = out or Path("runs") / f"{algo.lower()}-{reward}-{timesteps}"
         with stdout_to_stderr() as real:
-            meta = run_train(algo, timesteps, run_dir, reward=reward, scenario=scenario,
-                             horizon=horizon, seed=seed, progress=False)
+            meta = run_train(
+                algo,
+                timesteps,
+                run_dir,
+                reward=reward,
+                scenario=scenario,
+                horizon=horizon,
+                seed=seed,
+                progress=False,
+            )
             if as_json:
                 emit_json(meta, real)
         if not as_json:
-            err_console.print(f"trained {meta['algo']} for {timesteps} steps in "
-                              f"{meta['train_seconds']:.1f} s → {meta['model']}")
+            err_console.print(
+                f"trained {meta['algo']} for {timesteps} steps in "
+                f"{meta['train_seconds']:.1f} s → {meta['model']}"
+            )
 
     guarded(body)
 
 
 def compare(
-    policy: Annotated[list[str] | None, typer.Option(
-        "--policy", help="Policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function;"
-        " repeatable")] = None,
-    trust: Annotated[bool, typer.Option(
-        "--trust", help="Allow loading formats that unpickle (SB3 .zip, .pt, .pt2, vecnormalize.pkl):"
-        " they can run code. ONNX needs no trust")] = False,
-    baselines: Annotated[str, typer.Option(
-        "--baselines", help="Comma list of oracle,mpc,greedy,price-greedy,random")
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            help="Policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function; repeatable",
+        ),
+    ] = None,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="Allow loading formats that unpickle (SB3 .zip, .pt, .pt2, vecnormalize.pkl):"
+            " they can run code. ONNX needs no trust",
+        ),
+    ] = False,
+    baselines: Annotated[
+        str, typer.Option("--baselines", help="Comma list of oracle,mpc,greedy,price-greedy,random")
     ] = "oracle,mpc,greedy",
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     episodes: Annotated[int, typer.Option("--episodes", help="Episodes per method")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the episode draw")] = 0,
     mpc_forecast: Annotated[str, typer.Option("--mpc-forecast")] = "noisy:0.1",
-    squashed: Annotated[bool, typer.Option(
-        "--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")] = False,
+    squashed: Annotated[
+        bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
+    ] = False,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -98,8 +118,9 @@ def compare(
         loaded: dict[str, Any] = {}
         for spec in policy or []:
             try:
-                pol = load_policy(spec, env.observation_space, env.action_space, trust=trust,
-                                  squashed=squashed)
+                pol = load_policy(
+                    spec, env.observation_space, env.action_space, trust=trust, squashed=squashed
+                )
             except PolicyLoadError as exc:
                 raise UserError(str(exc)) from None
             name = pol.name if pol.name not in loaded else f"{pol.name}-{len(loaded)}"
@@ -114,21 +135,36 @@ def compare(
                 prog.update(task, advance=1, description=msg)
 
             try:
-                df = run_compare(full, loaded, baselines=bl, horizon=horizon,
-                                 episodes=episodes, seed=seed, mpc_forecast=mpc_forecast,
-                                 progress=tick)
+                df = run_compare(
+                    full,
+                    loaded,
+                    baselines=bl,
+                    horizon=horizon,
+                    episodes=episodes,
+                    seed=seed,
+                    mpc_forecast=mpc_forecast,
+                    progress=tick,
+                )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
             rows = summarize(df)
-            result = {"scenario": full.name, "horizon": horizon, "episodes": episodes,
-                      "seed": seed, "baselines": bl, "methods": rows}
+            result = {
+                "scenario": full.name,
+                "horizon": horizon,
+                "episodes": episodes,
+                "seed": seed,
+                "baselines": bl,
+                "methods": rows,
+            }
             if out is not None:
                 from aigc_opt.solvers.store import run_metadata, write_json, write_parquet
 
-                write_parquet(Path(out) / "compare.parquet", df,
-                              {"scenario": full.name, "horizon": horizon, "seed": seed})
-                write_json(Path(out) / "compare.json", {**result,
-                                                        "versions": run_metadata()})
+                write_parquet(
+                    Path(out) / "compare.parquet",
+                    df,
+                    {"scenario": full.name, "horizon": horizon, "seed": seed},
+                )
+                write_json(Path(out) / "compare.json", {**result, "versions": run_metadata()})
             if as_json:
                 emit_json(result, real)
         if not as_json:
@@ -143,16 +179,28 @@ def _print(result: dict[str, Any]) -> None:
 
     from aigc_opt.formulations.accounting import TERMS
 
-    t = Table(title=f"compare · {result['scenario']} · horizon {result['horizon']} · "
-              f"{result['episodes']} episodes · seed {result['seed']}")
-    for col in ("method", "utility mean ± std ($)", "gap to bound ($)", "gap to bound (%)",
-                "gap to MPC ($)", "s/episode"):
+    t = Table(
+        title=f"compare · {result['scenario']} · horizon {result['horizon']} · "
+        f"{result['episodes']} episodes · seed {result['seed']}"
+    )
+    for col in (
+        "method",
+        "utility mean ± std ($)",
+        "gap to bound ($)",
+        "gap to bound (%)",
+        "gap to MPC ($)",
+        "s/episode",
+    ):
         t.add_column(col, justify="right" if col != "method" else "left")
     for r in result["methods"]:
-        t.add_row(r["method"], f"{r['utility_mean']:,.2f} ± {r['utility_std']:,.2f}",
-                  f"{r['gap_mean']:,.2f}", f"{r['gap_pct']:.2f}",
-                  "—" if "gap_to_mpc_mean" not in r else f"{r['gap_to_mpc_mean']:,.2f}",
-                  f"{r['seconds_mean']:.2f}")
+        t.add_row(
+            r["method"],
+            f"{r['utility_mean']:,.2f} ± {r['utility_std']:,.2f}",
+            f"{r['gap_mean']:,.2f}",
+            f"{r['gap_pct']:.2f}",
+            "—" if "gap_to_mpc_mean" not in r else f"{r['gap_to_mpc_mean']:,.2f}",
+            f"{r['seconds_mean']:.2f}",
+        )
     c = Console()
     c.print(t)
     terms = Table(title="mean utility terms per episode ($)")

@@ -25,13 +25,19 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    inputs: Annotated[list[Path], typer.Argument(
-        help="Run directories (summary.json + Parquet), folders of them (searched "
-             "recursively), or tidy comparison Parquet files", show_default=False)],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Run directories (summary.json + Parquet), folders of them (searched "
+            "recursively), or tidy comparison Parquet files",
+            show_default=False,
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for tables and figures")],
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Tables only")] = False,
-    fmt: Annotated[str, typer.Option(
-        "--formats", help="Figure formats, comma-separated (png, pdf, svg)")] = "png,pdf",
+    fmt: Annotated[
+        str, typer.Option("--formats", help="Figure formats, comma-separated (png, pdf, svg)")
+    ] = "png,pdf",
     as_json: JsonOpt = False,
 ) -> None:
     """Render paper tables and figures from stored results.
@@ -53,15 +59,24 @@ def report(
         except ReportInputError as exc:
             raise UserError(str(exc)) from None
         if as_json:
-            emit_json({
-                "out": str(out),
-                "runs": [{"label": r.label, "method": r.method, "scenario": r.scenario,
-                          "horizon": r.horizon, "source": str(r.path or r.source)}
-                         for r in res.collection.runs],
-                "tables": [str(p) for p in res.tables],
-                "figures": [str(p) for p in res.figures],
-                "files": [str(p) for p in res.files],
-            })
+            emit_json(
+                {
+                    "out": str(out),
+                    "runs": [
+                        {
+                            "label": r.label,
+                            "method": r.method,
+                            "scenario": r.scenario,
+                            "horizon": r.horizon,
+                            "source": str(r.path or r.source),
+                        }
+                        for r in res.collection.runs
+                    ],
+                    "tables": [str(p) for p in res.tables],
+                    "figures": [str(p) for p in res.figures],
+                    "files": [str(p) for p in res.files],
+                }
+            )
             return
         from rich.markup import escape
         from rich.table import Table
@@ -73,8 +88,17 @@ def report(
         t.add_column("scenario / horizon")
         t.add_column("source", overflow="fold")
         for r in res.collection.runs:
-            t.add_row(*(escape(x) for x in (r.label, r.method, f"{r.scenario} / {r.horizon}",
-                                             str(r.path or r.source))))
+            t.add_row(
+                *(
+                    escape(x)
+                    for x in (
+                        r.label,
+                        r.method,
+                        f"{r.scenario} / {r.horizon}",
+                        str(r.path or r.source),
+                    )
+                )
+            )
         c.print(t)
         f = Table(title=f"files written under {out}")
         f.add_column("files", overflow="fold")
@@ -84,8 +108,9 @@ def report(
         kinds: dict[str, list[Path]] = {}
         for p in res.figures:
             if p.suffix == f".{formats[0]}":
-                key = next((k for k in ("dispatch", "soc", "jobs") if p.stem.startswith(k + "_")),
-                           p.stem)
+                key = next(
+                    (k for k in ("dispatch", "soc", "jobs") if p.stem.startswith(k + "_")), p.stem
+                )
                 kinds.setdefault(key, []).append(p)
         exts = ",".join(formats)
         for key, paths in kinds.items():
@@ -97,8 +122,12 @@ def report(
                 what = describe_figure(paths[0])
             f.add_row(escape(name), escape(what))
         for p in res.extra:
-            f.add_row(str(p.relative_to(out)), "index of tables and figures" if p.suffix == ".md"
-                      else "inputs, runs and files (JSON)")
+            f.add_row(
+                str(p.relative_to(out)),
+                "index of tables and figures"
+                if p.suffix == ".md"
+                else "inputs, runs and files (JSON)",
+            )
         c.print(f)
 
     guarded(body)
@@ -106,18 +135,33 @@ def report(
 
 def regress(
     golden: Annotated[Path, typer.Option("--golden", help="Golden JSON file of the catalog")],
-    update: Annotated[bool, typer.Option(
-        "--update", help="Re-solve and rewrite the golden file (atomically)")] = False,
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Run only cases whose id matches this glob (repeatable), e.g. "
-                       "'tiny/*' or '*/oracle-lp'")] = None,
-    scenario_override: Annotated[list[str] | None, typer.Option(
-        "--scenario", help="NAME=PATH: load catalog scenario NAME from this TOML instead "
-                           "(repeatable), e.g. to check a modified copy")] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Also fail on catalog cases missing from the golden file")] = False,
-    verbose: Annotated[bool, typer.Option(
-        "--verbose", "-v", help="Show every compared number, not only drifted ones")] = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="Re-solve and rewrite the golden file (atomically)")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Run only cases whose id matches this glob (repeatable), e.g. "
+            "'tiny/*' or '*/oracle-lp'",
+        ),
+    ] = None,
+    scenario_override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="NAME=PATH: load catalog scenario NAME from this TOML instead "
+            "(repeatable), e.g. to check a modified copy",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Also fail on catalog cases missing from the golden file"),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Show every compared number, not only drifted ones"),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check headline utility numbers against a golden file (exit 1 on drift).
@@ -138,19 +182,29 @@ def regress(
         overrides = rg.parse_overrides(scenario_override or [])
         cases = rg.select_cases(rg.default_catalog(), only or [])
         if not cases:
-            raise UserError(f"--only {only}: matches no catalog case "
-                            f"(ids: {', '.join(c.id for c in rg.default_catalog())})")
+            raise UserError(
+                f"--only {only}: matches no catalog case "
+                f"(ids: {', '.join(c.id for c in rg.default_catalog())})"
+            )
         reference = None if update else rg.read_golden(golden)  # fail before solving
         progress = Console(stderr=True)
         with stdout_to_stderr():  # solver libraries write to fd 1; keep stdout for results
-            outcomes = rg.run_cases(cases, overrides=overrides,
-                                    progress=lambda msg: progress.print(msg, highlight=False))
+            outcomes = rg.run_cases(
+                cases,
+                overrides=overrides,
+                progress=lambda msg: progress.print(msg, highlight=False),
+            )
         if update:
             changed = rg.update_golden(golden, outcomes, partial=bool(only))
             failed = [o for o in outcomes if o.error]
             if as_json:
-                emit_json({"updated": str(golden), "cases": [o.as_dict() for o in outcomes],
-                           "changed": changed})
+                emit_json(
+                    {
+                        "updated": str(golden),
+                        "cases": [o.as_dict() for o in outcomes],
+                        "changed": changed,
+                    }
+                )
             else:
                 rg.print_update(golden, outcomes, changed, _console())
             if failed:

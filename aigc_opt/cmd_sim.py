@@ -26,24 +26,31 @@ from aigc_opt.cli import (
 POLICIES = ("greedy", "price-greedy", "random", "oracle-replay")
 
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the policy / forecaster noise")]
-OracleLimitOpt = Annotated[float | None, typer.Option(
-    "--oracle-time-limit", help="Wall-clock limit of the oracle solve (s); its best bound "
-    "stays a valid upper bound")]
+OracleLimitOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--oracle-time-limit",
+        help="Wall-clock limit of the oracle solve (s); its best bound stays a valid upper bound",
+    ),
+]
 
 
 def _summary(ep: Any, oracle: Any, seconds: float, oracle_seconds: float) -> dict[str, Any]:
     out = ep.summary()
     bound = oracle.best_bound if oracle is not None else None
-    out.update({
-        "seconds": round(seconds, 4),
-        "oracle_bound": bound,
-        "oracle_utility": oracle.utility if oracle is not None else None,
-        "oracle_status": oracle.status if oracle is not None else None,
-        "oracle_seconds": round(oracle_seconds, 4),
-        "gap_usd": None if bound is None else bound - ep.utility,
-        "gap_pct": None if bound is None else 100.0 * (bound - ep.utility) / max(abs(bound),
-                                                                                 1e-12),
-    })
+    out.update(
+        {
+            "seconds": round(seconds, 4),
+            "oracle_bound": bound,
+            "oracle_utility": oracle.utility if oracle is not None else None,
+            "oracle_status": oracle.status if oracle is not None else None,
+            "oracle_seconds": round(oracle_seconds, 4),
+            "gap_usd": None if bound is None else bound - ep.utility,
+            "gap_pct": None
+            if bound is None
+            else 100.0 * (bound - ep.utility) / max(abs(bound), 1e-12),
+        }
+    )
     return out
 
 
@@ -54,15 +61,19 @@ def _print(summary: dict[str, Any]) -> None:
     from aigc_opt.reports.console import kpi_table, terms_table
 
     c = Console()
-    head = Table(title=f"aigc-opt {summary['method']} · scenario {summary['scenario']} · "
-                 f"horizon {summary['horizon']} · start {summary['start']} · seed "
-                 f"{summary['seed']}", show_header=False)
+    head = Table(
+        title=f"aigc-opt {summary['method']} · scenario {summary['scenario']} · "
+        f"horizon {summary['horizon']} · start {summary['start']} · seed "
+        f"{summary['seed']}",
+        show_header=False,
+    )
     head.add_column("field")
     head.add_column("value", justify="right")
     head.add_row("realized utility U ($)", f"{summary['utility']:,.4f}")
     ob = summary["oracle_bound"]
-    head.add_row(f"oracle bound ($, {summary['oracle_status']})",
-                 "—" if ob is None else f"{ob:,.4f}")
+    head.add_row(
+        f"oracle bound ($, {summary['oracle_status']})", "—" if ob is None else f"{ob:,.4f}"
+    )
     if ob is not None:
         head.add_row("gap to the bound ($)", f"{summary['gap_usd']:,.4f}")
         head.add_row("gap to the bound (%)", f"{summary['gap_pct']:.4f}")
@@ -75,8 +86,17 @@ def _print(summary: dict[str, Any]) -> None:
     c.print(kpi_table(summary["kpis"], title="jobs and energy", energy=True))
 
 
-def _play(scn: Any, policy: Any, seed: int, *, oracle_limit: float | None, as_json: bool,
-          out: Any, oracle: Any = None, progress_label: str | None = None) -> dict[str, Any]:
+def _play(
+    scn: Any,
+    policy: Any,
+    seed: int,
+    *,
+    oracle_limit: float | None,
+    as_json: bool,
+    out: Any,
+    oracle: Any = None,
+    progress_label: str | None = None,
+) -> dict[str, Any]:
     """Solve the oracle of the episode (unless given), run the policy, report."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -94,12 +114,18 @@ def _play(scn: Any, policy: Any, seed: int, *, oracle_limit: float | None, as_js
             policy.result = oracle  # oracle replay: replay the very solve reported
         t1 = time.perf_counter()
         if progress_label:
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                          TextColumn("slot {task.completed}/{task.total}"),
-                          TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("slot {task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task(progress_label, total=scn.T)
-                ep = run_episode(scn, policy, seed=seed,
-                                 progress=lambda t, T: bar.update(task, completed=t))
+                ep = run_episode(
+                    scn, policy, seed=seed, progress=lambda t, T: bar.update(task, completed=t)
+                )
         else:
             ep = run_episode(scn, policy, seed=seed)
         seconds = time.perf_counter() - t1
@@ -121,17 +147,28 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def mpc(
         horizon: HorizonOpt = 168,
-        lookahead: Annotated[int, typer.Option("--lookahead", "-L",
-                                               help="Window length L (slots)")] = 24,
-        forecast: Annotated[str, typer.Option(
-            "--forecast", help="perfect | persistence | seasonal | noisy:SIGMA | "
-            "module:function")] = "perfect",
-        window: Annotated[str, typer.Option(
-            "--window", help="Window program: lp (fast, rounded) or milp (exact window)")]
-        = "lp",
-        carry_weight: Annotated[float, typer.Option(
-            "--carry-weight", help="Drop-penalty weight of jobs carried past the window")]
-        = 0.0,
+        lookahead: Annotated[
+            int, typer.Option("--lookahead", "-L", help="Window length L (slots)")
+        ] = 24,
+        forecast: Annotated[
+            str,
+            typer.Option(
+                "--forecast",
+                help="perfect | persistence | seasonal | noisy:SIGMA | module:function",
+            ),
+        ] = "perfect",
+        window: Annotated[
+            str,
+            typer.Option(
+                "--window", help="Window program: lp (fast, rounded) or milp (exact window)"
+            ),
+        ] = "lp",
+        carry_weight: Annotated[
+            float,
+            typer.Option(
+                "--carry-weight", help="Drop-penalty weight of jobs carried past the window"
+            ),
+        ] = 0.0,
         scenario: ScenarioOpt = "default",
         start: StartOpt = 0,
         seed: SeedOpt = 0,
@@ -156,17 +193,30 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise UserError(f"--forecast: {exc}") from None
             scn = load_cli_scenario(scenario, horizon, start)
-            policy = MPCPolicy(lookahead, fc, window=window,  # type: ignore[arg-type]
-                               carry_weight=carry_weight)
-            _play(scn, policy, seed, oracle_limit=oracle_time_limit, as_json=as_json,
-                  out=out, progress_label=f"MPC L={lookahead} {fc.name}")
+            policy = MPCPolicy(
+                lookahead,
+                fc,
+                window=window,  # type: ignore[arg-type]
+                carry_weight=carry_weight,
+            )
+            _play(
+                scn,
+                policy,
+                seed,
+                oracle_limit=oracle_time_limit,
+                as_json=as_json,
+                out=out,
+                progress_label=f"MPC L={lookahead} {fc.name}",
+            )
 
         guarded(body)
 
     @app.command()
     def run(
-        policy: Annotated[str, typer.Option(
-            "--policy", "-p", help="greedy | price-greedy | random | oracle-replay")],
+        policy: Annotated[
+            str,
+            typer.Option("--policy", "-p", help="greedy | price-greedy | random | oracle-replay"),
+        ],
         horizon: HorizonOpt = 24,
         scenario: ScenarioOpt = "default",
         start: StartOpt = 0,
@@ -186,7 +236,14 @@ def register(app: typer.Typer) -> None:
             check_positive("oracle-time-limit", oracle_time_limit)
             scn = load_cli_scenario(scenario, horizon, start)
             pol = OracleReplay() if policy == "oracle-replay" else HEURISTICS[policy]()
-            _play(scn, pol, seed, oracle_limit=oracle_time_limit, as_json=as_json, out=out,
-                  progress_label=None)
+            _play(
+                scn,
+                pol,
+                seed,
+                oracle_limit=oracle_time_limit,
+                as_json=as_json,
+                out=out,
+                progress_label=None,
+            )
 
         guarded(body)

@@ -63,20 +63,28 @@ def main() -> None:
     t0 = time.perf_counter()
     ep = run_episode(scn, pol, seed=0)
     total = time.perf_counter() - t0
-    rows = [("persistent (built once, Params updated)", pol.persistent),
-            ("rebuild each slot (build + cold solve)", pol.rebuilt)]
-    print(f"MPC {args.window} window, scenario {args.scenario}, horizon {args.horizon}, "
-          f"lookahead {args.lookahead}; episode utility {ep.utility:,.2f} $, "
-          f"episode wall time {total:.1f} s (includes the rebuilt windows)")
+    rows = [
+        ("persistent (built once, Params updated)", pol.persistent),
+        ("rebuild each slot (build + cold solve)", pol.rebuilt),
+    ]
+    print(
+        f"MPC {args.window} window, scenario {args.scenario}, horizon {args.horizon}, "
+        f"lookahead {args.lookahead}; episode utility {ep.utility:,.2f} $, "
+        f"episode wall time {total:.1f} s (includes the rebuilt windows)"
+    )
     print(f"{'method':<42} | {'slots':>5} | {'mean s/slot':>11} | {'median s/slot':>13}")
     print(f"{'-' * 42}-+-{'-' * 5}-+-{'-' * 11}-+-{'-' * 13}")
     for label, xs in rows:
-        print(f"{label:<42} | {len(xs):>5} | {statistics.fmean(xs):>11.4f} | "
-              f"{statistics.median(xs):>13.4f}")
+        print(
+            f"{label:<42} | {len(xs):>5} | {statistics.fmean(xs):>11.4f} | "
+            f"{statistics.median(xs):>13.4f}"
+        )
     ratio = statistics.fmean(pol.rebuilt) / statistics.fmean(pol.persistent)
     print(f"ratio rebuild / persistent (mean seconds per slot): {ratio:.1f}x")
-    print(f"first persistent slot (cold solve): {pol.persistent[0]:.4f} s; "
-          f"build of the persistent window: {pol.mpc.info['build_seconds']:.3f} s")
+    print(
+        f"first persistent slot (cold solve): {pol.persistent[0]:.4f} s; "
+        f"build of the persistent window: {pol.mpc.info['build_seconds']:.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -41,22 +41,43 @@ from aigc_opt.data.build_models import (
 )
 from aigc_opt.data.loaders_power import PVSpec, WindSpec, pv_capacity_factor, wind_capacity_factor
 
-__all__ = ["YEAR", "EUR_TO_USD", "SEASONS", "REGIONS", "RegionSpec", "build_profiles",
-           "default_source", "PROFILE_FILES"]
+__all__ = [
+    "YEAR",
+    "EUR_TO_USD",
+    "SEASONS",
+    "REGIONS",
+    "RegionSpec",
+    "build_profiles",
+    "default_source",
+    "PROFILE_FILES",
+]
 
 YEAR = 2023
 #: USD per EUR: ECB euro reference rate, 2023 annual average of the daily rates.
 EUR_TO_USD = 1.0813
-SEASONS: dict[str, tuple[int, ...]] = {"winter": (1, 2, 12), "spring": (3, 4, 5),
-                                       "summer": (6, 7, 8), "autumn": (9, 10, 11)}
+SEASONS: dict[str, tuple[int, ...]] = {
+    "winter": (1, 2, 12),
+    "spring": (3, 4, 5),
+    "summer": (6, 7, 8),
+    "autumn": (9, 10, 11),
+}
 #: regions whose series decide the representative weeks
 SELECTION_REGIONS = ("caiso", "ercot", "pjm", "nyiso")
 PV = PVSpec()
 WIND = WindSpec()
 
-PROFILE_FILES = ("regions_2023.csv", "weeks_2023.csv", "energy_weeks_2023.csv",
-                 "arrival_shape.csv", "burstiness.csv", "arrivals.json", "models.csv",
-                 "gpus.csv", "quality.csv", "PROVENANCE.md")
+PROFILE_FILES = (
+    "regions_2023.csv",
+    "weeks_2023.csv",
+    "energy_weeks_2023.csv",
+    "arrival_shape.csv",
+    "burstiness.csv",
+    "arrivals.json",
+    "models.csv",
+    "gpus.csv",
+    "quality.csv",
+    "PROVENANCE.md",
+)
 
 
 @dataclass(frozen=True)
@@ -87,18 +108,72 @@ class RegionSpec:
 
 
 REGIONS: tuple[RegionSpec, ...] = (
-    RegionSpec("caiso", "US-CAL-CISO", "CAISO day-ahead LMP, hub TH_NP15_GEN-APND", "UTC",
-               True, True, "America/Los_Angeles", "San Jose", "us-west-1"),
-    RegionSpec("ercot", "US-TEX-ERCO", "ERCOT day-ahead SPP, HB_HUBAVG", "UTC",
-               True, True, "America/Chicago", "Dallas", "us-east-1-dwf-1"),
-    RegionSpec("pjm", "US-MIDA-PJM", "PJM real-time hourly LMP, zone DOM", "UTC",
-               True, True, "America/New_York", "Philadelphia", "us-east-1"),
-    RegionSpec("nyiso", "US-NY-NYIS", "NYISO day-ahead LBMP, zone CAPITL", "UTC",
-               True, True, "America/New_York", "New York City", "us-east-1"),
-    RegionSpec("delu", "DE-LU", "EPEX day-ahead, DE-LU bidding zone (RTE eco2mix)",
-               "Europe/Berlin", True, True, "Europe/Berlin", "Frankfurt", "eu-central-1"),
-    RegionSpec("fr", "FR", "EPEX day-ahead, France (RTE eco2mix)", "Europe/Paris",
-               False, False, "Europe/Paris", "", "eu-west-3"),
+    RegionSpec(
+        "caiso",
+        "US-CAL-CISO",
+        "CAISO day-ahead LMP, hub TH_NP15_GEN-APND",
+        "UTC",
+        True,
+        True,
+        "America/Los_Angeles",
+        "San Jose",
+        "us-west-1",
+    ),
+    RegionSpec(
+        "ercot",
+        "US-TEX-ERCO",
+        "ERCOT day-ahead SPP, HB_HUBAVG",
+        "UTC",
+        True,
+        True,
+        "America/Chicago",
+        "Dallas",
+        "us-east-1-dwf-1",
+    ),
+    RegionSpec(
+        "pjm",
+        "US-MIDA-PJM",
+        "PJM real-time hourly LMP, zone DOM",
+        "UTC",
+        True,
+        True,
+        "America/New_York",
+        "Philadelphia",
+        "us-east-1",
+    ),
+    RegionSpec(
+        "nyiso",
+        "US-NY-NYIS",
+        "NYISO day-ahead LBMP, zone CAPITL",
+        "UTC",
+        True,
+        True,
+        "America/New_York",
+        "New York City",
+        "us-east-1",
+    ),
+    RegionSpec(
+        "delu",
+        "DE-LU",
+        "EPEX day-ahead, DE-LU bidding zone (RTE eco2mix)",
+        "Europe/Berlin",
+        True,
+        True,
+        "Europe/Berlin",
+        "Frankfurt",
+        "eu-central-1",
+    ),
+    RegionSpec(
+        "fr",
+        "FR",
+        "EPEX day-ahead, France (RTE eco2mix)",
+        "Europe/Paris",
+        False,
+        False,
+        "Europe/Paris",
+        "",
+        "eu-west-3",
+    ),
 )
 
 
@@ -112,25 +187,31 @@ def default_source(repo: Path | None = None) -> Path | None:
 # ----------------------------------------------------------------------------------------
 # energy
 # ----------------------------------------------------------------------------------------
-def _region_year(src: Path, spec: RegionSpec, turbine: tuple[pd.DataFrame, float]
-                 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _region_year(
+    src: Path, spec: RegionSpec, turbine: tuple[pd.DataFrame, float]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Hourly 2023 frame (price_local, carbon, solar_cf, wind_cf, filled) and a summary."""
     gd = src / "green-dcc"
-    price = L.load_price_csv(gd / "electricity_prices" /
-                             f"{spec.zone}_electricity_prices_2023_processed.csv",
-                             naive_tz=spec.price_tz, year=YEAR)
+    price = L.load_price_csv(
+        gd / "electricity_prices" / f"{spec.zone}_electricity_prices_2023_processed.csv",
+        naive_tz=spec.price_tz,
+        year=YEAR,
+    )
     cur = price.meta["currency"]
     pcol = f"price_{cur.lower()}_per_mwh"
     frame = pd.DataFrame({"price_per_mwh": price.data[pcol]})
     filled = pd.DataFrame({"price": price.filled[pcol]})
     summary: dict[str, Any] = {
-        "region": spec.name, "zone": spec.zone, "market": spec.market, "currency": cur,
-        "price_filled_h": int(price.filled[pcol].sum()), "price_time_rule": price.time_rule,
+        "region": spec.name,
+        "zone": spec.zone,
+        "market": spec.market,
+        "currency": cur,
+        "price_filled_h": int(price.filled[pcol].sum()),
+        "price_time_rule": price.time_rule,
         "price_gaps": "; ".join(str(g) for g in price.gaps),
     }
     if spec.has_carbon:
-        ci = L.load_carbon_csv(gd / "carbon_intensity" / f"{spec.zone}_2023_hourly.csv",
-                               year=YEAR)
+        ci = L.load_carbon_csv(gd / "carbon_intensity" / f"{spec.zone}_2023_hourly.csv", year=YEAR)
         frame["carbon_t_per_mwh"] = ci.data["carbon_t_per_mwh"]
         filled["carbon"] = ci.filled["carbon_t_per_mwh"]
         summary["carbon_filled_h"] = int(ci.filled["carbon_t_per_mwh"].sum())
@@ -140,11 +221,13 @@ def _region_year(src: Path, spec: RegionSpec, turbine: tuple[pd.DataFrame, float
         summary["carbon_filled_h"] = ""
     if spec.has_weather:
         w = L.load_open_meteo_json(gd / "weather" / f"{spec.zone}_2023.json", year=YEAR)
-        frame["solar_cf"] = pv_capacity_factor(w.data, w.meta["latitude"], w.meta["longitude"],
-                                               w.meta["elevation"] or 0.0, PV)
+        frame["solar_cf"] = pv_capacity_factor(
+            w.data, w.meta["latitude"], w.meta["longitude"], w.meta["elevation"] or 0.0, PV
+        )
         curve, nominal = turbine
-        frame["wind_cf"] = wind_capacity_factor(w.data["wind_speed_10m_m_per_s"], curve, nominal,
-                                                WIND)
+        frame["wind_cf"] = wind_capacity_factor(
+            w.data["wind_speed_10m_m_per_s"], curve, nominal, WIND
+        )
         filled["weather"] = w.filled.any(axis=1)
         summary["weather_filled_h"] = int(filled["weather"].sum())
         summary["site"] = f"{spec.site} ({w.meta['latitude']:.3f}, {w.meta['longitude']:.3f})"
@@ -159,13 +242,18 @@ def _region_year(src: Path, spec: RegionSpec, turbine: tuple[pd.DataFrame, float
     frame["filled"] = filled.any(axis=1)
     frame.attrs["filled_cols"] = filled
     p = frame["price_per_mwh"]
-    summary.update({
-        "price_mean_per_mwh": p.mean(), "price_min_per_mwh": p.min(),
-        "price_max_per_mwh": p.max(), "negative_price_h": int((p < 0).sum()),
-        "price_mean_usd_per_mwh": p.mean() * (EUR_TO_USD if cur == "EUR" else 1.0),
-        "carbon_mean_t_per_mwh": frame["carbon_t_per_mwh"].mean(),
-        "solar_cf_mean": frame["solar_cf"].mean(), "wind_cf_mean": frame["wind_cf"].mean(),
-    })
+    summary.update(
+        {
+            "price_mean_per_mwh": p.mean(),
+            "price_min_per_mwh": p.min(),
+            "price_max_per_mwh": p.max(),
+            "negative_price_h": int((p < 0).sum()),
+            "price_mean_usd_per_mwh": p.mean() * (EUR_TO_USD if cur == "EUR" else 1.0),
+            "carbon_mean_t_per_mwh": frame["carbon_t_per_mwh"].mean(),
+            "solar_cf_mean": frame["solar_cf"].mean(),
+            "wind_cf_mean": frame["wind_cf"].mean(),
+        }
+    )
     return frame, summary
 
 
@@ -194,26 +282,41 @@ def _choose_weeks(years: dict[str, pd.DataFrame]) -> pd.DataFrame:
             f = []
             for r in SELECTION_REGIONS:
                 wk = years[r].loc[sl]
-                f += [wk["price_usd_per_mwh"].mean(), wk["carbon_t_per_mwh"].mean(),
-                      wk["solar_cf"].mean(), wk["wind_cf"].mean()]
+                f += [
+                    wk["price_usd_per_mwh"].mean(),
+                    wk["carbon_t_per_mwh"].mean(),
+                    wk["solar_cf"].mean(),
+                    wk["wind_cf"].mean(),
+                ]
             feats.append(f)
-            clean.append(not any(bool(years[r].loc[sl, "filled"].any())
-                                 for r in (*SELECTION_REGIONS, "delu")))
+            clean.append(
+                not any(
+                    bool(years[r].loc[sl, "filled"].any()) for r in (*SELECTION_REGIONS, "delu")
+                )
+            )
         X = np.asarray(feats, dtype=float)
         sd = X.std(axis=0)
         sd[sd == 0] = 1.0
         Z = (X - np.median(X, axis=0)) / sd
-        dist = np.sqrt((Z ** 2).sum(axis=1))
+        dist = np.sqrt((Z**2).sum(axis=1))
         ok = np.asarray(clean) if any(clean) else np.ones(len(starts), dtype=bool)
         best = int(np.flatnonzero(ok)[np.argmin(dist[ok])])
-        rows.append({"season": season, "start_utc": starts[best].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                     "months": "/".join(str(m) for m in months), "candidates": len(starts),
-                     "clean_candidates": int(np.sum(clean)), "distance": dist[best]})
+        rows.append(
+            {
+                "season": season,
+                "start_utc": starts[best].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "months": "/".join(str(m) for m in months),
+                "candidates": len(starts),
+                "clean_candidates": int(np.sum(clean)),
+                "distance": dist[best],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _energy_weeks(years: dict[str, pd.DataFrame], weeks: pd.DataFrame,
-                  currencies: dict[str, str]) -> pd.DataFrame:
+def _energy_weeks(
+    years: dict[str, pd.DataFrame], weeks: pd.DataFrame, currencies: dict[str, str]
+) -> pd.DataFrame:
     parts = []
     for _, w in weeks.iterrows():
         start = pd.Timestamp(w["start_utc"])
@@ -223,16 +326,27 @@ def _energy_weeks(years: dict[str, pd.DataFrame], weeks: pd.DataFrame,
             fc = years[spec.name].attrs["filled_cols"].loc[sl]
             flags = np.where(fc["price"], "price", "")
             for col in ("carbon", "weather"):
-                flags = np.where(fc[col], np.char.add(np.char.add(flags, np.where(
-                    flags == "", "", "+")), col), flags)
-            parts.append(pd.DataFrame({
-                "season": w["season"], "hour": np.arange(len(wk)),
-                "time_utc": wk.index.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": spec.name,
-                "currency": currencies[spec.name], "price_per_mwh": wk["price_per_mwh"].to_numpy(),
-                "carbon_t_per_mwh": wk["carbon_t_per_mwh"].to_numpy(),
-                "solar_cf": wk["solar_cf"].to_numpy(), "wind_cf": wk["wind_cf"].to_numpy(),
-                "filled": flags,
-            }))
+                flags = np.where(
+                    fc[col],
+                    np.char.add(np.char.add(flags, np.where(flags == "", "", "+")), col),
+                    flags,
+                )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "season": w["season"],
+                        "hour": np.arange(len(wk)),
+                        "time_utc": wk.index.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "region": spec.name,
+                        "currency": currencies[spec.name],
+                        "price_per_mwh": wk["price_per_mwh"].to_numpy(),
+                        "carbon_t_per_mwh": wk["carbon_t_per_mwh"].to_numpy(),
+                        "solar_cf": wk["solar_cf"].to_numpy(),
+                        "wind_cf": wk["wind_cf"].to_numpy(),
+                        "filled": flags,
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -253,7 +367,7 @@ def _fold_week(values: np.ndarray, start_how: int) -> np.ndarray:
 
 def _circular_mean(x: np.ndarray, width: int) -> np.ndarray:
     k = np.ones(width) / width
-    ext = np.concatenate([x[-(width // 2):], x, x[: width - 1 - width // 2]])
+    ext = np.concatenate([x[-(width // 2) :], x, x[: width - 1 - width // 2]])
     return np.convolve(ext, k, mode="valid")
 
 
@@ -276,10 +390,12 @@ def arrival_shapes(google: pd.Series, alibaba: pd.Series) -> tuple[pd.DataFrame,
     a = a / a.mean()
     comb = 0.5 * (g + a)
     comb = comb / comb.mean()
-    df = pd.DataFrame({"hour_of_week": np.arange(168), "google": g, "alibaba": a,
-                       "combined": comb})
-    info = {"alibaba_shift_h": shift, "alibaba_shift_corr": corr[shift],
-            "google_start_hour_of_week": GOOGLE_START_HOUR_OF_WEEK}
+    df = pd.DataFrame({"hour_of_week": np.arange(168), "google": g, "alibaba": a, "combined": comb})
+    info = {
+        "alibaba_shift_h": shift,
+        "alibaba_shift_corr": corr[shift],
+        "google_start_hour_of_week": GOOGLE_START_HOUR_OF_WEEK,
+    }
     return df, info
 
 
@@ -292,17 +408,22 @@ def burstiness(src: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     rows = []
     for kind in ("conv", "code"):
-        tr = L.load_azure_trace(src / "azure-llm-inference-2023" /
-                                f"AzureLLMInferenceTrace_{kind}.csv")
+        tr = L.load_azure_trace(
+            src / "azure-llm-inference-2023" / f"AzureLLMInferenceTrace_{kind}.csv"
+        )
         st = L.request_burstiness(tr["time_utc"])
         st.insert(0, "trace", kind)
         rows.append(st)
     table = pd.concat(rows, ignore_index=True)
     conv = table[(table["trace"] == "conv") & (table["window_s"] <= 300)]
     b, loga = np.polyfit(np.log(conv["window_s"]), np.log(conv["rate_cv"]), 1)
-    cv_h = float(math.exp(loga) * 3600.0 ** b)
-    info = {"hourly_rate_cv": cv_h, "fit_exponent": float(b), "fit_windows_s": [1, 300],
-            "trace": "AzureLLMInferenceTrace_conv.csv"}
+    cv_h = float(math.exp(loga) * 3600.0**b)
+    info = {
+        "hourly_rate_cv": cv_h,
+        "fit_exponent": float(b),
+        "fit_windows_s": [1, 300],
+        "trace": "AzureLLMInferenceTrace_conv.csv",
+    }
     return table, info
 
 
@@ -351,11 +472,29 @@ def build_profiles(source: str | Path, out: str | Path) -> dict[str, Path]:
         years[spec.name] = frame
         summaries.append(summ)
         currencies[spec.name] = summ["currency"]
-    regions = pd.DataFrame(summaries)[[
-        "region", "zone", "market", "currency", "price_mean_per_mwh", "price_mean_usd_per_mwh",
-        "price_min_per_mwh", "price_max_per_mwh", "negative_price_h", "carbon_mean_t_per_mwh",
-        "solar_cf_mean", "wind_cf_mean", "price_filled_h", "carbon_filled_h",
-        "weather_filled_h", "site", "price_time_rule", "weather_time_rule", "price_gaps"]]
+    regions = pd.DataFrame(summaries)[
+        [
+            "region",
+            "zone",
+            "market",
+            "currency",
+            "price_mean_per_mwh",
+            "price_mean_usd_per_mwh",
+            "price_min_per_mwh",
+            "price_max_per_mwh",
+            "negative_price_h",
+            "carbon_mean_t_per_mwh",
+            "solar_cf_mean",
+            "wind_cf_mean",
+            "price_filled_h",
+            "carbon_filled_h",
+            "weather_filled_h",
+            "site",
+            "price_time_rule",
+            "weather_time_rule",
+            "price_gaps",
+        ]
+    ]
     weeks = _choose_weeks(years)
     energy = _energy_weeks(years, weeks, currencies)
 
@@ -378,20 +517,44 @@ def build_profiles(source: str | Path, out: str | Path) -> dict[str, Path]:
         _write_csv(_fmt(df, digits), p)
         written[name] = p
 
-    put("regions_2023.csv", regions, {
-        "price_mean_per_mwh": 3, "price_mean_usd_per_mwh": 3, "price_min_per_mwh": 3,
-        "price_max_per_mwh": 3, "carbon_mean_t_per_mwh": 5, "solar_cf_mean": 5,
-        "wind_cf_mean": 5})
+    put(
+        "regions_2023.csv",
+        regions,
+        {
+            "price_mean_per_mwh": 3,
+            "price_mean_usd_per_mwh": 3,
+            "price_min_per_mwh": 3,
+            "price_max_per_mwh": 3,
+            "carbon_mean_t_per_mwh": 5,
+            "solar_cf_mean": 5,
+            "wind_cf_mean": 5,
+        },
+    )
     put("weeks_2023.csv", weeks, {"distance": 4})
-    put("energy_weeks_2023.csv", energy, {"price_per_mwh": 3, "carbon_t_per_mwh": 5,
-                                          "solar_cf": 5, "wind_cf": 5})
+    put(
+        "energy_weeks_2023.csv",
+        energy,
+        {"price_per_mwh": 3, "carbon_t_per_mwh": 5, "solar_cf": 5, "wind_cf": 5},
+    )
     put("arrival_shape.csv", shape, {"google": 5, "alibaba": 5, "combined": 5})
     put("burstiness.csv", bursts, {"window_s": 1, "mean": 4, "fano": 4, "rate_cv": 5})
-    put("models.csv", models, {
-        "latency_b1_s": 5, "energy_per_image_b1_j": 3, "gpu_seconds_fixed": 5,
-        "gpu_seconds_per_step": 6, "energy_fixed_j": 3, "energy_per_step_j": 4,
-        "idle_kw_per_gpu": 3, "kwh_fixed": 12, "kwh_per_step": 12,
-        "energy_per_image_bmax_j": 3, "images_per_s_bmax": 5})
+    put(
+        "models.csv",
+        models,
+        {
+            "latency_b1_s": 5,
+            "energy_per_image_b1_j": 3,
+            "gpu_seconds_fixed": 5,
+            "gpu_seconds_per_step": 6,
+            "energy_fixed_j": 3,
+            "energy_per_step_j": 4,
+            "idle_kw_per_gpu": 3,
+            "kwh_fixed": 12,
+            "kwh_per_step": 12,
+            "energy_per_image_bmax_j": 3,
+            "images_per_s_bmax": 5,
+        },
+    )
     put("gpus.csv", gpu_table(), {"idle_kw": 3, "tdp_kw": 3})
     put("quality.csv", quality, {"alpha": 6, "c": 6, "q_max": 4, "geneval": 4})
     meta = {
@@ -400,8 +563,9 @@ def build_profiles(source: str | Path, out: str | Path) -> dict[str, Path]:
         "hourly_rate_cv": round(burst_info["hourly_rate_cv"], 5),
         "burstiness_fit_exponent": round(burst_info["fit_exponent"], 5),
         "burstiness_trace": burst_info["trace"],
-        "arrival_shape": {k: (round(v, 5) if isinstance(v, float) else v)
-                          for k, v in shape_info.items()},
+        "arrival_shape": {
+            k: (round(v, 5) if isinstance(v, float) else v) for k, v in shape_info.items()
+        },
         "image_payload_gb": 0.0015,
         "transfer_usd_per_gb": {a: {b: float(transfer.loc[a, b]) for b in aws} for a in aws},
         "aws_region": {r.name: r.aws_region for r in REGIONS},
@@ -420,41 +584,74 @@ def build_profiles(source: str | Path, out: str | Path) -> dict[str, Path]:
 
 
 SOURCES: tuple[tuple[str, str, str, str], ...] = (
-    ("prices (regions_2023, energy_weeks_2023)",
-     "green-dcc (HewlettPackard/green-dcc @3f6ea95), processed price files: CAISO OASIS, "
-     "ERCOT and PJM and NYISO (via gridstatus), RTE eco2mix (EPEX day-ahead)",
-     "repository MIT; public market data under each operator's terms of use; RTE eco2mix "
-     "open data", "HPE green-dcc; CAISO, ERCOT, PJM, NYISO, RTE/EPEX SPOT"),
-    ("grid carbon intensity", "Electricity Maps free 2023 hourly datasets, via green-dcc",
-     "ODbL 1.0 (database)", "\"Electricity Maps (electricitymaps.com), 2023 hourly data\""),
-    ("weather → PV and wind capacity factors",
-     "Open-Meteo historical weather API (ERA5), via green-dcc", "CC BY 4.0",
-     "\"Weather data by Open-Meteo.com\", Hersbach et al. (ERA5)"),
-    ("wind power curve", "windpowerlib 0.2.2 oedb turbine library ({turbine})",
-     "MIT (windpowerlib); oedb open data", "windpowerlib, Open Energy Database"),
-    ("arrival shape", "SustainDC (HewlettPackard/dc-rl @a92b475) hourly CPU traces derived "
-     "from Google cluster-data 2011 and Alibaba clusterdata",
-     "Google cluster-data CC BY 4.0; Alibaba clusterdata terms; repository MIT",
-     "Reiss, Wilkes, Hellerstein (Google cluster-data 2011); Alibaba clusterdata"),
-    ("burstiness", "Azure LLM inference trace 2023 (Azure/AzurePublicDataset)", "CC BY 4.0",
-     "Patel et al., \"Splitwise\", ISCA 2024"),
-    ("model GPU time and energy",
-     "ML.ENERGY leaderboard v3 (ml-energy/leaderboard @0cd52da), text-to-image table",
-     "Apache-2.0 (ML.ENERGY benchmark data)",
-     "Chung et al., \"The ML.ENERGY Benchmark\", NeurIPS D&B 2025"),
-    ("model quality levels", "GenEval (djghosh13/geneval README; arXiv:2310.11513); Sana "
-     "comparison table (arXiv:2410.10629)", "published figures (cited)",
-     "Ghosh et al. 2023; Xie et al. 2024"),
-    ("transfer prices", "AWS inter-region data-transfer prices compiled in green-dcc",
-     "MIT (repository)", "HPE green-dcc"),
+    (
+        "prices (regions_2023, energy_weeks_2023)",
+        "green-dcc (HewlettPackard/green-dcc @3f6ea95), processed price files: CAISO OASIS, "
+        "ERCOT and PJM and NYISO (via gridstatus), RTE eco2mix (EPEX day-ahead)",
+        "repository MIT; public market data under each operator's terms of use; RTE eco2mix "
+        "open data",
+        "HPE green-dcc; CAISO, ERCOT, PJM, NYISO, RTE/EPEX SPOT",
+    ),
+    (
+        "grid carbon intensity",
+        "Electricity Maps free 2023 hourly datasets, via green-dcc",
+        "ODbL 1.0 (database)",
+        '"Electricity Maps (electricitymaps.com), 2023 hourly data"',
+    ),
+    (
+        "weather → PV and wind capacity factors",
+        "Open-Meteo historical weather API (ERA5), via green-dcc",
+        "CC BY 4.0",
+        '"Weather data by Open-Meteo.com", Hersbach et al. (ERA5)',
+    ),
+    (
+        "wind power curve",
+        "windpowerlib 0.2.2 oedb turbine library ({turbine})",
+        "MIT (windpowerlib); oedb open data",
+        "windpowerlib, Open Energy Database",
+    ),
+    (
+        "arrival shape",
+        "SustainDC (HewlettPackard/dc-rl @a92b475) hourly CPU traces derived "
+        "from Google cluster-data 2011 and Alibaba clusterdata",
+        "Google cluster-data CC BY 4.0; Alibaba clusterdata terms; repository MIT",
+        "Reiss, Wilkes, Hellerstein (Google cluster-data 2011); Alibaba clusterdata",
+    ),
+    (
+        "burstiness",
+        "Azure LLM inference trace 2023 (Azure/AzurePublicDataset)",
+        "CC BY 4.0",
+        'Patel et al., "Splitwise", ISCA 2024',
+    ),
+    (
+        "model GPU time and energy",
+        "ML.ENERGY leaderboard v3 (ml-energy/leaderboard @0cd52da), text-to-image table",
+        "Apache-2.0 (ML.ENERGY benchmark data)",
+        'Chung et al., "The ML.ENERGY Benchmark", NeurIPS D&B 2025',
+    ),
+    (
+        "model quality levels",
+        "GenEval (djghosh13/geneval README; arXiv:2310.11513); Sana "
+        "comparison table (arXiv:2410.10629)",
+        "published figures (cited)",
+        "Ghosh et al. 2023; Xie et al. 2024",
+    ),
+    (
+        "transfer prices",
+        "AWS inter-region data-transfer prices compiled in green-dcc",
+        "MIT (repository)",
+        "HPE green-dcc",
+    ),
 )
 
 
 def _sources_table(meta: dict[str, Any]) -> str:
-    rows = [(a, b.format(turbine=meta["wind_turbine"]["turbine_type"]), c, d)
-            for a, b, c, d in SOURCES]
-    return _md_table(pd.DataFrame(rows, columns=["profile", "source", "licence / terms",
-                                                 "attribution"]))
+    rows = [
+        (a, b.format(turbine=meta["wind_turbine"]["turbine_type"]), c, d) for a, b, c, d in SOURCES
+    ]
+    return _md_table(
+        pd.DataFrame(rows, columns=["profile", "source", "licence / terms", "attribution"])
+    )
 
 
 def _md_table(df: pd.DataFrame) -> str:
@@ -465,18 +662,59 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _provenance(regions: pd.DataFrame, weeks: pd.DataFrame, models: pd.DataFrame,
-                quality: pd.DataFrame, meta: dict[str, Any]) -> str:
-    reg = regions[["region", "zone", "currency", "price_mean_per_mwh", "price_mean_usd_per_mwh",
-                   "carbon_mean_t_per_mwh", "solar_cf_mean", "wind_cf_mean", "price_filled_h"]]
-    reg = _fmt(reg, {"price_mean_per_mwh": 2, "price_mean_usd_per_mwh": 2,
-                     "carbon_mean_t_per_mwh": 4, "solar_cf_mean": 4, "wind_cf_mean": 4})
-    mod = _fmt(models[["model", "gpu", "steps_ref", "gpu_seconds_fixed", "gpu_seconds_per_step",
-                       "energy_fixed_j", "energy_per_step_j"]],
-               {"gpu_seconds_fixed": 4, "gpu_seconds_per_step": 4, "energy_fixed_j": 1,
-                "energy_per_step_j": 2})
-    per_step = "; ".join(f"{p.model} {p.joules_per_step} J and {p.seconds_per_step} s per step "
-                         f"({p.gpu})" for p in PUBLISHED_PER_STEP)
+def _provenance(
+    regions: pd.DataFrame,
+    weeks: pd.DataFrame,
+    models: pd.DataFrame,
+    quality: pd.DataFrame,
+    meta: dict[str, Any],
+) -> str:
+    reg = regions[
+        [
+            "region",
+            "zone",
+            "currency",
+            "price_mean_per_mwh",
+            "price_mean_usd_per_mwh",
+            "carbon_mean_t_per_mwh",
+            "solar_cf_mean",
+            "wind_cf_mean",
+            "price_filled_h",
+        ]
+    ]
+    reg = _fmt(
+        reg,
+        {
+            "price_mean_per_mwh": 2,
+            "price_mean_usd_per_mwh": 2,
+            "carbon_mean_t_per_mwh": 4,
+            "solar_cf_mean": 4,
+            "wind_cf_mean": 4,
+        },
+    )
+    mod = _fmt(
+        models[
+            [
+                "model",
+                "gpu",
+                "steps_ref",
+                "gpu_seconds_fixed",
+                "gpu_seconds_per_step",
+                "energy_fixed_j",
+                "energy_per_step_j",
+            ]
+        ],
+        {
+            "gpu_seconds_fixed": 4,
+            "gpu_seconds_per_step": 4,
+            "energy_fixed_j": 1,
+            "energy_per_step_j": 2,
+        },
+    )
+    per_step = "; ".join(
+        f"{p.model} {p.joules_per_step} J and {p.seconds_per_step} s per step ({p.gpu})"
+        for p in PUBLISHED_PER_STEP
+    )
     geneval = "; ".join(f"{q.model} {q.geneval} ({q.source})" for q in GENEVAL.values())
     gpus = "; ".join(f"{g.name} {g.idle_kw} kW idle ({g.source})" for g in GPUS.values())
     fit = EDGE_LOG_FIT
@@ -499,38 +737,38 @@ Only these derived, compact tables are shipped; the raw datasets are not.
   Filled hours are counted in `regions_2023.csv` and flagged per hour in
   `energy_weeks_2023.csv` (`filled`).
 - **Currency**: prices stay in the file's currency (`currency` column). Scenarios convert
-  EUR with `eur_to_usd` = {meta['eur_to_usd']} USD/EUR (ECB reference rate, 2023 average), a
+  EUR with `eur_to_usd` = {meta["eur_to_usd"]} USD/EUR (ECB reference rate, 2023 average), a
   parameter of the scenario builder.
 - **Carbon**: Electricity Maps direct (operational) intensity, gCO2eq/kWh / 1000 = tCO2/MWh.
-- **PV**: pvlib PVWatts fixed-tilt system (tilt {meta['pv_system']['tilt_deg']}°, south,
-  DC/AC {meta['pv_system']['dc_ac_ratio']}), irradiance from Ineichen clear sky scaled by
-  Open-Meteo cloud cover (Larson et al. 2016, offset {meta['pv_system']['cloud_offset']}),
+- **PV**: pvlib PVWatts fixed-tilt system (tilt {meta["pv_system"]["tilt_deg"]}°, south,
+  DC/AC {meta["pv_system"]["dc_ac_ratio"]}), irradiance from Ineichen clear sky scaled by
+  Open-Meteo cloud cover (Larson et al. 2016, offset {meta["pv_system"]["cloud_offset"]}),
   Erbs decomposition; capacity factor = AC output per DC nameplate.
-- **Wind**: windpowerlib ModelChain, {meta['wind_turbine']['turbine_type']} at
-  {meta['wind_turbine']['hub_height_m']} m, Hellman exponent
-  {round(meta['wind_turbine']['hellman_exponent'], 4)} from the 10 m speed (km/h / 3.6),
+- **Wind**: windpowerlib ModelChain, {meta["wind_turbine"]["turbine_type"]} at
+  {meta["wind_turbine"]["hub_height_m"]} m, Hellman exponent
+  {round(meta["wind_turbine"]["hellman_exponent"], 4)} from the 10 m speed (km/h / 3.6),
   no density correction; capacity factor = power / nominal power.
 - **Representative weeks**: for each season (winter = Jan, Feb, Dec 2023; spring = Mar–May;
   summer = Jun–Aug; autumn = Sep–Nov) the Monday-00:00-UTC weeks inside the season are
   candidates; each is described by the weekly mean price (USD), carbon, PV CF and wind CF
-  of {', '.join(SELECTION_REGIONS)}; the candidate closest to the median candidate
+  of {", ".join(SELECTION_REGIONS)}; the candidate closest to the median candidate
   (Euclidean distance of z-scores), preferring weeks without filled hours, is chosen.
 - **Arrival shape**: hour of week in local time (Monday 00:00 = 0). Google trace folded on
   the week from its documented start (Sunday 1 May 2011 19:00 US Eastern); the Alibaba
   trace has no calendar, so its weekly envelope (24-h circular mean) is shifted by
-  {meta['arrival_shape']['alibaba_shift_h']} h, the shift best correlated with the Google envelope
-  (r = {meta['arrival_shape']['alibaba_shift_corr']}); `combined` is their mean, normalised to 1.
+  {meta["arrival_shape"]["alibaba_shift_h"]} h, the shift best correlated with the Google envelope
+  (r = {meta["arrival_shape"]["alibaba_shift_corr"]}); `combined` is their mean, normalised to 1.
 - **Burstiness**: rate coefficient of variation of the Azure conversation trace at
   1–300 s windows, power-law fit extrapolated to 1 h: hourly rate CV =
-  {meta['hourly_rate_cv']} (exponent {meta['burstiness_fit_exponent']}). Arrivals are sampled as
+  {meta["hourly_rate_cv"]} (exponent {meta["burstiness_fit_exponent"]}). Arrivals are sampled as
   Poisson(mean · shape · Gamma noise with this CV), with a seed.
 - **Models**: batch-scaling split of the ML.ENERGY batch-1..32 measurements (H100/B200,
   1024 px, bf16, 1 GPU) into a step-independent part and a per-step part; published per-step
   figures for A100: {per_step}; energy above idle subtracts idle power × time.
   GPU idle power: {gpus}.
 - **Quality**: GenEval overall score at the reference step count ({geneval}), scaled below
-  it by the edge-AIGC log fit q(s) = {fit['scale']}·ln(s)/ln({fit['log_base']:g}) {fit['offset']:+}
-  ({fit['steps_min']}–{fit['steps_max']} steps) and flat above it.
+  it by the edge-AIGC log fit q(s) = {fit["scale"]}·ln(s)/ln({fit["log_base"]:g}) {fit["offset"]:+}
+  ({fit["steps_min"]}–{fit["steps_max"]} steps) and flat above it.
 
 ## 2023 annual means per region (as loaded)
 

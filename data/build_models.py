@@ -44,8 +44,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["GPUS", "GENEVAL", "PUBLISHED_PER_STEP", "EDGE_LOG_FIT", "edge_log_quality",
-           "derive_model_profiles", "quality_table", "gpu_table"]
+__all__ = [
+    "GPUS",
+    "GENEVAL",
+    "PUBLISHED_PER_STEP",
+    "EDGE_LOG_FIT",
+    "edge_log_quality",
+    "derive_model_profiles",
+    "quality_table",
+    "gpu_table",
+]
 
 J_PER_KWH = 3.6e6
 
@@ -61,14 +69,26 @@ class Gpu:
 
 
 GPUS: dict[str, Gpu] = {
-    "A100": Gpu("A100", 0.09, 0.40,
-                "idle: assumption (bare idle plus the 26-50 W CUDA-context step measured in "
-                "arXiv:2605.23918); TDP: NVIDIA A100 SXM4 datasheet"),
-    "H100": Gpu("H100", 0.12, 0.70,
-                "idle: assumption (bare idle plus the 26-50 W CUDA-context step measured in "
-                "arXiv:2605.23918); TDP: NVIDIA H100 SXM5 datasheet"),
-    "B200": Gpu("B200", 0.15, 1.00,
-                "idle: assumption scaled from H100 by board power; TDP: NVIDIA B200 datasheet"),
+    "A100": Gpu(
+        "A100",
+        0.09,
+        0.40,
+        "idle: assumption (bare idle plus the 26-50 W CUDA-context step measured in "
+        "arXiv:2605.23918); TDP: NVIDIA A100 SXM4 datasheet",
+    ),
+    "H100": Gpu(
+        "H100",
+        0.12,
+        0.70,
+        "idle: assumption (bare idle plus the 26-50 W CUDA-context step measured in "
+        "arXiv:2605.23918); TDP: NVIDIA H100 SXM5 datasheet",
+    ),
+    "B200": Gpu(
+        "B200",
+        0.15,
+        1.00,
+        "idle: assumption scaled from H100 by board power; TDP: NVIDIA B200 datasheet",
+    ),
 }
 
 
@@ -85,10 +105,22 @@ class PerStep:
 
 
 PUBLISHED_PER_STEP: tuple[PerStep, ...] = (
-    PerStep("SDXL 1.0", "A100", 42.3, 0.108, 50,
-            "published per-step figure, A100, batch 1 (MODEL.md §2; issue 7)"),
-    PerStep("Stable Diffusion 2.1", "A100", 17.0, 0.0425, 50,
-            "published per-step figure, A100, batch 1 (MODEL.md §2; issue 7)"),
+    PerStep(
+        "SDXL 1.0",
+        "A100",
+        42.3,
+        0.108,
+        50,
+        "published per-step figure, A100, batch 1 (MODEL.md §2; issue 7)",
+    ),
+    PerStep(
+        "Stable Diffusion 2.1",
+        "A100",
+        17.0,
+        0.0425,
+        50,
+        "published per-step figure, A100, batch 1 (MODEL.md §2; issue 7)",
+    ),
 )
 
 
@@ -103,24 +135,55 @@ class QualityLevel:
     proxy_for: str = ""
 
 
-GENEVAL: dict[str, QualityLevel] = {q.model: q for q in (
-    QualityLevel("Stable Diffusion 2.1", 0.50, 50,
-                 "GenEval paper (Ghosh et al. 2023, arXiv:2310.11513), README table; "
-                 "50 sampling steps (generation script default)"),
-    QualityLevel("SDXL 1.0", 0.55, 50,
-                 "GenEval paper (Ghosh et al. 2023, arXiv:2310.11513), README table; "
-                 "50 sampling steps (generation script default)"),
-    QualityLevel("PixArt-Σ", 0.54, 20,
-                 "Sana paper (Xie et al. 2024, arXiv:2410.10629), 1024 px comparison table"),
-    QualityLevel("Stable Diffusion 3.5 Medium", 0.62, 28,
-                 "Sana paper (arXiv:2410.10629), 1024 px table, SD3-medium", "SD3-medium"),
-    QualityLevel("FLUX.1 Dev", 0.67, 50,
-                 "Sana paper (arXiv:2410.10629), 1024 px table, FLUX-dev"),
-    QualityLevel("Hunyuan-DiT 1.2", 0.63, 50,
-                 "Sana paper (arXiv:2410.10629), 1024 px table, Hunyuan-DiT", "Hunyuan-DiT"),
-    QualityLevel("SANA 1.5 1.6B", 0.66, 20,
-                 "Sana paper (arXiv:2410.10629), 1024 px table, Sana-1.6B (1.0)", "Sana-1.6B"),
-)}
+GENEVAL: dict[str, QualityLevel] = {
+    q.model: q
+    for q in (
+        QualityLevel(
+            "Stable Diffusion 2.1",
+            0.50,
+            50,
+            "GenEval paper (Ghosh et al. 2023, arXiv:2310.11513), README table; "
+            "50 sampling steps (generation script default)",
+        ),
+        QualityLevel(
+            "SDXL 1.0",
+            0.55,
+            50,
+            "GenEval paper (Ghosh et al. 2023, arXiv:2310.11513), README table; "
+            "50 sampling steps (generation script default)",
+        ),
+        QualityLevel(
+            "PixArt-Σ",
+            0.54,
+            20,
+            "Sana paper (Xie et al. 2024, arXiv:2410.10629), 1024 px comparison table",
+        ),
+        QualityLevel(
+            "Stable Diffusion 3.5 Medium",
+            0.62,
+            28,
+            "Sana paper (arXiv:2410.10629), 1024 px table, SD3-medium",
+            "SD3-medium",
+        ),
+        QualityLevel(
+            "FLUX.1 Dev", 0.67, 50, "Sana paper (arXiv:2410.10629), 1024 px table, FLUX-dev"
+        ),
+        QualityLevel(
+            "Hunyuan-DiT 1.2",
+            0.63,
+            50,
+            "Sana paper (arXiv:2410.10629), 1024 px table, Hunyuan-DiT",
+            "Hunyuan-DiT",
+        ),
+        QualityLevel(
+            "SANA 1.5 1.6B",
+            0.66,
+            20,
+            "Sana paper (arXiv:2410.10629), 1024 px table, Sana-1.6B (1.0)",
+            "Sana-1.6B",
+        ),
+    )
+}
 
 #: q(s) = A·ln(s)/ln(6) + B, the edge-AIGC scheduler's fit for 5..30 steps.
 EDGE_LOG_FIT = {"scale": 0.16, "log_base": 6.0, "offset": -0.02, "steps_min": 5, "steps_max": 30}
@@ -171,9 +234,23 @@ def derive_model_profiles(ml: pd.DataFrame) -> pd.DataFrame:
         c, _ = _fit_line(B, B * e_img)
         tau0 = min(max(a, 0.0), L1)
         e0 = min(max(c, 0.0), E1)
-        rows.append(_row(str(model), str(gpu), "ML.ENERGY leaderboard v3, batch scaling", n0,
-                         "/".join(str(int(b)) for b in B), L1, E1, tau0, (L1 - tau0) / n0,
-                         e0, (E1 - e0) / n0, float(e_img[-1]), float(B[-1] / lat[-1])))
+        rows.append(
+            _row(
+                str(model),
+                str(gpu),
+                "ML.ENERGY leaderboard v3, batch scaling",
+                n0,
+                "/".join(str(int(b)) for b in B),
+                L1,
+                E1,
+                tau0,
+                (L1 - tau0) / n0,
+                e0,
+                (E1 - e0) / n0,
+                float(e_img[-1]),
+                float(B[-1] / lat[-1]),
+            )
+        )
     table = pd.DataFrame(rows)
     h100 = table[table["gpu"] == "H100"]
     steps_t = float(np.median(h100["gpu_seconds_fixed"] / h100["gpu_seconds_per_step"]))
@@ -182,28 +259,61 @@ def derive_model_profiles(ml: pd.DataFrame) -> pd.DataFrame:
     for p in PUBLISHED_PER_STEP:
         tau0 = steps_t * p.seconds_per_step
         e0 = steps_e * p.joules_per_step
-        extra.append(_row(p.model, p.gpu, p.source + f"; fixed part = median H100 ratio "
-                          f"({steps_t:.2f} steps of time, {steps_e:.2f} steps of energy)",
-                          p.steps_ref, "1", tau0 + p.seconds_per_step * p.steps_ref,
-                          e0 + p.joules_per_step * p.steps_ref, tau0, p.seconds_per_step,
-                          e0, p.joules_per_step, float("nan"), float("nan")))
+        extra.append(
+            _row(
+                p.model,
+                p.gpu,
+                p.source + f"; fixed part = median H100 ratio "
+                f"({steps_t:.2f} steps of time, {steps_e:.2f} steps of energy)",
+                p.steps_ref,
+                "1",
+                tau0 + p.seconds_per_step * p.steps_ref,
+                e0 + p.joules_per_step * p.steps_ref,
+                tau0,
+                p.seconds_per_step,
+                e0,
+                p.joules_per_step,
+                float("nan"),
+                float("nan"),
+            )
+        )
     table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
     return table.sort_values(["gpu", "model"], kind="stable").reset_index(drop=True)
 
 
-def _row(model: str, gpu: str, source: str, n0: int, batches: str, L1: float, E1: float,
-         tau0: float, tau1: float, e0: float, e1: float, e_bmax: float,
-         thr_bmax: float) -> dict[str, object]:
+def _row(
+    model: str,
+    gpu: str,
+    source: str,
+    n0: int,
+    batches: str,
+    L1: float,
+    E1: float,
+    tau0: float,
+    tau1: float,
+    e0: float,
+    e1: float,
+    e_bmax: float,
+    thr_bmax: float,
+) -> dict[str, object]:
     idle = GPUS[gpu].idle_kw
     return {
-        "model": model, "gpu": gpu, "source": source, "steps_ref": n0, "batch_sizes": batches,
-        "latency_b1_s": L1, "energy_per_image_b1_j": E1,
-        "gpu_seconds_fixed": tau0, "gpu_seconds_per_step": tau1,
-        "energy_fixed_j": e0, "energy_per_step_j": e1,
+        "model": model,
+        "gpu": gpu,
+        "source": source,
+        "steps_ref": n0,
+        "batch_sizes": batches,
+        "latency_b1_s": L1,
+        "energy_per_image_b1_j": E1,
+        "gpu_seconds_fixed": tau0,
+        "gpu_seconds_per_step": tau1,
+        "energy_fixed_j": e0,
+        "energy_per_step_j": e1,
         "idle_kw_per_gpu": idle,
         "kwh_fixed": max(e0 - 1000.0 * idle * tau0, 0.0) / J_PER_KWH,
         "kwh_per_step": max(e1 - 1000.0 * idle * tau1, 0.0) / J_PER_KWH,
-        "energy_per_image_bmax_j": e_bmax, "images_per_s_bmax": thr_bmax,
+        "energy_per_image_bmax_j": e_bmax,
+        "images_per_s_bmax": thr_bmax,
     }
 
 
@@ -219,16 +329,26 @@ def quality_table() -> pd.DataFrame:
     for q in GENEVAL.values():
         ref = edge_log_quality(q.steps_ref)
         f = EDGE_LOG_FIT
-        rows.append({
-            "model": q.model, "geneval": q.geneval, "steps_ref": q.steps_ref,
-            "alpha": q.geneval * f["scale"] / (math.log(f["log_base"]) * ref),
-            "c": q.geneval * f["offset"] / ref, "q_max": q.geneval,
-            "proxy_for": q.proxy_for, "source": q.source,
-        })
+        rows.append(
+            {
+                "model": q.model,
+                "geneval": q.geneval,
+                "steps_ref": q.steps_ref,
+                "alpha": q.geneval * f["scale"] / (math.log(f["log_base"]) * ref),
+                "c": q.geneval * f["offset"] / ref,
+                "q_max": q.geneval,
+                "proxy_for": q.proxy_for,
+                "source": q.source,
+            }
+        )
     return pd.DataFrame(rows).sort_values("model", kind="stable").reset_index(drop=True)
 
 
 def gpu_table() -> pd.DataFrame:
     """GPU types: ``gpu, idle_kw, tdp_kw, source``."""
-    return pd.DataFrame([{"gpu": g.name, "idle_kw": g.idle_kw, "tdp_kw": g.tdp_kw,
-                          "source": g.source} for g in GPUS.values()])
+    return pd.DataFrame(
+        [
+            {"gpu": g.name, "idle_kw": g.idle_kw, "tdp_kw": g.tdp_kw, "source": g.source}
+            for g in GPUS.values()
+        ]
+    )

@@ -36,9 +36,20 @@ import pandas as pd
 
 from aigc_opt.data.scenario import ScenarioError
 
-__all__ = ["PROFILE_DIR", "SCENARIO_DIR", "DCSpec", "AspSpec", "ClassSpec", "ScenarioSpec",
-           "CATALOG", "Profiles", "assemble", "write_scenario", "write_catalog",
-           "scenario_from_recipe"]
+__all__ = [
+    "PROFILE_DIR",
+    "SCENARIO_DIR",
+    "DCSpec",
+    "AspSpec",
+    "ClassSpec",
+    "ScenarioSpec",
+    "CATALOG",
+    "Profiles",
+    "assemble",
+    "write_scenario",
+    "write_catalog",
+    "scenario_from_recipe",
+]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -105,13 +116,26 @@ class ScenarioSpec:
 
 
 def _battery(cap: float, power: float, wear: float = 5.0) -> dict[str, float]:
-    return {"capacity_mwh": cap, "soc_min_mwh": round(0.1 * cap, 6), "charge_mw": power,
-            "discharge_mw": power, "eta_charge": 0.95, "eta_discharge": 0.95,
-            "soc_initial_mwh": round(0.5 * cap, 6), "wear_usd_per_mwh": wear}
+    return {
+        "capacity_mwh": cap,
+        "soc_min_mwh": round(0.1 * cap, 6),
+        "charge_mw": power,
+        "discharge_mw": power,
+        "eta_charge": 0.95,
+        "eta_discharge": 0.95,
+        "soc_initial_mwh": round(0.5 * cap, 6),
+        "wear_usd_per_mwh": wear,
+    }
 
 
-GENERATOR_PJM = {"min_mw": 0.03, "max_mw": 0.1, "fuel_usd_per_mwh": 95.0,
-                 "emission_t_per_mwh": 0.55, "startup_usd": 15.0, "initially_on": False}
+GENERATOR_PJM = {
+    "min_mw": 0.03,
+    "max_mw": 0.1,
+    "fuel_usd_per_mwh": 95.0,
+    "emission_t_per_mwh": 0.55,
+    "startup_usd": 15.0,
+    "initially_on": False,
+}
 DC_US = {
     "caiso": DCSpec("caiso", "US-CAL-CISO", 1.2, 0.5, _battery(0.3, 0.15), None, 0.15, 0.03),
     "ercot": DCSpec("ercot", "US-TEX-ERCO", 1.3, 0.5, _battery(0.2, 0.1), None, 0.08, 0.10),
@@ -119,8 +143,14 @@ DC_US = {
     "nyiso": DCSpec("nyiso", "US-NY-NYIS", 1.3, 0.5, _battery(0.2, 0.1), None, 0.04, 0.04),
     "delu": DCSpec("delu", "DE-LU", 1.2, 0.5, _battery(0.2, 0.1), None, 0.06, 0.06),
 }
-REGION_OF = {"US-CAL-CISO": "caiso", "US-TEX-ERCO": "ercot", "US-MIDA-PJM": "pjm",
-             "US-NY-NYIS": "nyiso", "DE-LU": "delu", "FR": "fr"}
+REGION_OF = {
+    "US-CAL-CISO": "caiso",
+    "US-TEX-ERCO": "ercot",
+    "US-MIDA-PJM": "pjm",
+    "US-NY-NYIS": "nyiso",
+    "DE-LU": "delu",
+    "FR": "fr",
+}
 ASPS_US4 = (
     AspSpec("sdxl-ca", "caiso", "SDXL 1.0", "A100", 160),
     AspSpec("pixart-ca", "caiso", "PixArt-Σ", "H100", 80),
@@ -140,11 +170,14 @@ SEASON_SEED = {"winter": 20231, "spring": 20232, "summer": 20233, "autumn": 2023
 def _us4(season: str, name: str | None = None, description: str | None = None) -> ScenarioSpec:
     return ScenarioSpec(
         name=name or f"us4-2023-{season}",
-        description=description or (
-            f"CAISO, ERCOT, PJM, NYISO: {season} 2023 week of real series, measured models"),
+        description=description
+        or (f"CAISO, ERCOT, PJM, NYISO: {season} 2023 week of real series, measured models"),
         season=season,
         data_centers=tuple(DC_US[n] for n in ("caiso", "ercot", "pjm", "nyiso")),
-        asps=ASPS_US4, classes=CLASSES, seed=SEASON_SEED[season])
+        asps=ASPS_US4,
+        classes=CLASSES,
+        seed=SEASON_SEED[season],
+    )
 
 
 CATALOG: tuple[ScenarioSpec, ...] = (
@@ -154,9 +187,18 @@ CATALOG: tuple[ScenarioSpec, ...] = (
         description="CAISO, ERCOT, PJM + DE-LU (EUR to USD): summer 2023 week, real series",
         season="summer",
         data_centers=tuple(DC_US[n] for n in ("caiso", "ercot", "pjm", "delu")),
-        asps=ASPS_TRANSATLANTIC, classes=CLASSES, seed=20235, eur_to_usd=None),
-    _us4("summer", name="default", description=(
-        "4 US data centers, 5 ASPs, 3 classes, 5 step levels, 168 h (= us4-2023-summer)")),
+        asps=ASPS_TRANSATLANTIC,
+        classes=CLASSES,
+        seed=20235,
+        eur_to_usd=None,
+    ),
+    _us4(
+        "summer",
+        name="default",
+        description=(
+            "4 US data centers, 5 ASPs, 3 classes, 5 step levels, 168 h (= us4-2023-summer)"
+        ),
+    ),
 )
 
 
@@ -178,26 +220,39 @@ class Profiles:
     @classmethod
     def read(cls, directory: str | Path = PROFILE_DIR) -> Profiles:
         d = Path(directory)
-        need = ("energy_weeks_2023.csv", "weeks_2023.csv", "arrival_shape.csv", "models.csv",
-                "quality.csv", "arrivals.json")
+        need = (
+            "energy_weeks_2023.csv",
+            "weeks_2023.csv",
+            "arrival_shape.csv",
+            "models.csv",
+            "quality.csv",
+            "arrivals.json",
+        )
         for n in need:
             if not (d / n).exists():
-                raise ScenarioError(d / n, "file", n, "profile file not found; run "
-                                    "'aigc-opt data build' first")
-        return cls(energy=pd.read_csv(d / "energy_weeks_2023.csv", keep_default_na=True),
-                   weeks=pd.read_csv(d / "weeks_2023.csv"),
-                   shape=pd.read_csv(d / "arrival_shape.csv"),
-                   models=pd.read_csv(d / "models.csv"),
-                   quality=pd.read_csv(d / "quality.csv"),
-                   meta=json.loads((d / "arrivals.json").read_text(encoding="utf-8")),
-                   directory=d)
+                raise ScenarioError(
+                    d / n, "file", n, "profile file not found; run 'aigc-opt data build' first"
+                )
+        return cls(
+            energy=pd.read_csv(d / "energy_weeks_2023.csv", keep_default_na=True),
+            weeks=pd.read_csv(d / "weeks_2023.csv"),
+            shape=pd.read_csv(d / "arrival_shape.csv"),
+            models=pd.read_csv(d / "models.csv"),
+            quality=pd.read_csv(d / "quality.csv"),
+            meta=json.loads((d / "arrivals.json").read_text(encoding="utf-8")),
+            directory=d,
+        )
 
     def week(self, season: str) -> tuple[pd.Timestamp, dict[str, pd.DataFrame]]:
         """UTC start and per-region hourly frames of a season's representative week."""
         row = self.weeks[self.weeks["season"] == season]
         if row.empty:
-            raise ScenarioError(self.directory / "weeks_2023.csv", "season", season,
-                                f"unknown season (known: {', '.join(self.weeks['season'])})")
+            raise ScenarioError(
+                self.directory / "weeks_2023.csv",
+                "season",
+                season,
+                f"unknown season (known: {', '.join(self.weeks['season'])})",
+            )
         start = pd.Timestamp(row["start_utc"].iloc[0])
         sel = self.energy[self.energy["season"] == season]
         out = {}
@@ -212,19 +267,28 @@ class Profiles:
 def _model_row(profiles: Profiles, model: str, gpu: str) -> pd.Series:
     m = profiles.models[(profiles.models["model"] == model) & (profiles.models["gpu"] == gpu)]
     if len(m) != 1:
-        raise ScenarioError(profiles.directory / "models.csv", "model", f"{model} ({gpu})",
-                            "no measured profile for this model and GPU")
+        raise ScenarioError(
+            profiles.directory / "models.csv",
+            "model",
+            f"{model} ({gpu})",
+            "no measured profile for this model and GPU",
+        )
     return m.iloc[0]
 
 
 def _quality_row(profiles: Profiles, model: str) -> dict[str, Any]:
     q = profiles.quality[profiles.quality["model"] == model]
     if len(q) != 1:
-        raise ScenarioError(profiles.directory / "quality.csv", "model", model,
-                            "no quality curve for this model")
+        raise ScenarioError(
+            profiles.directory / "quality.csv", "model", model, "no quality curve for this model"
+        )
     r = q.iloc[0]
-    return {"form": "log", "alpha": float(r["alpha"]), "c": float(r["c"]),
-            "q_max": float(r["q_max"])}
+    return {
+        "form": "log",
+        "alpha": float(r["alpha"]),
+        "c": float(r["c"]),
+        "q_max": float(r["q_max"]),
+    }
 
 
 def _shape_for(shape: pd.DataFrame, times_utc: pd.DatetimeIndex, tz: str) -> np.ndarray:
@@ -233,8 +297,9 @@ def _shape_for(shape: pd.DataFrame, times_utc: pd.DatetimeIndex, tz: str) -> np.
     return shape["combined"].to_numpy(dtype=float)[how]
 
 
-def assemble(spec: ScenarioSpec, series: dict[str, pd.DataFrame], start_utc: pd.Timestamp,
-             profiles: Profiles) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+def assemble(
+    spec: ScenarioSpec, series: dict[str, pd.DataFrame], start_utc: pd.Timestamp, profiles: Profiles
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     """Scenario TOML text and the energy/arrival tables.
 
     Parameters
@@ -263,22 +328,31 @@ def assemble(spec: ScenarioSpec, series: dict[str, pd.DataFrame], start_utc: pd.
             raise ScenarioError(spec.name, dc.name, len(s), f"series length differs ({T})")
         for col in ("price_per_mwh", "carbon_t_per_mwh", "solar_cf", "wind_cf"):
             if s[col].isna().any():
-                raise ScenarioError(spec.name, f"{dc.name}.{col}", "NaN",
-                                    "the region has no such series")
+                raise ScenarioError(
+                    spec.name, f"{dc.name}.{col}", "NaN", "the region has no such series"
+                )
         cur = set(s["currency"])
         if cur - {"USD", "EUR"} or len(cur) != 1:
-            raise ScenarioError(spec.name, f"{dc.name}.currency", sorted(cur),
-                                "one of USD or EUR expected")
+            raise ScenarioError(
+                spec.name, f"{dc.name}.currency", sorted(cur), "one of USD or EUR expected"
+            )
         rate = eur if cur == {"EUR"} else 1.0
         price = s["price_per_mwh"].to_numpy(dtype=float) * rate
-        renew = dc.pv_mw * s["solar_cf"].to_numpy(dtype=float) + \
-            dc.wind_mw * s["wind_cf"].to_numpy(dtype=float)
-        energy_rows.append(pd.DataFrame({
-            "slot": np.arange(T), "data_center": dc.name,
-            "price_usd_per_mwh": np.round(price, 3) + 0.0,
-            "carbon_t_per_mwh": np.round(s["carbon_t_per_mwh"].to_numpy(dtype=float), 5) + 0.0,
-            "renewable_mwh": np.round(renew, 6) + 0.0,
-        }))
+        renew = dc.pv_mw * s["solar_cf"].to_numpy(dtype=float) + dc.wind_mw * s["wind_cf"].to_numpy(
+            dtype=float
+        )
+        energy_rows.append(
+            pd.DataFrame(
+                {
+                    "slot": np.arange(T),
+                    "data_center": dc.name,
+                    "price_usd_per_mwh": np.round(price, 3) + 0.0,
+                    "carbon_t_per_mwh": np.round(s["carbon_t_per_mwh"].to_numpy(dtype=float), 5)
+                    + 0.0,
+                    "renewable_mwh": np.round(renew, 6) + 0.0,
+                }
+            )
+        )
     assert T is not None
     energy = pd.concat(energy_rows, ignore_index=True)
 
@@ -295,23 +369,31 @@ def assemble(spec: ScenarioSpec, series: dict[str, pd.DataFrame], start_utc: pd.
         region = REGION_OF.get(dc_by[asp.data_center].region, asp.data_center)
         tz = meta["local_tz"].get(region, "UTC")
         shape = _shape_for(profiles.shape, times, tz)
-        eps = rng.gamma(shape=1.0 / cv ** 2, scale=cv ** 2, size=T)
+        eps = rng.gamma(shape=1.0 / cv**2, scale=cv**2, size=T)
         for k in spec.classes:
             lam = mean_jobs * k.share * shape * eps
             jobs = rng.poisson(lam)
-            arrival_rows.append(pd.DataFrame({"slot": np.arange(T), "asp": asp.name,
-                                              "job_class": k.name, "jobs": jobs}))
+            arrival_rows.append(
+                pd.DataFrame(
+                    {"slot": np.arange(T), "asp": asp.name, "job_class": k.name, "jobs": jobs}
+                )
+            )
         asp_tables.append((asp, m))
-        asp_notes.append(f"{asp.name}: {asp.model} on {asp.gpu}, {asp.gpus} GPUs, "
-                         f"mean {mean_jobs:.0f} jobs/h, users in {tz}")
+        asp_notes.append(
+            f"{asp.name}: {asp.model} on {asp.gpu}, {asp.gpus} GPUs, "
+            f"mean {mean_jobs:.0f} jobs/h, users in {tz}"
+        )
     arrivals = pd.concat(arrival_rows, ignore_index=True)
     toml = _toml(spec, start_utc, asp_tables, profiles, eur, asp_notes)
     return toml, energy, arrivals
 
 
 def _transfer_costs(spec: ScenarioSpec, meta: dict[str, Any]) -> list[dict[str, Any]]:
-    payload = spec.image_payload_gb if spec.image_payload_gb is not None else \
-        float(meta["image_payload_gb"])
+    payload = (
+        spec.image_payload_gb
+        if spec.image_payload_gb is not None
+        else float(meta["image_payload_gb"])
+    )
     region = {d.name: REGION_OF.get(d.region, d.name) for d in spec.data_centers}
     aws = {dc: meta["aws_region"][r] for dc, r in region.items()}
     prices = meta["transfer_usd_per_gb"]
@@ -342,19 +424,31 @@ def _inline(d: dict[str, Any]) -> str:
     return "{ " + ", ".join(parts) + " }"
 
 
-def _toml(spec: ScenarioSpec, start: pd.Timestamp, asps: list[tuple[AspSpec, pd.Series]],
-          profiles: Profiles, eur: float, asp_notes: list[str]) -> str:
+def _toml(
+    spec: ScenarioSpec,
+    start: pd.Timestamp,
+    asps: list[tuple[AspSpec, pd.Series]],
+    profiles: Profiles,
+    eur: float,
+    asp_notes: list[str],
+) -> str:
     meta = profiles.meta
     L: list[str] = [
         f"# {spec.name}: generated by `aigc-opt data {'recipe' if spec.notes else 'scenarios'}` "
         "from data/profiles (see data/profiles/PROVENANCE.md and docs/data.md). "
         "Do not edit by hand.",
         *(f"# {n}" for n in spec.notes),
-        *(() if spec.notes else (
-            f"# Week: {spec.season} 2023 representative week starting {start:%Y-%m-%d %H:%M} UTC.",
-            "# Series: day-ahead/real-time prices (EUR converted at "
-            f"{_num(eur)} USD/EUR), Electricity Maps direct carbon intensity, PV (pvlib) and "
-            "wind (windpowerlib) from Open-Meteo weather.")),
+        *(
+            ()
+            if spec.notes
+            else (
+                f"# Week: {spec.season} 2023 representative week starting "
+                f"{start:%Y-%m-%d %H:%M} UTC.",
+                "# Series: day-ahead/real-time prices (EUR converted at "
+                f"{_num(eur)} USD/EUR), Electricity Maps direct carbon intensity, PV (pvlib) and "
+                "wind (windpowerlib) from Open-Meteo weather.",
+            )
+        ),
         f"# Arrivals: seed {spec.seed}, mean load {spec.mean_load} of each home pool at "
         f"{REFERENCE_STEPS} steps, hour-of-week shape from Google/Alibaba cluster traces, "
         f"hourly rate CV {meta['hourly_rate_cv']} (Azure trace).",
@@ -370,8 +464,12 @@ def _toml(spec: ScenarioSpec, start: pd.Timestamp, asps: list[tuple[AspSpec, pd.
         "",
     ]
     for dc in spec.data_centers:
-        L += ["[[data_centers]]", f'name = "{dc.name}"', f'region = "{dc.region}"',
-              f"pue = {_num(dc.pue)}"]
+        L += [
+            "[[data_centers]]",
+            f'name = "{dc.name}"',
+            f'region = "{dc.region}"',
+            f"pue = {_num(dc.pue)}",
+        ]
         if dc.grid_cap_mw is not None:
             L.append(f"grid_cap_mw = {_num(dc.grid_cap_mw)}")
         L.append(f"battery = {_inline(dc.battery)}")
@@ -380,29 +478,42 @@ def _toml(spec: ScenarioSpec, start: pd.Timestamp, asps: list[tuple[AspSpec, pd.
         L.append(f"# renewables: PV {_num(dc.pv_mw)} MWp, wind {_num(dc.wind_mw)} MW")
         L.append("")
     for asp, m in asps:
-        L += ["[[asps]]", f'name = "{asp.name}"', f'data_center = "{asp.data_center}"',
-              f'model = "{asp.model} ({asp.gpu})"', f"gpus = {asp.gpus}",
-              f"idle_kw_per_gpu = {_num(m['idle_kw_per_gpu'])}",
-              f"gpu_seconds_fixed = {_num(m['gpu_seconds_fixed'])}",
-              f"gpu_seconds_per_step = {_num(m['gpu_seconds_per_step'])}",
-              f"kwh_fixed = {_num(m['kwh_fixed'])}",
-              f"kwh_per_step = {_num(m['kwh_per_step'])}",
-              f"quality = {_inline(_quality_row(profiles, asp.model))}", ""]
+        L += [
+            "[[asps]]",
+            f'name = "{asp.name}"',
+            f'data_center = "{asp.data_center}"',
+            f'model = "{asp.model} ({asp.gpu})"',
+            f"gpus = {asp.gpus}",
+            f"idle_kw_per_gpu = {_num(m['idle_kw_per_gpu'])}",
+            f"gpu_seconds_fixed = {_num(m['gpu_seconds_fixed'])}",
+            f"gpu_seconds_per_step = {_num(m['gpu_seconds_per_step'])}",
+            f"kwh_fixed = {_num(m['kwh_fixed'])}",
+            f"kwh_per_step = {_num(m['kwh_per_step'])}",
+            f"quality = {_inline(_quality_row(profiles, asp.model))}",
+            "",
+        ]
     for k in spec.classes:
-        L += ["[[job_classes]]", f'name = "{k.name}"', f"price_usd = {_num(k.price_usd)}",
-              f"quality_floor = {_num(k.quality_floor)}",
-              f"max_wait_slots = {k.max_wait_slots}",
-              f"delay_usd_per_slot = {_num(k.delay_usd_per_slot)}",
-              f"drop_usd = {_num(k.drop_usd)}", f"work_factor = {_num(k.work_factor)}",
-              f"# share of arrivals: {_num(k.share)}", ""]
+        L += [
+            "[[job_classes]]",
+            f'name = "{k.name}"',
+            f"price_usd = {_num(k.price_usd)}",
+            f"quality_floor = {_num(k.quality_floor)}",
+            f"max_wait_slots = {k.max_wait_slots}",
+            f"delay_usd_per_slot = {_num(k.delay_usd_per_slot)}",
+            f"drop_usd = {_num(k.drop_usd)}",
+            f"work_factor = {_num(k.work_factor)}",
+            f"# share of arrivals: {_num(k.share)}",
+            "",
+        ]
     L += ["[transfer]", "default_usd_per_job = 0.0", "costs = ["]
     L += [f"  {_inline(c)}," for c in _transfer_costs(spec, meta)]
     L += ["]", "", "[series]", 'energy = "energy.csv"', 'arrivals = "arrivals.csv"', ""]
     return "\n".join(L)
 
 
-def write_scenario(spec: ScenarioSpec, out_dir: str | Path, profiles: Profiles | None = None
-                   ) -> Path:
+def write_scenario(
+    spec: ScenarioSpec, out_dir: str | Path, profiles: Profiles | None = None
+) -> Path:
     """Write ``scenario.toml``, ``energy.csv``, ``arrivals.csv`` of one catalog scenario."""
     profiles = profiles or Profiles.read()
     start, regions = profiles.week(spec.season)
@@ -416,31 +527,41 @@ def _write(out_dir: str | Path, toml: str, energy: pd.DataFrame, arrivals: pd.Da
     out.mkdir(parents=True, exist_ok=True)
     tomllib.loads(toml)  # never write a file that does not parse
     (out / "scenario.toml").write_text(toml, encoding="utf-8")
-    (out / "energy.csv").write_text(energy.to_csv(index=False, lineterminator="\n"),
-                                    encoding="utf-8")
-    (out / "arrivals.csv").write_text(arrivals.to_csv(index=False, lineterminator="\n"),
-                                      encoding="utf-8")
+    (out / "energy.csv").write_text(
+        energy.to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+    )
+    (out / "arrivals.csv").write_text(
+        arrivals.to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+    )
     return out / "scenario.toml"
 
 
-def write_catalog(out_root: str | Path = SCENARIO_DIR, profiles_dir: str | Path = PROFILE_DIR,
-                  names: list[str] | None = None) -> list[Path]:
+def write_catalog(
+    out_root: str | Path = SCENARIO_DIR,
+    profiles_dir: str | Path = PROFILE_DIR,
+    names: list[str] | None = None,
+) -> list[Path]:
     """Regenerate the real-data catalog scenarios (all of `CATALOG`, or ``names``)."""
     profiles = Profiles.read(profiles_dir)
     known = [s.name for s in CATALOG]
     for n in names or []:
         if n not in known:
-            raise ScenarioError("--name", "name", n,
-                                f"not a generated scenario ({', '.join(known)})")
-    return [write_scenario(s, Path(out_root) / s.name, profiles)
-            for s in CATALOG if names is None or s.name in names]
+            raise ScenarioError(
+                "--name", "name", n, f"not a generated scenario ({', '.join(known)})"
+            )
+    return [
+        write_scenario(s, Path(out_root) / s.name, profiles)
+        for s in CATALOG
+        if names is None or s.name in names
+    ]
 
 
 # ----------------------------------------------------------------------------------------
 # user data: a recipe pointing at raw files
 # ----------------------------------------------------------------------------------------
-def scenario_from_recipe(recipe: str | Path, out_dir: str | Path,
-                         profiles_dir: str | Path = PROFILE_DIR) -> Path:
+def scenario_from_recipe(
+    recipe: str | Path, out_dir: str | Path, profiles_dir: str | Path = PROFILE_DIR
+) -> Path:
     """Build a scenario from a recipe TOML that points at the user's own data files.
 
     The recipe names a shipped catalog scenario as ``template`` (its data centers, ASPs,
@@ -492,13 +613,20 @@ def scenario_from_recipe(recipe: str | Path, out_dir: str | Path,
     start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
     hours = int(raw.get("hours", 168))
     spec = ScenarioSpec(
-        name=str(raw["name"]), description=str(raw.get("description", f"user data ({tmpl})")),
-        season=spec0.season, data_centers=spec0.data_centers, asps=spec0.asps,
-        classes=spec0.classes, seed=int(raw.get("seed", spec0.seed)),
+        name=str(raw["name"]),
+        description=str(raw.get("description", f"user data ({tmpl})")),
+        season=spec0.season,
+        data_centers=spec0.data_centers,
+        asps=spec0.asps,
+        classes=spec0.classes,
+        seed=int(raw.get("seed", spec0.seed)),
         mean_load=float(raw.get("mean_load", spec0.mean_load)),
         eur_to_usd=raw.get("eur_to_usd", spec0.eur_to_usd),
-        notes=(f"Series: files named in {recipe.name} from {start:%Y-%m-%d %H:%M} UTC, "
-               f"{hours} h (data centers without files: the {tmpl} profiles).",))
+        notes=(
+            f"Series: files named in {recipe.name} from {start:%Y-%m-%d %H:%M} UTC, "
+            f"{hours} h (data centers without files: the {tmpl} profiles).",
+        ),
+    )
     profiles = Profiles.read(profiles_dir)
     idx = pd.date_range(start, periods=hours, freq="h", name="time_utc")
     dcs = raw.get("data_centers", {})
@@ -513,37 +641,63 @@ def scenario_from_recipe(recipe: str | Path, out_dir: str | Path,
         entry = dcs.get(dc.name)
         if entry is None:
             if p_start != start or hours != 168:
-                raise ScenarioError(recipe, f"data_centers.{dc.name}", "<missing>",
-                                    "give files for it (the template's week differs)")
+                raise ScenarioError(
+                    recipe,
+                    f"data_centers.{dc.name}",
+                    "<missing>",
+                    "give files for it (the template's week differs)",
+                )
             series[dc.name] = p_regions[REGION_OF[dc.region]]
             continue
         for key in ("price", "carbon", "weather"):
             if key not in entry or "file" not in entry[key]:
-                raise ScenarioError(recipe, f"data_centers.{dc.name}.{key}.file", "<missing>",
-                                    "required field is missing")
+                raise ScenarioError(
+                    recipe,
+                    f"data_centers.{dc.name}.{key}.file",
+                    "<missing>",
+                    "required field is missing",
+                )
         pe = entry["price"]
-        price = L.load_price_csv(base / pe["file"], naive_tz=pe.get("naive_tz", "UTC"),
-                                 year=start.year)
+        price = L.load_price_csv(
+            base / pe["file"], naive_tz=pe.get("naive_tz", "UTC"), year=start.year
+        )
         cur = price.meta["currency"]
-        ci = L.load_carbon_csv(base / entry["carbon"]["file"], year=start.year,
-                               basis=entry["carbon"].get("basis", "direct"))
+        ci = L.load_carbon_csv(
+            base / entry["carbon"]["file"],
+            year=start.year,
+            basis=entry["carbon"].get("basis", "direct"),
+        )
         w = L.load_open_meteo_json(base / entry["weather"]["file"], year=start.year)
-        pv = pv_capacity_factor(w.data, w.meta["latitude"], w.meta["longitude"],
-                                w.meta["elevation"] or 0.0, PVSpec())
+        pv = pv_capacity_factor(
+            w.data, w.meta["latitude"], w.meta["longitude"], w.meta["elevation"] or 0.0, PVSpec()
+        )
         if curve is None:
             curve = _turbine_curve(raw, base, wind_meta["turbine_type"])
-        wind = wind_capacity_factor(w.data["wind_speed_10m_m_per_s"], curve,
-                                    float(wind_meta["nominal_power_w"]),
-                                    WindSpec(turbine_type=wind_meta["turbine_type"],
-                                             hub_height_m=wind_meta["hub_height_m"],
-                                             hellman_exponent=wind_meta["hellman_exponent"]))
-        frame = pd.DataFrame({
-            "price_per_mwh": price.data[f"price_{cur.lower()}_per_mwh"],
-            "carbon_t_per_mwh": ci.data["carbon_t_per_mwh"], "solar_cf": pv, "wind_cf": wind,
-        }).reindex(idx)
+        wind = wind_capacity_factor(
+            w.data["wind_speed_10m_m_per_s"],
+            curve,
+            float(wind_meta["nominal_power_w"]),
+            WindSpec(
+                turbine_type=wind_meta["turbine_type"],
+                hub_height_m=wind_meta["hub_height_m"],
+                hellman_exponent=wind_meta["hellman_exponent"],
+            ),
+        )
+        frame = pd.DataFrame(
+            {
+                "price_per_mwh": price.data[f"price_{cur.lower()}_per_mwh"],
+                "carbon_t_per_mwh": ci.data["carbon_t_per_mwh"],
+                "solar_cf": pv,
+                "wind_cf": wind,
+            }
+        ).reindex(idx)
         if frame.isna().any().any():
-            raise ScenarioError(recipe, "start", str(start),
-                                f"{dc.name}: the files do not cover {hours} h from there")
+            raise ScenarioError(
+                recipe,
+                "start",
+                str(start),
+                f"{dc.name}: the files do not cover {hours} h from there",
+            )
         frame["currency"] = cur
         series[dc.name] = frame.reset_index(drop=True)
     toml, energy, arrivals = assemble(spec, series, start, profiles)

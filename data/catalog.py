@@ -19,8 +19,9 @@ def scenario_path(name: str) -> Path:
     return SCENARIO_DIR / name / "scenario.toml"
 
 
-def load_scenario(name_or_path: str | Path = "default", *, horizon: int | None = None,
-                  start: int = 0) -> Scenario:
+def load_scenario(
+    name_or_path: str | Path = "default", *, horizon: int | None = None, start: int = 0
+) -> Scenario:
     """Load a shipped scenario by name, or a scenario TOML by path, cut to a horizon.
 
     Raises `ScenarioError` (one-line message) for an unknown name or an invalid file.
@@ -32,9 +33,13 @@ def load_scenario(name_or_path: str | Path = "default", *, horizon: int | None =
     elif text in shipped_names():
         scn = load_scenario_file(scenario_path(text), name=text)
     else:
-        raise ScenarioError("--scenario", "scenario", text,
-                            f"unknown scenario (shipped: {', '.join(shipped_names())}; "
-                            "or give a path to a .toml file)")
+        raise ScenarioError(
+            "--scenario",
+            "scenario",
+            text,
+            f"unknown scenario (shipped: {', '.join(shipped_names())}; "
+            "or give a path to a .toml file)",
+        )
     if horizon is None and start == 0:
         return scn
     return scn.cut(horizon=horizon, start=start)

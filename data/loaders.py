@@ -66,11 +66,26 @@ import pandas as pd
 from aigc_opt.data.scenario import ScenarioError
 
 __all__ = [
-    "DataFileError", "Gap", "HourlySeries", "fill_gaps", "year_index",
-    "load_price_csv", "load_carbon_csv", "load_wide_csv", "load_open_meteo_json",
-    "load_eia930_csv", "load_tmy3", "load_simbench_profiles", "load_moer_csv",
-    "load_cluster_trace", "load_azure_trace", "request_burstiness", "load_ml_energy_t2i",
-    "load_power_curves", "load_turbine_data", "load_transfer_prices",
+    "DataFileError",
+    "Gap",
+    "HourlySeries",
+    "fill_gaps",
+    "year_index",
+    "load_price_csv",
+    "load_carbon_csv",
+    "load_wide_csv",
+    "load_open_meteo_json",
+    "load_eia930_csv",
+    "load_tmy3",
+    "load_simbench_profiles",
+    "load_moer_csv",
+    "load_cluster_trace",
+    "load_azure_trace",
+    "request_burstiness",
+    "load_ml_energy_t2i",
+    "load_power_curves",
+    "load_turbine_data",
+    "load_transfer_prices",
 ]
 
 
@@ -89,8 +104,15 @@ class DataFileError(ScenarioError):
     value : the offending value, when there is one.
     """
 
-    def __init__(self, path: str | Path, message: str, *, line: int | None = None,
-                 column: str | None = None, value: Any = None):
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: Any = None,
+    ):
         where = []
         if line is not None:
             where.append(f"line {line}")
@@ -104,8 +126,6 @@ class DataFileError(ScenarioError):
         self.column = column
         if value is None:  # nothing to quote: "<file>: line 1, column 'X': message"
             self.args = (f"{self.source}: {field_}: {message}",)
-
-
 
 
 @dataclass(frozen=True)
@@ -126,8 +146,9 @@ class Gap:
     rule: str
 
     def __str__(self) -> str:
-        return (f"{self.column}: {self.hours} h from {self.start_utc:%Y-%m-%d %H:%M} UTC "
-                f"({self.rule})")
+        return (
+            f"{self.column}: {self.hours} h from {self.start_utc:%Y-%m-%d %H:%M} UTC ({self.rule})"
+        )
 
 
 @dataclass(frozen=True)
@@ -189,23 +210,34 @@ def _read_csv_text(path: Path, *, header_line: int = 1, **kwargs: Any) -> pd.Dat
     if not path.exists():
         raise DataFileError(path, "file not found")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                           skiprows=header_line - 1, **kwargs)
+        return pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skiprows=header_line - 1,
+            **kwargs,
+        )
     except Exception as exc:  # pandas raises many parser errors
         raise DataFileError(path, f"cannot be parsed as CSV: {exc}".replace("\n", " ")) from None
 
 
-def _require_columns(path: Path, df: pd.DataFrame, columns: Iterable[str],
-                     header_line: int = 1) -> None:
+def _require_columns(
+    path: Path, df: pd.DataFrame, columns: Iterable[str], header_line: int = 1
+) -> None:
     for col in columns:
         if col not in df.columns:
-            raise DataFileError(path, "missing column (found: "
-                                f"{', '.join(map(str, df.columns))})", line=header_line,
-                                column=col)
+            raise DataFileError(
+                path,
+                f"missing column (found: {', '.join(map(str, df.columns))})",
+                line=header_line,
+                column=col,
+            )
 
 
-def _numeric(path: Path, df: pd.DataFrame, column: str, first_line: int, *,
-             allow_blank: bool = True) -> np.ndarray:
+def _numeric(
+    path: Path, df: pd.DataFrame, column: str, first_line: int, *, allow_blank: bool = True
+) -> np.ndarray:
     """Column as float; blank cells become NaN (a gap), other non-numbers are errors."""
     raw = df[column].astype(str).str.strip()
     blank = raw.isin(["", "nan", "NaN", "NA", "null"])
@@ -213,8 +245,9 @@ def _numeric(path: Path, df: pd.DataFrame, column: str, first_line: int, *,
     bad = vals.isna() & ~blank
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(path, "not a number", line=first_line + i, column=column,
-                            value=raw.iloc[i])
+        raise DataFileError(
+            path, "not a number", line=first_line + i, column=column, value=raw.iloc[i]
+        )
     if not allow_blank and blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])
         raise DataFileError(path, "empty cell", line=first_line + i, column=column)
@@ -224,8 +257,9 @@ def _numeric(path: Path, df: pd.DataFrame, column: str, first_line: int, *,
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
-def _parse_times(path: Path, raw: pd.Series, column: str, first_line: int,
-                 fmt: str | None = None) -> tuple[pd.DatetimeIndex, bool]:
+def _parse_times(
+    path: Path, raw: pd.Series, column: str, first_line: int, fmt: str | None = None
+) -> tuple[pd.DatetimeIndex, bool]:
     """Parse timestamps; returns (times, aware). Naive and offset stamps may not be mixed."""
     text = raw.astype(str).str.strip()
     empty = text == ""
@@ -235,8 +269,13 @@ def _parse_times(path: Path, raw: pd.Series, column: str, first_line: int,
     has_off = text.str.contains(_OFFSET).to_numpy()
     if has_off.any() and not has_off.all():
         i = int(np.flatnonzero(has_off != has_off[0])[0])
-        raise DataFileError(path, "timestamps mix naive and UTC-offset forms",
-                            line=first_line + i, column=column, value=text.iloc[i])
+        raise DataFileError(
+            path,
+            "timestamps mix naive and UTC-offset forms",
+            line=first_line + i,
+            column=column,
+            value=text.iloc[i],
+        )
     aware = bool(has_off[0]) if len(has_off) else False
     if aware:
         t = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
@@ -244,13 +283,20 @@ def _parse_times(path: Path, raw: pd.Series, column: str, first_line: int,
         t = pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601")
     if t.isna().any():
         i = int(np.flatnonzero(t.isna().to_numpy())[0])
-        raise DataFileError(path, "cannot parse timestamp", line=first_line + i, column=column,
-                            value=text.iloc[i])
+        raise DataFileError(
+            path, "cannot parse timestamp", line=first_line + i, column=column, value=text.iloc[i]
+        )
     return pd.DatetimeIndex(t), aware
 
 
-def _check_order(path: Path, times: pd.DatetimeIndex, column: str, first_line: int, *,
-                 allow_repeat: np.ndarray | None = None) -> None:
+def _check_order(
+    path: Path,
+    times: pd.DatetimeIndex,
+    column: str,
+    first_line: int,
+    *,
+    allow_repeat: np.ndarray | None = None,
+) -> None:
     """Strictly increasing timestamps; ``allow_repeat[i]`` permits times[i] == times[i-1]."""
     if len(times) < 2:
         return
@@ -261,22 +307,36 @@ def _check_order(path: Path, times: pd.DatetimeIndex, column: str, first_line: i
         dup &= ~allow_repeat[1:]
     if dup.any():
         i = int(np.flatnonzero(dup)[0]) + 1
-        raise DataFileError(path, f"duplicated timestamp (also on line {first_line + i - 1})",
-                            line=first_line + i, column=column, value=str(times[i]))
+        raise DataFileError(
+            path,
+            f"duplicated timestamp (also on line {first_line + i - 1})",
+            line=first_line + i,
+            column=column,
+            value=str(times[i]),
+        )
     back = d < 0
     if back.any():
         i = int(np.flatnonzero(back)[0]) + 1
-        raise DataFileError(path, f"time goes backwards (line {first_line + i - 1} has "
-                            f"{times[i - 1]})", line=first_line + i, column=column,
-                            value=str(times[i]))
+        raise DataFileError(
+            path,
+            f"time goes backwards (line {first_line + i - 1} has {times[i - 1]})",
+            line=first_line + i,
+            column=column,
+            value=str(times[i]),
+        )
 
 
 def _check_hourly(path: Path, times_utc: pd.DatetimeIndex, column: str, first_line: int) -> None:
     off = (times_utc.minute != 0) | (times_utc.second != 0)
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise DataFileError(path, "timestamp is not on the hour (hourly data expected)",
-                            line=first_line + i, column=column, value=str(times_utc[i]))
+        raise DataFileError(
+            path,
+            "timestamp is not on the hour (hourly data expected)",
+            line=first_line + i,
+            column=column,
+            value=str(times_utc[i]),
+        )
 
 
 def _infer_year(times_utc: pd.DatetimeIndex) -> int:
@@ -295,8 +355,9 @@ def _to_year(frame: pd.DataFrame, year: int | None, notes: list[str]) -> pd.Data
     return frame.reindex(full)
 
 
-def fill_gaps(frame: pd.DataFrame, *, max_interpolate_hours: int = 3
-              ) -> tuple[pd.DataFrame, pd.DataFrame, list[Gap]]:
+def fill_gaps(
+    frame: pd.DataFrame, *, max_interpolate_hours: int = 3
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Gap]]:
     """Fill NaNs of an hourly frame by the documented rule.
 
     Parameters
@@ -349,9 +410,16 @@ def _same_hour_nearest_day(values: np.ndarray, i: int) -> float:
     raise ValueError("no data at the same hour on any day")
 
 
-def _finish(frame: pd.DataFrame, units: dict[str, str], path: Path, time_rule: str,
-            notes: list[str], meta: dict[str, Any], fill: bool,
-            max_interpolate_hours: int = 3) -> HourlySeries:
+def _finish(
+    frame: pd.DataFrame,
+    units: dict[str, str],
+    path: Path,
+    time_rule: str,
+    notes: list[str],
+    meta: dict[str, Any],
+    fill: bool,
+    max_interpolate_hours: int = 3,
+) -> HourlySeries:
     frame.index.name = "time_utc"
     gaps: list[Gap] = []
     mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
@@ -360,12 +428,21 @@ def _finish(frame: pd.DataFrame, units: dict[str, str], path: Path, time_rule: s
             frame, mask, gaps = fill_gaps(frame, max_interpolate_hours=max_interpolate_hours)
         except ValueError as exc:
             raise DataFileError(path, str(exc)) from None
-    return HourlySeries(data=frame, units=units, source=str(path), time_rule=time_rule,
-                        gaps=tuple(gaps), filled=mask, meta=meta, notes=tuple(notes))
+    return HourlySeries(
+        data=frame,
+        units=units,
+        source=str(path),
+        time_rule=time_rule,
+        gaps=tuple(gaps),
+        filled=mask,
+        meta=meta,
+        notes=tuple(notes),
+    )
 
 
-def _localize_naive(path: Path, times: pd.DatetimeIndex, tz: str, column: str,
-                    first_line: int, notes: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _localize_naive(
+    path: Path, times: pd.DatetimeIndex, tz: str, column: str, first_line: int, notes: list[str]
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Localize naive wall-clock labels in ``tz`` with the DST rule of the module docstring.
 
     Returns (UTC times, keep mask); rows at non-existent wall-clock times are dropped.
@@ -376,7 +453,8 @@ def _localize_naive(path: Path, times: pd.DatetimeIndex, tz: str, column: str,
     probe = times.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     all_dst = np.ones(len(times), dtype=bool)
     nonexistent = np.asarray(pd.isna(probe)) & np.asarray(
-        pd.isna(times.tz_localize(tz, ambiguous=all_dst, nonexistent="NaT")))
+        pd.isna(times.tz_localize(tz, ambiguous=all_dst, nonexistent="NaT"))
+    )
     ambiguous = np.asarray(pd.isna(probe)) & ~nonexistent
     # A repeat is legitimate only for an ambiguous (fall-back) label.
     _check_order(path, times, column, first_line, allow_repeat=repeat & ambiguous)
@@ -384,8 +462,10 @@ def _localize_naive(path: Path, times: pd.DatetimeIndex, tz: str, column: str,
     local = times.tz_localize(tz, ambiguous=dst_flag | ~ambiguous, nonexistent="NaT")
     keep = ~np.asarray(pd.isna(local))
     for i in np.flatnonzero(~keep):
-        notes.append(f"line {first_line + i}: {times[i]} does not exist in {tz} "
-                     "(spring DST change); row dropped")
+        notes.append(
+            f"line {first_line + i}: {times[i]} does not exist in {tz} "
+            "(spring DST change); row dropped"
+        )
     return pd.DatetimeIndex(local[keep]).tz_convert("UTC"), keep
 
 
@@ -400,12 +480,22 @@ def _time_column(path: Path, df: pd.DataFrame) -> str:
     for c in _TIME_COLUMNS:
         if c in df.columns:
             return c
-    raise DataFileError(path, f"missing time column (expected one of {', '.join(_TIME_COLUMNS)})",
-                        line=1, column=str(df.columns[0]) if len(df.columns) else None)
+    raise DataFileError(
+        path,
+        f"missing time column (expected one of {', '.join(_TIME_COLUMNS)})",
+        line=1,
+        column=str(df.columns[0]) if len(df.columns) else None,
+    )
 
 
-def load_price_csv(path: str | Path, *, naive_tz: str = "UTC", eur_to_usd: float | None = None,
-                   year: int | None = None, fill: bool = True) -> HourlySeries:
+def load_price_csv(
+    path: str | Path,
+    *,
+    naive_tz: str = "UTC",
+    eur_to_usd: float | None = None,
+    year: int | None = None,
+    fill: bool = True,
+) -> HourlySeries:
     """Hourly electricity prices from an ISO/exchange CSV (green-dcc "processed" format).
 
     Columns: a time column (``Datetime``) and ``Price (USD/MWh)`` or ``Price (EUR/MWh)``.
@@ -430,14 +520,22 @@ def load_price_csv(path: str | Path, *, naive_tz: str = "UTC", eur_to_usd: float
     tcol = _time_column(path, df)
     price_cols = [c for c in df.columns if str(c).lower().startswith("price")]
     if not price_cols:
-        raise DataFileError(path, "missing column (expected 'Price (USD/MWh)' or "
-                            f"'Price (EUR/MWh)'; found: {', '.join(map(str, df.columns))})",
-                            line=1, column="Price (USD/MWh)")
+        raise DataFileError(
+            path,
+            "missing column (expected 'Price (USD/MWh)' or "
+            f"'Price (EUR/MWh)'; found: {', '.join(map(str, df.columns))})",
+            line=1,
+            column="Price (USD/MWh)",
+        )
     pcol = price_cols[0]
     m = _PRICE_HEADER.match(str(pcol))
     if m is None or m["unit"] != "MWh" or m["cur"] not in ("USD", "EUR"):
-        raise DataFileError(path, "wrong units header: expected 'Price (USD/MWh)' or "
-                            "'Price (EUR/MWh)'", line=1, column=str(pcol))
+        raise DataFileError(
+            path,
+            "wrong units header: expected 'Price (USD/MWh)' or 'Price (EUR/MWh)'",
+            line=1,
+            column=str(pcol),
+        )
     cur = m["cur"]
     times, aware = _parse_times(path, df[tcol], tcol, 2)
     values = _numeric(path, df, pcol, 2)
@@ -453,8 +551,10 @@ def load_price_csv(path: str | Path, *, naive_tz: str = "UTC", eur_to_usd: float
     else:
         utc, keep = _localize_naive(path, times, naive_tz, tcol, 2, notes)
         values = values[keep]
-        rule = (f"naive wall-clock time in {naive_tz}: non-existent spring label dropped, a "
-                "single autumn label read as summer time, a repeated one as summer then winter")
+        rule = (
+            f"naive wall-clock time in {naive_tz}: non-existent spring label dropped, a "
+            "single autumn label read as summer time, a repeated one as summer then winter"
+        )
     _check_hourly(path, utc, tcol, 2)
     col = f"price_{cur.lower()}_per_mwh"
     frame = pd.DataFrame({col: values}, index=utc)
@@ -472,10 +572,16 @@ def load_price_csv(path: str | Path, *, naive_tz: str = "UTC", eur_to_usd: float
     filled = series.filled.copy() if series.filled is not None else None
     if filled is not None:
         filled["price_usd_per_mwh"] = filled[col]
-    return HourlySeries(data=data, units={**units, "price_usd_per_mwh": "USD/MWh"},
-                        source=series.source, time_rule=series.time_rule, gaps=series.gaps,
-                        filled=filled, meta={**series.meta, "eur_to_usd": eur_to_usd},
-                        notes=series.notes)
+    return HourlySeries(
+        data=data,
+        units={**units, "price_usd_per_mwh": "USD/MWh"},
+        source=series.source,
+        time_rule=series.time_rule,
+        gaps=series.gaps,
+        filled=filled,
+        meta={**series.meta, "eur_to_usd": eur_to_usd},
+        notes=series.notes,
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -484,8 +590,9 @@ def load_price_csv(path: str | Path, *, naive_tz: str = "UTC", eur_to_usd: float
 _CI_HEADER = re.compile(r"^Carbon Intensity (?P<unit>\S+) \((?P<basis>direct|LCA)\)$")
 
 
-def load_carbon_csv(path: str | Path, *, basis: str = "direct", year: int | None = None,
-                    fill: bool = True) -> HourlySeries:
+def load_carbon_csv(
+    path: str | Path, *, basis: str = "direct", year: int | None = None, fill: bool = True
+) -> HourlySeries:
     """Hourly grid carbon intensity from an Electricity Maps CSV.
 
     Parameters
@@ -512,14 +619,19 @@ def load_carbon_csv(path: str | Path, *, basis: str = "direct", year: int | None
         if str(c).startswith("Carbon Intensity"):
             mm = _CI_HEADER.match(str(c))
             if mm is None or mm["unit"] not in ("gCO₂eq/kWh", "gCO2eq/kWh"):
-                raise DataFileError(path, "wrong units header: expected "
-                                    "'Carbon Intensity gCO₂eq/kWh (direct)' or '(LCA)'",
-                                    line=1, column=str(c))
+                raise DataFileError(
+                    path,
+                    "wrong units header: expected "
+                    "'Carbon Intensity gCO₂eq/kWh (direct)' or '(LCA)'",
+                    line=1,
+                    column=str(c),
+                )
             ci_cols[mm["basis"].lower()] = c
     if basis not in ci_cols:
         label = "LCA" if basis == "lca" else "direct"
-        raise DataFileError(path, "missing column", line=1,
-                            column=f"Carbon Intensity gCO₂eq/kWh ({label})")
+        raise DataFileError(
+            path, "missing column", line=1, column=f"Carbon Intensity gCO₂eq/kWh ({label})"
+        )
     times, aware = _parse_times(path, df[tcol], tcol, 2)
     utc = times.tz_convert("UTC") if aware else times.tz_localize("UTC")
     _check_order(path, utc, tcol, 2)
@@ -543,15 +655,25 @@ def load_carbon_csv(path: str | Path, *, basis: str = "direct", year: int | None
 # Wide UTC table with unit-suffixed columns (e.g. the merged price / carbon files)
 # ----------------------------------------------------------------------------------------
 _SUFFIX_UNITS = (
-    ("_usd_mwh", "USD/MWh"), ("_usd_per_mwh", "USD/MWh"),
-    ("_eur_mwh", "EUR/MWh"), ("_eur_per_mwh", "EUR/MWh"),
-    ("_gco2_per_kwh_direct", "gCO2eq/kWh"), ("_gco2_per_kwh_lca", "gCO2eq/kWh"),
-    ("_t_per_mwh", "tCO2/MWh"), ("_mwh", "MWh"), ("_cf", "fraction"),
+    ("_usd_mwh", "USD/MWh"),
+    ("_usd_per_mwh", "USD/MWh"),
+    ("_eur_mwh", "EUR/MWh"),
+    ("_eur_per_mwh", "EUR/MWh"),
+    ("_gco2_per_kwh_direct", "gCO2eq/kWh"),
+    ("_gco2_per_kwh_lca", "gCO2eq/kWh"),
+    ("_t_per_mwh", "tCO2/MWh"),
+    ("_mwh", "MWh"),
+    ("_cf", "fraction"),
 )
 
 
-def load_wide_csv(path: str | Path, *, time_column: str = "datetime_utc", year: int | None = None,
-                  fill: bool = True) -> HourlySeries:
+def load_wide_csv(
+    path: str | Path,
+    *,
+    time_column: str = "datetime_utc",
+    year: int | None = None,
+    fill: bool = True,
+) -> HourlySeries:
     """A wide hourly UTC table whose column names end in a unit suffix.
 
     Recognised suffixes: ``_usd_mwh``, ``_eur_mwh`` (per MWh), ``_gco2_per_kwh_direct``,
@@ -571,9 +693,13 @@ def load_wide_csv(path: str | Path, *, time_column: str = "datetime_utc", year: 
             continue
         unit = next((u for suf, u in _SUFFIX_UNITS if str(c).endswith(suf)), None)
         if unit is None:
-            raise DataFileError(path, "wrong units header: column name has no unit suffix "
-                                f"({', '.join(s for s, _ in _SUFFIX_UNITS)})", line=1,
-                                column=str(c))
+            raise DataFileError(
+                path,
+                "wrong units header: column name has no unit suffix "
+                f"({', '.join(s for s, _ in _SUFFIX_UNITS)})",
+                line=1,
+                column=str(c),
+            )
         data[str(c)] = _numeric(path, df, c, 2)
         units[str(c)] = unit
     notes: list[str] = []
@@ -589,14 +715,21 @@ _OM_VARIABLES = {
     "temp_air_c": (("temperature_2m",), {"°C": 1.0}, "degC"),
     "relative_humidity_pct": (("relative_humidity_2m",), {"%": 1.0}, "%"),
     "cloud_cover_pct": (("cloudcover", "cloud_cover"), {"%": 1.0}, "%"),
-    "wind_speed_10m_m_per_s": (("windspeed_10m", "wind_speed_10m"),
-                               {"km/h": 1 / 3.6, "m/s": 1.0}, "m/s"),
+    "wind_speed_10m_m_per_s": (
+        ("windspeed_10m", "wind_speed_10m"),
+        {"km/h": 1 / 3.6, "m/s": 1.0},
+        "m/s",
+    ),
 }
 
 
-def load_open_meteo_json(path: str | Path, *, year: int | None = None, fill: bool = True,
-                         required: Sequence[str] = ("temp_air_c", "cloud_cover_pct",
-                                                    "wind_speed_10m_m_per_s")) -> HourlySeries:
+def load_open_meteo_json(
+    path: str | Path,
+    *,
+    year: int | None = None,
+    fill: bool = True,
+    required: Sequence[str] = ("temp_air_c", "cloud_cover_pct", "wind_speed_10m_m_per_s"),
+) -> HourlySeries:
     """Hourly weather from an Open-Meteo (historical/ERA5) JSON response.
 
     Wind speed is converted from km/h to m/s. Locations in errors are JSON key paths
@@ -630,17 +763,23 @@ def load_open_meteo_json(path: str | Path, *, year: int | None = None, fill: boo
         local = pd.DatetimeIndex(pd.to_datetime(raw_t, errors="coerce"))
     if local.isna().any():
         i = int(np.flatnonzero(local.isna())[0])
-        raise DataFileError(path, "cannot parse time", column=f"hourly.time[{i}]",
-                            value=raw_t.iloc[i])
+        raise DataFileError(
+            path, "cannot parse time", column=f"hourly.time[{i}]", value=raw_t.iloc[i]
+        )
     d = np.diff(local.asi8)
     if (d == 0).any():
         i = int(np.flatnonzero(d == 0)[0]) + 1
-        raise DataFileError(path, f"duplicated time (same as hourly.time[{i - 1}])",
-                            column=f"hourly.time[{i}]", value=raw_t.iloc[i])
+        raise DataFileError(
+            path,
+            f"duplicated time (same as hourly.time[{i - 1}])",
+            column=f"hourly.time[{i}]",
+            value=raw_t.iloc[i],
+        )
     if (d < 0).any():
         i = int(np.flatnonzero(d < 0)[0]) + 1
-        raise DataFileError(path, "time goes backwards", column=f"hourly.time[{i}]",
-                            value=raw_t.iloc[i])
+        raise DataFileError(
+            path, "time goes backwards", column=f"hourly.time[{i}]", value=raw_t.iloc[i]
+        )
     utc = (local - pd.Timedelta(seconds=offset)).tz_localize("UTC")
     data, units = {}, {}
     for out, (keys, accepted, unit) in _OM_VARIABLES.items():
@@ -651,33 +790,51 @@ def load_open_meteo_json(path: str | Path, *, year: int | None = None, fill: boo
             continue
         got = hunits.get(key)
         if got not in accepted:
-            raise DataFileError(path, f"wrong unit (expected {' or '.join(accepted)})",
-                                column=f"hourly_units.{key}", value=got)
+            raise DataFileError(
+                path,
+                f"wrong unit (expected {' or '.join(accepted)})",
+                column=f"hourly_units.{key}",
+                value=got,
+            )
         vals = pd.to_numeric(pd.Series(hourly[key], dtype="object"), errors="coerce")
         if len(vals) != len(local):
-            raise DataFileError(path, f"{len(vals)} values but {len(local)} times",
-                                column=f"hourly.{key}")
+            raise DataFileError(
+                path, f"{len(vals)} values but {len(local)} times", column=f"hourly.{key}"
+            )
         data[out] = vals.to_numpy(dtype=float) * accepted[got]
         units[out] = unit
     notes: list[str] = []
     frame = _to_year(pd.DataFrame(data, index=utc), year, notes)
-    meta = {k: doc.get(k) for k in ("latitude", "longitude", "elevation", "timezone",
-                                    "utc_offset_seconds")}
+    meta = {
+        k: doc.get(k)
+        for k in ("latitude", "longitude", "elevation", "timezone", "utc_offset_seconds")
+    }
     hours = offset / 3600
-    rule = (f"wall-clock time at the fixed offset UTC{hours:+g} h for the whole file "
-            f"(Open-Meteo applies no DST change inside a series; zone {doc.get('timezone')})")
+    rule = (
+        f"wall-clock time at the fixed offset UTC{hours:+g} h for the whole file "
+        f"(Open-Meteo applies no DST change inside a series; zone {doc.get('timezone')})"
+    )
     return _finish(frame, units, path, rule, notes, meta, fill)
 
 
 # ----------------------------------------------------------------------------------------
 # EIA-930 generation by fuel (SustainDC format)
 # ----------------------------------------------------------------------------------------
-_EIA_FUELS = {"WND": "wind", "SUN": "solar", "WAT": "hydro", "OIL": "oil", "NG": "gas",
-              "COL": "coal", "NUC": "nuclear", "OTH": "other"}
+_EIA_FUELS = {
+    "WND": "wind",
+    "SUN": "solar",
+    "WAT": "hydro",
+    "OIL": "oil",
+    "NG": "gas",
+    "COL": "coal",
+    "NUC": "nuclear",
+    "OTH": "other",
+}
 
 
-def load_eia930_csv(path: str | Path, *, year: int | None = None, fill: bool = True
-                    ) -> HourlySeries:
+def load_eia930_csv(
+    path: str | Path, *, year: int | None = None, fill: bool = True
+) -> HourlySeries:
     """Hourly net generation by fuel of a US balancing authority (EIA-930, SustainDC CSV).
 
     Returns
@@ -690,8 +847,13 @@ def load_eia930_csv(path: str | Path, *, year: int | None = None, fill: bool = T
     _require_columns(path, df, ["timestamp", "WND", "SUN", "avg_CI"])
     times, aware = _parse_times(path, df["timestamp"], "timestamp", 2)
     if not aware:
-        raise DataFileError(path, "timestamps must carry a UTC offset (+00:00)", line=2,
-                            column="timestamp", value=str(df["timestamp"].iloc[0]))
+        raise DataFileError(
+            path,
+            "timestamps must carry a UTC offset (+00:00)",
+            line=2,
+            column="timestamp",
+            value=str(df["timestamp"].iloc[0]),
+        )
     utc = times.tz_convert("UTC")
     _check_order(path, utc, "timestamp", 2)
     _check_hourly(path, utc, "timestamp", 2)
@@ -704,17 +866,30 @@ def load_eia930_csv(path: str | Path, *, year: int | None = None, fill: bool = T
     units["carbon_t_per_mwh"] = "tCO2/MWh"
     notes: list[str] = []
     frame = _to_year(pd.DataFrame(data, index=utc), year, notes)
-    return _finish(frame, units, path, "UTC (timestamps with +00:00; EIA hour-ending labels "
-                   "as re-labelled by SustainDC, taken as hour starts)", notes, {}, fill)
+    return _finish(
+        frame,
+        units,
+        path,
+        "UTC (timestamps with +00:00; EIA hour-ending labels "
+        "as re-labelled by SustainDC, taken as hour starts)",
+        notes,
+        {},
+        fill,
+    )
 
 
 # ----------------------------------------------------------------------------------------
 # TMY3 irradiance (NREL, as bundled with pvlib)
 # ----------------------------------------------------------------------------------------
-_TMY3_COLUMNS = {"Date (MM/DD/YYYY)": None, "Time (HH:MM)": None,
-                 "GHI (W/m^2)": "ghi_w_per_m2", "DNI (W/m^2)": "dni_w_per_m2",
-                 "DHI (W/m^2)": "dhi_w_per_m2", "Dry-bulb (C)": "temp_air_c",
-                 "Wspd (m/s)": "wind_speed_m_per_s"}
+_TMY3_COLUMNS = {
+    "Date (MM/DD/YYYY)": None,
+    "Time (HH:MM)": None,
+    "GHI (W/m^2)": "ghi_w_per_m2",
+    "DNI (W/m^2)": "dni_w_per_m2",
+    "DHI (W/m^2)": "dhi_w_per_m2",
+    "Dry-bulb (C)": "temp_air_c",
+    "Wspd (m/s)": "wind_speed_m_per_s",
+}
 
 
 def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
@@ -735,14 +910,20 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
     with path.open(encoding="utf-8", errors="replace") as fh:
         head = fh.readline().strip().split(",")
     if len(head) < 7:
-        raise DataFileError(path, "line 1 must hold station metadata (id, name, state, "
-                            "TZ, lat, lon, elevation)", line=1)
+        raise DataFileError(
+            path,
+            "line 1 must hold station metadata (id, name, state, TZ, lat, lon, elevation)",
+            line=1,
+        )
     try:
-        tz_hours, lat, lon, alt = (float(head[3]), float(head[4]), float(head[5]),
-                                   float(head[6]))
+        tz_hours, lat, lon, alt = (float(head[3]), float(head[4]), float(head[5]), float(head[6]))
     except ValueError:
-        raise DataFileError(path, "station metadata: TZ, latitude, longitude, elevation must "
-                            "be numbers", line=1, value=",".join(head[3:7])) from None
+        raise DataFileError(
+            path,
+            "station metadata: TZ, latitude, longitude, elevation must be numbers",
+            line=1,
+            value=",".join(head[3:7]),
+        ) from None
     df = _read_csv_text(path, header_line=2)
     _require_columns(path, df, _TMY3_COLUMNS, header_line=2)
     stamp = df["Date (MM/DD/YYYY)"].str.strip() + " " + df["Time (HH:MM)"].str.strip()
@@ -751,8 +932,13 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
     bad = day.isna() | hour.isna() | ~hour.between(1, 24)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(path, "cannot parse date/time (MM/DD/YYYY, HH:MM with HH 01..24)",
-                            line=3 + i, column="Time (HH:MM)", value=stamp.iloc[i])
+        raise DataFileError(
+            path,
+            "cannot parse date/time (MM/DD/YYYY, HH:MM with HH 01..24)",
+            line=3 + i,
+            column="Time (HH:MM)",
+            value=stamp.iloc[i],
+        )
     # Typical year: compare within the coerced year to find duplicates/order problems.
     day_2001 = pd.DatetimeIndex([d.replace(year=2001) for d in day])
     ends = day_2001 + pd.to_timedelta(hour.to_numpy(dtype=float), unit="h")
@@ -766,27 +952,45 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
     start_utc = (end_local - pd.Timedelta(hours=1)).tz_convert("UTC")
     full = year_index(year)
     pos = ((start_utc - full[0]) // pd.Timedelta(hours=1)).to_numpy() % len(full)
-    mapping = {"ghi": "ghi_w_per_m2", "dni": "dni_w_per_m2", "dhi": "dhi_w_per_m2",
-               "temp_air": "temp_air_c", "wind_speed": "wind_speed_m_per_s"}
+    mapping = {
+        "ghi": "ghi_w_per_m2",
+        "dni": "dni_w_per_m2",
+        "dhi": "dhi_w_per_m2",
+        "temp_air": "temp_air_c",
+        "wind_speed": "wind_speed_m_per_s",
+    }
     frame = pd.DataFrame(index=full)
     for src, dst in mapping.items():
         v = np.full(len(full), np.nan)
         v[pos] = data[src].to_numpy(dtype=float)
         frame[dst] = v
-    units = {"ghi_w_per_m2": "W/m^2", "dni_w_per_m2": "W/m^2", "dhi_w_per_m2": "W/m^2",
-             "temp_air_c": "degC", "wind_speed_m_per_s": "m/s"}
-    info = {"station": meta.get("Name"), "latitude": lat, "longitude": lon, "altitude": alt,
-            "utc_offset_hours": tz_hours}
-    rule = (f"local standard time UTC{tz_hours:+g} h, hour-ending; typical year coerced to "
-            f"{year}, hours shifted past the year end wrap to its start")
+    units = {
+        "ghi_w_per_m2": "W/m^2",
+        "dni_w_per_m2": "W/m^2",
+        "dhi_w_per_m2": "W/m^2",
+        "temp_air_c": "degC",
+        "wind_speed_m_per_s": "m/s",
+    }
+    info = {
+        "station": meta.get("Name"),
+        "latitude": lat,
+        "longitude": lon,
+        "altitude": alt,
+        "utc_offset_hours": tz_hours,
+    }
+    rule = (
+        f"local standard time UTC{tz_hours:+g} h, hour-ending; typical year coerced to "
+        f"{year}, hours shifted past the year end wrap to its start"
+    )
     return _finish(frame, units, path, rule, [], info, fill=True)
 
 
 # ----------------------------------------------------------------------------------------
 # SimBench normalised PV / wind profiles
 # ----------------------------------------------------------------------------------------
-def load_simbench_profiles(path: str | Path, *, naive_tz: str = "Europe/Berlin",
-                           year: int | None = None, fill: bool = True) -> HourlySeries:
+def load_simbench_profiles(
+    path: str | Path, *, naive_tz: str = "Europe/Berlin", year: int | None = None, fill: bool = True
+) -> HourlySeries:
     """SimBench RESProfile hourly means (per-unit of installed capacity).
 
     Columns ``time`` (naive) and profile columns (``PV1..PV8``, ``WP1..WP12``). The file
@@ -806,8 +1010,9 @@ def load_simbench_profiles(path: str | Path, *, naive_tz: str = "Europe/Berlin",
     _require_columns(path, df, ["time"])
     times, aware = _parse_times(path, df["time"], "time", 2)
     if aware:
-        raise DataFileError(path, "SimBench time is naive local time; found UTC offsets",
-                            line=2, column="time")
+        raise DataFileError(
+            path, "SimBench time is naive local time; found UTC offsets", line=2, column="time"
+        )
     notes: list[str] = []
     utc, keep = _localize_naive(path, times, naive_tz, "time", 2, notes)
     _check_hourly(path, utc, "time", 2)
@@ -819,13 +1024,21 @@ def load_simbench_profiles(path: str | Path, *, naive_tz: str = "Europe/Berlin",
         bad = (v < -1e-3) | (v > 1.05)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataFileError(path, "not a per-unit value in [0, 1]", line=2 + i, column=c,
-                                value=v[i])
+            raise DataFileError(
+                path, "not a per-unit value in [0, 1]", line=2 + i, column=c, value=v[i]
+            )
         data[f"{c}_cf"] = np.where(v < 0, 0.0, v)[keep]
         units[f"{c}_cf"] = "fraction"
     frame = _to_year(pd.DataFrame(data, index=utc), year, notes)
-    return _finish(frame, units, path, f"naive wall-clock time in {naive_tz} (DST rule of "
-                   "the module docstring)", notes, {}, fill)
+    return _finish(
+        frame,
+        units,
+        path,
+        f"naive wall-clock time in {naive_tz} (DST rule of the module docstring)",
+        notes,
+        {},
+        fill,
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -854,8 +1067,15 @@ def load_moer_csv(path: str | Path, *, fill: bool = True) -> HourlySeries:
     s = pd.Series(v, index=utc).resample("h").mean()
     full = pd.date_range(s.index[0], s.index[-1], freq="h", name="time_utc")
     frame = pd.DataFrame({"moer_t_per_mwh": s.reindex(full).to_numpy()}, index=full)
-    return _finish(frame, {"moer_t_per_mwh": "tCO2/MWh"}, path,
-                   "UTC 5-minute stamps, hourly mean over [h, h + 1)", [], {}, fill)
+    return _finish(
+        frame,
+        {"moer_t_per_mwh": "tCO2/MWh"},
+        path,
+        "UTC 5-minute stamps, hourly mean over [h, h + 1)",
+        [],
+        {},
+        fill,
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -881,18 +1101,23 @@ def load_cluster_trace(path: str | Path) -> pd.Series:
     step = np.diff(hours)
     if (step == 0).any():
         i = int(np.flatnonzero(step == 0)[0]) + 1
-        raise DataFileError(path, "duplicated hour", line=2 + i, column=str(first),
-                            value=hours[i])
+        raise DataFileError(path, "duplicated hour", line=2 + i, column=str(first), value=hours[i])
     if (step != 1).any():
         i = int(np.flatnonzero(step != 1)[0]) + 1
-        raise DataFileError(path, "hours must increase by 1", line=2 + i, column=str(first),
-                            value=hours[i])
+        raise DataFileError(
+            path, "hours must increase by 1", line=2 + i, column=str(first), value=hours[i]
+        )
     load = _numeric(path, df, "cpu_load", 2, allow_blank=False)
     bad = (load < 0) | (load > 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataFileError(path, "cpu_load must be a fraction in [0, 1]", line=2 + i,
-                            column="cpu_load", value=load[i])
+        raise DataFileError(
+            path,
+            "cpu_load must be a fraction in [0, 1]",
+            line=2 + i,
+            column="cpu_load",
+            value=load[i],
+        )
     return pd.Series(load, index=pd.RangeIndex(len(load), name="trace_hour"), name="cpu_load")
 
 
@@ -917,18 +1142,27 @@ def load_azure_trace(path: str | Path) -> pd.DataFrame:
     back = np.diff(utc.asi8) < 0
     if back.any():
         i = int(np.flatnonzero(back)[0]) + 1
-        raise DataFileError(path, "time goes backwards", line=2 + i, column="TIMESTAMP",
-                            value=str(df["TIMESTAMP"].iloc[i]))
-    return pd.DataFrame({
-        "time_utc": utc,
-        "context_tokens": _numeric(path, df, "ContextTokens", 2, allow_blank=False),
-        "generated_tokens": _numeric(path, df, "GeneratedTokens", 2, allow_blank=False),
-    })
+        raise DataFileError(
+            path,
+            "time goes backwards",
+            line=2 + i,
+            column="TIMESTAMP",
+            value=str(df["TIMESTAMP"].iloc[i]),
+        )
+    return pd.DataFrame(
+        {
+            "time_utc": utc,
+            "context_tokens": _numeric(path, df, "ContextTokens", 2, allow_blank=False),
+            "generated_tokens": _numeric(path, df, "GeneratedTokens", 2, allow_blank=False),
+        }
+    )
 
 
-def request_burstiness(times: pd.Series | pd.DatetimeIndex,
-                       windows_s: Sequence[float] = (1, 5, 10, 30, 60, 120, 300),
-                       min_windows: int = 10) -> pd.DataFrame:
+def request_burstiness(
+    times: pd.Series | pd.DatetimeIndex,
+    windows_s: Sequence[float] = (1, 5, 10, 30, 60, 120, 300),
+    min_windows: int = 10,
+) -> pd.DataFrame:
     """Counting statistics of request arrivals at several window lengths.
 
     For each window length w (s) the trace is cut into whole windows and the counts N are
@@ -952,17 +1186,34 @@ def request_burstiness(times: pd.Series | pd.DatetimeIndex,
         counts = np.bincount((s // w).astype(int), minlength=n + 1)[:n].astype(float)
         mean = float(counts.mean())
         var = float(counts.var(ddof=1))
-        rows.append({"window_s": float(w), "windows": n, "mean": mean, "fano": var / mean,
-                     "rate_cv": math.sqrt(max(var - mean, 0.0)) / mean})
+        rows.append(
+            {
+                "window_s": float(w),
+                "windows": n,
+                "mean": mean,
+                "fano": var / mean,
+                "rate_cv": math.sqrt(max(var - mean, 0.0)) / mean,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------------------
 # ML.ENERGY text-to-image measurements
 # ----------------------------------------------------------------------------------------
-ML_ENERGY_COLUMNS = ("model_id", "nickname", "gpu_model", "num_gpus", "batch_size",
-                     "inference_steps", "energy_per_image_joules", "batch_latency_s",
-                     "avg_power_watts", "image_height", "image_width")
+ML_ENERGY_COLUMNS = (
+    "model_id",
+    "nickname",
+    "gpu_model",
+    "num_gpus",
+    "batch_size",
+    "inference_steps",
+    "energy_per_image_joules",
+    "batch_latency_s",
+    "avg_power_watts",
+    "image_height",
+    "image_width",
+)
 
 
 def load_ml_energy_t2i(path: str | Path) -> pd.DataFrame:
@@ -979,14 +1230,28 @@ def load_ml_energy_t2i(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     df = _read_csv_text(path)
     for c in df.columns:
-        if str(c).startswith("energy_per_image") and c not in ("energy_per_image_joules",
-                                                               "energy_per_image_per_step_joules"):
-            raise DataFileError(path, "wrong units header: expected 'energy_per_image_joules'",
-                                line=1, column=str(c))
+        if str(c).startswith("energy_per_image") and c not in (
+            "energy_per_image_joules",
+            "energy_per_image_per_step_joules",
+        ):
+            raise DataFileError(
+                path,
+                "wrong units header: expected 'energy_per_image_joules'",
+                line=1,
+                column=str(c),
+            )
     _require_columns(path, df, ML_ENERGY_COLUMNS)
     out = df.copy()
-    for c in ("num_gpus", "batch_size", "inference_steps", "energy_per_image_joules",
-              "batch_latency_s", "avg_power_watts", "image_height", "image_width"):
+    for c in (
+        "num_gpus",
+        "batch_size",
+        "inference_steps",
+        "energy_per_image_joules",
+        "batch_latency_s",
+        "avg_power_watts",
+        "image_height",
+        "image_width",
+    ):
         out[c] = _numeric(path, df, c, 2, allow_blank=False)
         bad = out[c] <= 0
         if bad.any():
@@ -1018,13 +1283,22 @@ def load_power_curves(path: str | Path) -> dict[str, pd.DataFrame]:
         try:
             speeds[c] = float(c)
         except ValueError:
-            raise DataFileError(path, "wrong units header: wind-speed columns must be numbers "
-                                "in m/s", line=1, column=str(c)) from None
+            raise DataFileError(
+                path,
+                "wrong units header: wind-speed columns must be numbers in m/s",
+                line=1,
+                column=str(c),
+            ) from None
     dup = df["turbine_type"].duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataFileError(path, "duplicated turbine type", line=2 + i, column="turbine_type",
-                            value=df["turbine_type"].iloc[i])
+        raise DataFileError(
+            path,
+            "duplicated turbine type",
+            line=2 + i,
+            column="turbine_type",
+            value=df["turbine_type"].iloc[i],
+        )
     values = {c: _numeric(path, df, c, 2) for c in speeds}
     curves = {}
     for i, name in enumerate(df["turbine_type"]):
@@ -1058,8 +1332,10 @@ def load_transfer_prices(path: str | Path) -> pd.DataFrame:
     rows = [str(r) for r in df[first]]
     cols = [str(c) for c in df.columns[1:]]
     if rows != cols:
-        raise DataFileError(path, "row labels must equal column labels (square matrix)",
-                            line=1, column=str(first))
+        raise DataFileError(
+            path, "row labels must equal column labels (square matrix)", line=1, column=str(first)
+        )
     vals = np.column_stack([_numeric(path, df, c, 2, allow_blank=False) for c in cols])
-    return pd.DataFrame(vals, index=pd.Index(rows, name="source"),
-                        columns=pd.Index(cols, name="destination"))
+    return pd.DataFrame(
+        vals, index=pd.Index(rows, name="source"), columns=pd.Index(cols, name="destination")
+    )

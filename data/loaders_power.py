@@ -89,8 +89,13 @@ class WindSpec:
     measurement_height_m: float = 10.0
 
 
-def pv_capacity_factor(weather: pd.DataFrame, latitude: float, longitude: float,
-                       altitude_m: float = 0.0, spec: PVSpec | None = None) -> pd.Series:
+def pv_capacity_factor(
+    weather: pd.DataFrame,
+    latitude: float,
+    longitude: float,
+    altitude_m: float = 0.0,
+    spec: PVSpec | None = None,
+) -> pd.Series:
     """Hourly PV capacity factor (AC kWh per kWp DC per hour) with pvlib.
 
     Parameters
@@ -112,8 +117,9 @@ def pv_capacity_factor(weather: pd.DataFrame, latitude: float, longitude: float,
         return _pv_cf(weather, latitude, longitude, altitude_m, spec)
 
 
-def _pv_cf(weather: pd.DataFrame, latitude: float, longitude: float, altitude_m: float,
-           spec: PVSpec) -> pd.Series:
+def _pv_cf(
+    weather: pd.DataFrame, latitude: float, longitude: float, altitude_m: float, spec: PVSpec
+) -> pd.Series:
     import pvlib
     from pvlib.location import Location
     from pvlib.modelchain import ModelChain
@@ -125,10 +131,12 @@ def _pv_cf(weather: pd.DataFrame, latitude: float, longitude: float, altitude_m:
         raise ValueError("weather index must be tz-aware (UTC hour starts)")
     mid = idx.tz_convert("UTC") + pd.Timedelta(minutes=30)
     loc = Location(latitude, longitude, tz="UTC", altitude=altitude_m)
-    wind_col = next((c for c in ("wind_speed_10m_m_per_s", "wind_speed_m_per_s")
-                     if c in weather.columns), None)
-    wind = (weather[wind_col].to_numpy(dtype=float) if wind_col is not None
-            else np.full(len(idx), 1.0))
+    wind_col = next(
+        (c for c in ("wind_speed_10m_m_per_s", "wind_speed_m_per_s") if c in weather.columns), None
+    )
+    wind = (
+        weather[wind_col].to_numpy(dtype=float) if wind_col is not None else np.full(len(idx), 1.0)
+    )
     if {"ghi_w_per_m2", "dni_w_per_m2", "dhi_w_per_m2"} <= set(weather.columns):
         ghi = weather["ghi_w_per_m2"].to_numpy(dtype=float)
         dni = weather["dni_w_per_m2"].to_numpy(dtype=float)
@@ -143,15 +151,25 @@ def _pv_cf(weather: pd.DataFrame, latitude: float, longitude: float, altitude_m:
         dhi = split["dhi"].to_numpy(dtype=float)
     else:
         raise ValueError("weather needs ghi/dni/dhi (W/m^2) or cloud_cover_pct")
-    w = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi,
-                      "temp_air": weather["temp_air_c"].to_numpy(dtype=float),
-                      "wind_speed": wind}, index=mid)
+    w = pd.DataFrame(
+        {
+            "ghi": ghi,
+            "dni": dni,
+            "dhi": dhi,
+            "temp_air": weather["temp_air_c"].to_numpy(dtype=float),
+            "wind_speed": wind,
+        },
+        index=mid,
+    )
     pdc0 = 1000.0  # W: 1 kWp DC
     system = PVSystem(
-        surface_tilt=spec.tilt_deg, surface_azimuth=spec.azimuth_deg,
+        surface_tilt=spec.tilt_deg,
+        surface_azimuth=spec.azimuth_deg,
         module_parameters={"pdc0": pdc0, "gamma_pdc": spec.gamma_pdc_per_c},
         inverter_parameters={"pdc0": pdc0 / spec.dc_ac_ratio, "eta_inv_nom": spec.eta_inverter},
-        temperature_model_parameters=TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"],
+        temperature_model_parameters=TEMPERATURE_MODEL_PARAMETERS["sapm"][
+            "open_rack_glass_polymer"
+        ],
     )
     mc = ModelChain.with_pvwatts(system, loc, aoi_model="physical", spectral_model="no_loss")
     mc.run_model(w)
@@ -160,8 +178,12 @@ def _pv_cf(weather: pd.DataFrame, latitude: float, longitude: float, altitude_m:
     return pd.Series(cf, index=weather.index, name="pv_cf")
 
 
-def wind_capacity_factor(wind_speed_10m_m_per_s: pd.Series, power_curve: pd.DataFrame,
-                         nominal_power_w: float, spec: WindSpec | None = None) -> pd.Series:
+def wind_capacity_factor(
+    wind_speed_10m_m_per_s: pd.Series,
+    power_curve: pd.DataFrame,
+    nominal_power_w: float,
+    spec: WindSpec | None = None,
+) -> pd.Series:
     """Hourly wind capacity factor with windpowerlib.
 
     Parameters
@@ -178,16 +200,30 @@ def wind_capacity_factor(wind_speed_10m_m_per_s: pd.Series, power_curve: pd.Data
     from windpowerlib import ModelChain, WindTurbine
 
     spec = spec or WindSpec()
-    turbine = WindTurbine(hub_height=spec.hub_height_m, nominal_power=nominal_power_w,
-                          power_curve=power_curve.reset_index(drop=True),
-                          turbine_type=None)
-    weather = pd.DataFrame({
-        ("wind_speed", spec.measurement_height_m): wind_speed_10m_m_per_s.to_numpy(dtype=float),
-        ("roughness_length", 0): 0.15,  # read by windpowerlib, unused with a given exponent
-    }, index=wind_speed_10m_m_per_s.index)
-    mc = ModelChain(turbine, wind_speed_model="hellman", hellman_exp=spec.hellman_exponent,
-                    power_output_model="power_curve", density_correction=False)
+    turbine = WindTurbine(
+        hub_height=spec.hub_height_m,
+        nominal_power=nominal_power_w,
+        power_curve=power_curve.reset_index(drop=True),
+        turbine_type=None,
+    )
+    weather = pd.DataFrame(
+        {
+            ("wind_speed", spec.measurement_height_m): wind_speed_10m_m_per_s.to_numpy(dtype=float),
+            ("roughness_length", 0): 0.15,  # read by windpowerlib, unused with a given exponent
+        },
+        index=wind_speed_10m_m_per_s.index,
+    )
+    mc = ModelChain(
+        turbine,
+        wind_speed_model="hellman",
+        hellman_exp=spec.hellman_exponent,
+        power_output_model="power_curve",
+        density_correction=False,
+    )
     mc.run_model(weather)
     power = np.nan_to_num(np.asarray(mc.power_output, dtype=float), nan=0.0)
-    return pd.Series(np.clip(power / nominal_power_w, 0.0, 1.0),
-                     index=wind_speed_10m_m_per_s.index, name="wind_cf")
+    return pd.Series(
+        np.clip(power / nominal_power_w, 0.0, 1.0),
+        index=wind_speed_10m_m_per_s.index,
+        name="wind_cf",
+    )

@@ -134,8 +134,9 @@ class TableQuality(_Curve):
 
     def value(self, n: float) -> float:
         if n < self.steps[0] - 1e-9 or n > self.steps[-1] + 1e-9:
-            raise ValueError(f"step count {n:g} outside the table range [{self.steps[0]:g}, "
-                             f"{self.steps[-1]:g}]")
+            raise ValueError(
+                f"step count {n:g} outside the table range [{self.steps[0]:g}, {self.steps[-1]:g}]"
+            )
         return _interp(self.hull(), n)
 
     def check_steps(self, steps: list[int]) -> None:

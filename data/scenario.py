@@ -157,8 +157,10 @@ class Transfer(_Model):
 
 
 class SeriesFiles(_Model):
-    energy: str = Field(description="CSV/Parquet: slot, data_center, price_usd_per_mwh, "
-                        "carbon_t_per_mwh, renewable_mwh")
+    energy: str = Field(
+        description="CSV/Parquet: slot, data_center, price_usd_per_mwh, "
+        "carbon_t_per_mwh, renewable_mwh"
+    )
     arrivals: str = Field(description="CSV/Parquet: slot, asp, job_class, jobs")
 
 
@@ -181,8 +183,11 @@ class ScenarioParams(_Model):
     def _check(self) -> ScenarioParams:
         if any(n < 1 for n in self.steps) or sorted(set(self.steps)) != list(self.steps):
             raise ValueError(f"steps must be ascending distinct integers ≥ 1, got {self.steps}")
-        for label, items in (("data_centers", self.data_centers), ("asps", self.asps),
-                             ("job_classes", self.job_classes)):
+        for label, items in (
+            ("data_centers", self.data_centers),
+            ("asps", self.asps),
+            ("job_classes", self.job_classes),
+        ):
             names = [x.name for x in items]
             if len(set(names)) != len(names):
                 raise ValueError(f"{label} names must be unique, got {names}")
@@ -253,8 +258,9 @@ class Scenario:
     @cached_property
     def quality(self) -> np.ndarray:
         """(B, S) Q_b(n_s)."""
-        return np.array([[b.quality.value(float(n)) for n in self.params.steps]
-                         for b in self.params.asps])
+        return np.array(
+            [[b.quality.value(float(n)) for n in self.params.steps] for b in self.params.asps]
+        )
 
     @cached_property
     def gpu_seconds(self) -> np.ndarray:
@@ -325,7 +331,9 @@ class Scenario:
             raise ScenarioError(self.source, "start", start, f"must lie in [0, {T - 1}]")
         if horizon < 1 or start + horizon > T:
             raise ScenarioError(
-                self.source, "horizon", horizon,
+                self.source,
+                "horizon",
+                horizon,
                 f"series has {T} slots; start {start} + horizon {horizon} exceeds it",
             )
         sl = slice(start, start + horizon)
@@ -377,14 +385,19 @@ def _check_references(p: ScenarioParams, source: str) -> None:
     asps = [b.name for b in p.asps]
     for i, b in enumerate(p.asps):
         if b.data_center not in dcs:
-            raise ScenarioError(source, f"asps[{i}].data_center", b.data_center,
-                                f"no such data center (known: {', '.join(dcs)})")
+            raise ScenarioError(
+                source,
+                f"asps[{i}].data_center",
+                b.data_center,
+                f"no such data center (known: {', '.join(dcs)})",
+            )
         if isinstance(b.quality, LogQuality | TableQuality):
             try:
                 b.quality.check_steps(p.steps)
             except ValueError as exc:
-                raise ScenarioError(source, f"asps[{i}].quality", b.quality.form,
-                                    str(exc)) from None
+                raise ScenarioError(
+                    source, f"asps[{i}].quality", b.quality.form, str(exc)
+                ) from None
     for i, pair in enumerate(p.transfer.forbidden):
         for name in pair:
             if name not in asps:
@@ -397,7 +410,9 @@ def _check_references(p: ScenarioParams, source: str) -> None:
         best = max(b.quality.value(float(n)) for b in p.asps for n in p.steps)
         if best < k.quality_floor - 1e-9:
             raise ScenarioError(
-                source, f"job_classes[{k_i}].quality_floor", k.quality_floor,
+                source,
+                f"job_classes[{k_i}].quality_floor",
+                k.quality_floor,
                 f"no model reaches it at any step level (best quality {best:.4f})",
             )
 
@@ -427,13 +442,15 @@ def make_scenario(
     T = None
     for fname, (arr, lead) in arrays.items():
         if arr.ndim != len(lead) + 1 or arr.shape[:-1] != lead:
-            raise ScenarioError(source, fname, f"shape {arr.shape}",
-                                f"expected shape {lead + ('T',)}")
+            raise ScenarioError(
+                source, fname, f"shape {arr.shape}", f"expected shape {lead + ('T',)}"
+            )
         if T is None:
             T = arr.shape[-1]
         if arr.shape[-1] != T:
-            raise ScenarioError(source, fname, f"{arr.shape[-1]} slots",
-                                f"other series have {T} slots")
+            raise ScenarioError(
+                source, fname, f"{arr.shape[-1]} slots", f"other series have {T} slots"
+            )
         bad = ~np.isfinite(arr)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -509,8 +526,9 @@ def read_table(path: Path) -> pd.DataFrame:
         raise ScenarioError(path, "file", path.name, f"cannot be read: {exc}") from None
 
 
-def _pivot(df: pd.DataFrame, path: Path, keys: list[tuple[str, list[str]]], value: str,
-           n_slots: int | None) -> tuple[np.ndarray, int]:
+def _pivot(
+    df: pd.DataFrame, path: Path, keys: list[tuple[str, list[str]]], value: str, n_slots: int | None
+) -> tuple[np.ndarray, int]:
     """Dense array [key1, key2, ..., slot] from a long table, checking completeness."""
     for col, names in keys:
         unknown = sorted(set(df[col].astype(str)) - set(names))
@@ -523,13 +541,15 @@ def _pivot(df: pd.DataFrame, path: Path, keys: list[tuple[str, list[str]]], valu
     vals = pd.to_numeric(df[value], errors="coerce")
     if vals.isna().any():
         row = int(np.flatnonzero(vals.isna().to_numpy())[0])
-        raise ScenarioError(path, f"{value} (line {row + 2})", df[value].iloc[row],
-                            "missing or not a number (NaN)")
+        raise ScenarioError(
+            path, f"{value} (line {row + 2})", df[value].iloc[row], "missing or not a number (NaN)"
+        )
     T = int(slots.max()) + 1 if len(slots) else 0
     shape = tuple(len(names) for _, names in keys) + (T,)
     arr = np.full(shape, np.nan)
-    idx = tuple(pd.Categorical(df[col].astype(str), categories=names).codes
-                for col, names in keys) + (slots.astype(int).to_numpy(),)
+    idx = tuple(
+        pd.Categorical(df[col].astype(str), categories=names).codes for col, names in keys
+    ) + (slots.astype(int).to_numpy(),)
     dup = pd.DataFrame({f"i{j}": v for j, v in enumerate(idx)}).duplicated()
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
@@ -537,8 +557,9 @@ def _pivot(df: pd.DataFrame, path: Path, keys: list[tuple[str, list[str]]], valu
     arr[idx] = vals.to_numpy(dtype=float)
     if np.isnan(arr).any():
         first = np.argwhere(np.isnan(arr))[0]
-        where = ", ".join(f"{col}={names[i]}" for (col, names), i in zip(keys, first[:-1],
-                                                                         strict=True))
+        where = ", ".join(
+            f"{col}={names[i]}" for (col, names), i in zip(keys, first[:-1], strict=True)
+        )
         raise ScenarioError(path, value, "<absent>", f"no row for {where}, slot={first[-1]}")
     return arr, T
 
@@ -560,8 +581,10 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
     arrivals_path = (path.parent / params.series.arrivals).resolve()
     energy = read_table(energy_path)
     arrivals = read_table(arrivals_path)
-    for df, cols, p in ((energy, ENERGY_COLUMNS, energy_path),
-                        (arrivals, ARRIVAL_COLUMNS, arrivals_path)):
+    for df, cols, p in (
+        (energy, ENERGY_COLUMNS, energy_path),
+        (arrivals, ARRIVAL_COLUMNS, arrivals_path),
+    ):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise ScenarioError(p, "columns", list(df.columns), f"missing column {missing[0]!r}")
@@ -572,8 +595,9 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
     T = None
     for value in ("price_usd_per_mwh", "carbon_t_per_mwh", "renewable_mwh"):
         series[value], T = _pivot(energy, energy_path, [("data_center", dcs)], value, None)
-    jobs, Ta = _pivot(arrivals, arrivals_path, [("asp", asps), ("job_class", classes)], "jobs",
-                      None)
+    jobs, Ta = _pivot(
+        arrivals, arrivals_path, [("asp", asps), ("job_class", classes)], "jobs", None
+    )
     if Ta != T:
         raise ScenarioError(arrivals_path, "slot", Ta, f"arrivals have {Ta} slots, energy has {T}")
     for value, arr in list(series.items()) + [("jobs", jobs)]:
@@ -582,8 +606,14 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
             first = tuple(int(i) for i in np.argwhere(arr < 0)[0])
             raise ScenarioError(src, value, float(arr[first]), f"negative value at {first}")
     try:
-        scn = make_scenario(params, series["price_usd_per_mwh"], series["carbon_t_per_mwh"],
-                            series["renewable_mwh"], jobs, source=str(path))
+        scn = make_scenario(
+            params,
+            series["price_usd_per_mwh"],
+            series["carbon_t_per_mwh"],
+            series["renewable_mwh"],
+            jobs,
+            source=str(path),
+        )
     except ScenarioError as exc:
         fname = arrivals_path if exc.field == "jobs" else energy_path
         raise ScenarioError(fname, exc.field, exc.value, exc.message) from None

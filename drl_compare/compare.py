@@ -48,9 +48,13 @@ def episode_starts(full: Scenario, horizon: int, episodes: int, seed: int) -> li
     return [int(s) for s in rng.integers(0, n, size=episodes)]
 
 
-def run_policy_in_env(policy: Callable[[np.ndarray], np.ndarray], full: Scenario, start: int,
-                      horizon: int, env_kwargs: dict[str, Any] | None = None
-                      ) -> tuple[float, dict[str, float], float]:
+def run_policy_in_env(
+    policy: Callable[[np.ndarray], np.ndarray],
+    full: Scenario,
+    start: int,
+    horizon: int,
+    env_kwargs: dict[str, Any] | None = None,
+) -> tuple[float, dict[str, float], float]:
     """One episode of an observation→action policy in the environment.
 
     Returns (utility, terms, seconds); the utility is `accounting.evaluate` of the
@@ -77,15 +81,24 @@ def baseline_policy(name: str, horizon: int, mpc_forecast: str, seed: int) -> An
     from aigc_opt.solvers.mpc import MPCPolicy
 
     if name == "mpc":
-        return MPCPolicy(lookahead=min(24, horizon), forecaster=mpc_forecast,
-                         name=f"mpc-{mpc_forecast}")
+        return MPCPolicy(
+            lookahead=min(24, horizon), forecaster=mpc_forecast, name=f"mpc-{mpc_forecast}"
+        )
     return {"greedy": LocalGreedy, "price-greedy": PriceGreedy, "random": RandomPolicy}[name]()
 
 
-def compare(full: Scenario, policies: dict[str, Callable[[np.ndarray], np.ndarray]], *,
-            baselines: list[str], horizon: int, episodes: int, seed: int,
-            mpc_forecast: str = "noisy:0.1", env_kwargs: dict[str, Any] | None = None,
-            progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+def compare(
+    full: Scenario,
+    policies: dict[str, Callable[[np.ndarray], np.ndarray]],
+    *,
+    baselines: list[str],
+    horizon: int,
+    episodes: int,
+    seed: int,
+    mpc_forecast: str = "noisy:0.1",
+    env_kwargs: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
     """Tidy results of every method on the same episodes (see module doc)."""
     from aigc_opt.solvers.highs import HighsOptions
     from aigc_opt.solvers.oracle import solve_oracle
@@ -93,8 +106,9 @@ def compare(full: Scenario, policies: dict[str, Callable[[np.ndarray], np.ndarra
 
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
-        raise ValueError(f"--baselines: unknown {unknown[0]!r} (choose from "
-                         f"{', '.join(BASELINES)})")
+        raise ValueError(
+            f"--baselines: unknown {unknown[0]!r} (choose from {', '.join(BASELINES)})"
+        )
     rows: list[EpisodeRow] = []
     starts = episode_starts(full, horizon, episodes, seed)
     for e, start in enumerate(starts):
@@ -105,16 +119,27 @@ def compare(full: Scenario, policies: dict[str, Callable[[np.ndarray], np.ndarra
             raise RuntimeError(f"episode {e}: the oracle gave no bound ({oracle.status})")
         bound = float(oracle.best_bound)
         if "oracle" in baselines and oracle.utility is not None:
-            rows.append(EpisodeRow("oracle", e, start, oracle.utility, bound,
-                                   time.perf_counter() - t0, dict(oracle.terms)))
+            rows.append(
+                EpisodeRow(
+                    "oracle",
+                    e,
+                    start,
+                    oracle.utility,
+                    bound,
+                    time.perf_counter() - t0,
+                    dict(oracle.terms),
+                )
+            )
         for name in baselines:
             if name == "oracle":
                 continue
-            res = run_episode(ep, baseline_policy(name, horizon, mpc_forecast, seed + e),
-                              seed=seed + e)
+            res = run_episode(
+                ep, baseline_policy(name, horizon, mpc_forecast, seed + e), seed=seed + e
+            )
             label = "mpc" if name == "mpc" else name
-            rows.append(EpisodeRow(label, e, start, res.utility, bound, res.seconds,
-                                   dict(res.terms)))
+            rows.append(
+                EpisodeRow(label, e, start, res.utility, bound, res.seconds, dict(res.terms))
+            )
         for pname, pol in policies.items():
             u, terms, secs = run_policy_in_env(pol, full, start, horizon, env_kwargs)
             rows.append(EpisodeRow(pname, e, start, u, bound, secs, terms))
@@ -127,30 +152,48 @@ def tidy(rows: list[EpisodeRow]) -> pd.DataFrame:
     out = []
     for r in rows:
         gap = r.bound - r.utility
-        metrics = {"utility": r.utility, "oracle_bound": r.bound, "gap": gap,
-                   "gap_pct": 100.0 * gap / max(abs(r.bound), 1e-12), "seconds": r.seconds,
-                   **{n: r.terms[n] for n in TERMS}}
+        metrics = {
+            "utility": r.utility,
+            "oracle_bound": r.bound,
+            "gap": gap,
+            "gap_pct": 100.0 * gap / max(abs(r.bound), 1e-12),
+            "seconds": r.seconds,
+            **{n: r.terms[n] for n in TERMS},
+        }
         for m, v in metrics.items():
-            out.append({"method": r.method, "episode": r.episode, "start": r.start,
-                        "metric": m, "value": float(v)})
+            out.append(
+                {
+                    "method": r.method,
+                    "episode": r.episode,
+                    "start": r.start,
+                    "metric": m,
+                    "value": float(v),
+                }
+            )
     return pd.DataFrame(out)
 
 
 def summarize(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Per method: mean ± std utility, gap to the bound (abs, %), gap to MPC, mean terms."""
     wide = df.pivot_table(index=["method", "episode"], columns="metric", values="value")
-    mpc = wide.xs("mpc", level="method")["utility"] if "mpc" in wide.index.get_level_values(
-        "method") else None
+    mpc = (
+        wide.xs("mpc", level="method")["utility"]
+        if "mpc" in wide.index.get_level_values("method")
+        else None
+    )
     order = list(dict.fromkeys(df["method"]))
     out = []
     for method in order:
         w = wide.xs(method, level="method")
         u = w["utility"]
         row: dict[str, Any] = {
-            "method": method, "episodes": int(len(u)),
-            "utility_mean": float(u.mean()), "utility_std": float(u.std(ddof=0)),
+            "method": method,
+            "episodes": int(len(u)),
+            "utility_mean": float(u.mean()),
+            "utility_std": float(u.std(ddof=0)),
             "oracle_bound_mean": float(w["oracle_bound"].mean()),
-            "gap_mean": float(w["gap"].mean()), "gap_pct": float(w["gap_pct"].mean()),
+            "gap_mean": float(w["gap"].mean()),
+            "gap_pct": float(w["gap_pct"].mean()),
             "gap_pct_std": float(w["gap_pct"].std(ddof=0)),
             "seconds_mean": float(w["seconds"].mean()),
             "terms": {n: float(w[n].mean()) for n in TERMS},

@@ -81,9 +81,17 @@ class AIGCDataCenterEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, scenario: str | Scenario = "default", horizon: int = 24,
-                 start: int = 0, *, random_start: bool = False, reward_mode: str = "dense",
-                 reward_scale: float = 1.0, forecast_slots: int = 0):
+    def __init__(
+        self,
+        scenario: str | Scenario = "default",
+        horizon: int = 24,
+        start: int = 0,
+        *,
+        random_start: bool = False,
+        reward_mode: str = "dense",
+        reward_scale: float = 1.0,
+        forecast_slots: int = 0,
+    ):
         super().__init__()
         if reward_mode not in ("dense", "sparse"):
             raise ValueError(f"reward_mode must be 'dense' or 'sparse', got {reward_mode!r}")
@@ -95,8 +103,9 @@ class AIGCDataCenterEnv(gym.Env):
         self.reward_scale = float(reward_scale)
         self.forecast_slots = int(forecast_slots)
         self._static(self.full)
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._obs_dim,),
-                                            dtype=np.float32)
+        self.observation_space = spaces.Box(
+            -np.inf, np.inf, shape=(self._obs_dim,), dtype=np.float32
+        )
         self.action_space = spaces.Box(-1.0, 1.0, shape=(self._act_dim,), dtype=np.float32)
         self.sim: Simulator | None = None
         self.episode: Scenario | None = None
@@ -126,25 +135,32 @@ class AIGCDataCenterEnv(gym.Env):
                     cap[a, k] = max(G[a] * slot_s / scn.gpu_seconds[a, k, s], 1.0)
         self.job_scale = cap
         idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
-        per_gpu_kw = idle + np.array([
-            b.kwh_per_step / max(b.gpu_seconds_per_step, 1e-12) * 3600.0
-            for b in scn.params.asps])
+        per_gpu_kw = idle + np.array(
+            [b.kwh_per_step / max(b.gpu_seconds_per_step, 1e-12) * 3600.0 for b in scn.params.asps]
+        )
         pue = np.array([d.pue for d in scn.params.data_centers])
         load = np.zeros(D)
         np.add.at(load, scn.dc_of_asp, G * per_gpu_kw * scn.dt / 1000.0)
         self.load_scale = np.maximum(load * pue, 1e-6)
-        self.bat_cap = np.array([d.battery.capacity_mwh if d.battery else 0.0
-                                 for d in scn.params.data_centers])
+        self.bat_cap = np.array(
+            [d.battery.capacity_mwh if d.battery else 0.0 for d in scn.params.data_centers]
+        )
         self._obs_dim = 3 + 3 * D + A * K * (self.W + 1) + 2 * D + self.forecast_slots * D
-        self._sizes = {"route": A * K * A, "level": A * K, "serve": A * K, "battery": D,
-                       "generator": D, "gpus": A}
+        self._sizes = {
+            "route": A * K * A,
+            "level": A * K,
+            "serve": A * K,
+            "battery": D,
+            "generator": D,
+            "gpus": A,
+        }
         self._act_dim = sum(self._sizes.values())
 
     def split_action(self, action: np.ndarray) -> dict[str, np.ndarray]:
         """The action vector cut into its named parts (see module doc)."""
         out, i = {}, 0
         for name, n in self._sizes.items():
-            out[name] = np.asarray(action[i:i + n], dtype=float)
+            out[name] = np.asarray(action[i : i + n], dtype=float)
             i += n
         return out
 
@@ -158,10 +174,16 @@ class AIGCDataCenterEnv(gym.Env):
         if "scenario" in opts:
             new = opts["scenario"]
             full = new if isinstance(new, Scenario) else load_scenario(new)
-            if (full.A, full.K, full.D, int(full.class_arrays["wait"].max())) != \
-                    (self.A, self.K, self.D, self.W):
-                raise ValueError("options['scenario'] must have the sizes the spaces were "
-                                 "built for (ASPs, classes, data centers, max wait)")
+            if (full.A, full.K, full.D, int(full.class_arrays["wait"].max())) != (
+                self.A,
+                self.K,
+                self.D,
+                self.W,
+            ):
+                raise ValueError(
+                    "options['scenario'] must have the sizes the spaces were "
+                    "built for (ASPs, classes, data centers, max wait)"
+                )
             self.full = full
             self._static(full)
         horizon = int(opts.get("horizon", self.horizon))
@@ -178,8 +200,11 @@ class AIGCDataCenterEnv(gym.Env):
         self._obs = self.sim.reset(seed)
         self._episode_utility = 0.0
         self._episode_terms = np.zeros(len(TERMS))
-        return self._encode(self._obs), {"start": start, "horizon": horizon,
-                                         "scenario": self.episode.name}
+        return self._encode(self._obs), {
+            "start": start,
+            "horizon": horizon,
+            "scenario": self.episode.name,
+        }
 
     def step(self, action: np.ndarray):
         if self.sim is None or self._obs is None:
@@ -201,8 +226,12 @@ class AIGCDataCenterEnv(gym.Env):
             reward = res.reward * self.reward_scale
         else:
             reward = self._episode_utility * self.reward_scale if done else 0.0
-        info: dict[str, Any] = {"terms": dict(res.terms), "utility": res.reward,
-                                "repairs": len(res.repairs), "t": self.sim.t - 1}
+        info: dict[str, Any] = {
+            "terms": dict(res.terms),
+            "utility": res.reward,
+            "repairs": len(res.repairs),
+            "t": self.sim.t - 1,
+        }
         if done:
             terms = {n: float(v) for n, v in zip(TERMS, self._episode_terms, strict=True)}
             info["episode_terms"] = terms
@@ -219,11 +248,15 @@ class AIGCDataCenterEnv(gym.Env):
     # ------------------------------------------------------------------------------------
     def _encode(self, o: Observation) -> np.ndarray:
         ang = 2 * np.pi * o.hour_of_day / 24.0
-        parts = [np.array([np.sin(ang), np.cos(ang), o.t / o.T]),
-                 o.price / 100.0, o.carbon, o.renewable / self.load_scale,
-                 (o.pending / self.job_scale[:, :, None]).ravel(),
-                 np.divide(o.soc, self.bat_cap, out=np.zeros(self.D), where=self.bat_cap > 0),
-                 o.generator_on]
+        parts = [
+            np.array([np.sin(ang), np.cos(ang), o.t / o.T]),
+            o.price / 100.0,
+            o.carbon,
+            o.renewable / self.load_scale,
+            (o.pending / self.job_scale[:, :, None]).ravel(),
+            np.divide(o.soc, self.bat_cap, out=np.zeros(self.D), where=self.bat_cap > 0),
+            o.generator_on,
+        ]
         if self.forecast_slots:
             ep = self.episode
             idx = np.minimum(np.arange(o.t + 1, o.t + 1 + self.forecast_slots), ep.T - 1)
@@ -241,11 +274,16 @@ class AIGCDataCenterEnv(gym.Env):
         logits = p["route"].reshape(A, K, A) * 3.0 + 2.0 * np.eye(A)[:, None, :]
         logits = np.where(self.route_ok, logits, -np.inf)
         with np.errstate(invalid="ignore"):
-            w = np.exp(logits - np.max(np.where(self.route_ok, logits, -1e9), axis=2,
-                                       keepdims=True))
+            w = np.exp(
+                logits - np.max(np.where(self.route_ok, logits, -1e9), axis=2, keepdims=True)
+            )
         w = np.where(self.route_ok, w, 0.0)
-        share = np.divide(w, w.sum(axis=2, keepdims=True), out=np.zeros_like(w),
-                          where=w.sum(axis=2, keepdims=True) > 0)
+        share = np.divide(
+            w,
+            w.sum(axis=2, keepdims=True),
+            out=np.zeros_like(w),
+            where=w.sum(axis=2, keepdims=True) > 0,
+        )
         lvl_u = p["level"].reshape(A, K)
         level = np.full((A, K), -1)
         for b in range(A):
@@ -282,8 +320,10 @@ class AIGCDataCenterEnv(gym.Env):
             x_ = x_ * factor[b_] * (1 - 1e-9)
             np.multiply.at(need, np.arange(A), factor)
         slot_s = 3600.0 * scn.dt
-        gpus = np.minimum(np.maximum(np.ceil(need / slot_s - 1e-9),
-                                     np.round((p["gpus"] + 1) / 2 * self.G)), self.G)
+        gpus = np.minimum(
+            np.maximum(np.ceil(need / slot_s - 1e-9), np.round((p["gpus"] + 1) / 2 * self.G)),
+            self.G,
+        )
         lim = o.limits
         bat = p["battery"]
         charge = np.maximum(np.where(bat > 0, bat * lim.charge_max, 0.0), lim.charge_min)
@@ -291,6 +331,16 @@ class AIGCDataCenterEnv(gym.Env):
         gen_u = p["generator"]
         on = (gen_u > 0) & (lim.generator_max > 0)
         generator = np.where(on, np.maximum(lim.generator_min, gen_u * lim.generator_max), 0.0)
-        return SlotDecisions(a=a_, b=b_, k=k_, s=s_, tau=tau_, x=x_, gpus=gpus,
-                             charge=charge, discharge=discharge, generator=generator,
-                             generator_on=on.astype(float))
+        return SlotDecisions(
+            a=a_,
+            b=b_,
+            k=k_,
+            s=s_,
+            tau=tau_,
+            x=x_,
+            gpus=gpus,
+            charge=charge,
+            discharge=discharge,
+            generator=generator,
+            generator_on=on.astype(float),
+        )

@@ -75,7 +75,8 @@ def _check_shape(kind: str, what: str, got: tuple, want: tuple, src: str) -> Non
     if tuple(got) != tuple(want):
         raise PolicyLoadError(
             f"{src}: {kind} policy {what} shape {tuple(got)} does not match the environment's "
-            f"{tuple(want)}")
+            f"{tuple(want)}"
+        )
 
 
 def unscale(action: np.ndarray, space: spaces.Box) -> np.ndarray:
@@ -86,13 +87,15 @@ def unscale(action: np.ndarray, space: spaces.Box) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Stable-Baselines3
 # ---------------------------------------------------------------------------------------
-def load_sb3_zip(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
-                 trust: bool) -> LoadedPolicy:
+def load_sb3_zip(
+    path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, trust: bool
+) -> LoadedPolicy:
     """Load an SB3 zip of any algorithm (policy class read from the zip)."""
     if not trust:
         raise PolicyLoadError(
             f"{path}: Stable-Baselines3 zips unpickle Python objects, which can run arbitrary "
-            "code; pass --trust (trust=True) to load a file you trust")
+            "code; pass --trust (trust=True) to load a file you trust"
+        )
     if not zipfile.is_zipfile(path):
         raise PolicyLoadError(f"{path}: not a valid zip file (corrupt or not an SB3 model)")
     try:
@@ -100,8 +103,10 @@ def load_sb3_zip(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
 
         data, params, _ = load_from_zip_file(path, device="cpu", print_system_info=False)
     except Exception as exc:  # SB3 raises many kinds on a corrupt archive
-        raise PolicyLoadError(f"{path}: cannot read the SB3 model ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise PolicyLoadError(
+            f"{path}: cannot read the SB3 model ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
     if not data or "policy_class" not in data or "policy" not in (params or {}):
         raise PolicyLoadError(f"{path}: no policy_class/policy parameters in the SB3 zip")
     p_obs = data.get("observation_space")
@@ -116,8 +121,9 @@ def load_sb3_zip(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
         policy = policy_cls(p_obs or obs_space, p_act or act_space, lambda _: 0.0, **kwargs)
         policy.load_state_dict(params["policy"])
     except Exception as exc:
-        raise PolicyLoadError(f"{path}: the stored policy does not load ({type(exc).__name__}: "
-                              f"{exc})") from None
+        raise PolicyLoadError(
+            f"{path}: the stored policy does not load ({type(exc).__name__}: {exc})"
+        ) from None
     policy.set_training_mode(False)
 
     def fn(obs: np.ndarray) -> np.ndarray:
@@ -126,10 +132,17 @@ def load_sb3_zip(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
 
     algo = _algo_name(policy_cls)
     obs_tf = _vecnormalize(path.parent / "vecnormalize.pkl", obs_space)
-    return LoadedPolicy(name=path.stem, kind=f"sb3-{algo}", fn=fn, action_space=act_space,
-                        obs_transform=obs_tf,
-                        meta={"policy_class": f"{policy_cls.__module__}.{policy_cls.__name__}",
-                              "vecnormalize": obs_tf is not None})
+    return LoadedPolicy(
+        name=path.stem,
+        kind=f"sb3-{algo}",
+        fn=fn,
+        action_space=act_space,
+        obs_transform=obs_tf,
+        meta={
+            "policy_class": f"{policy_cls.__module__}.{policy_cls.__name__}",
+            "vecnormalize": obs_tf is not None,
+        },
+    )
 
 
 def _algo_name(policy_cls: type) -> str:
@@ -161,41 +174,43 @@ def _vecnormalize(path: Path, obs_space: spaces.Box) -> Callable[[np.ndarray], n
 # ---------------------------------------------------------------------------------------
 # ONNX
 # ---------------------------------------------------------------------------------------
-def load_onnx(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
-              squashed: bool = False) -> LoadedPolicy:
+def load_onnx(
+    path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, squashed: bool = False
+) -> LoadedPolicy:
     """ONNX Runtime policy; clipping (and unscaling when ``squashed``) done here."""
     try:
         import onnxruntime as ort
 
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise PolicyLoadError(f"{path}: not a loadable ONNX model ({type(exc).__name__})") \
-            from None
+        raise PolicyLoadError(f"{path}: not a loadable ONNX model ({type(exc).__name__})") from None
     inp = sess.get_inputs()[0]
     shape = tuple(d if isinstance(d, int) else -1 for d in inp.shape)
     if len(shape) >= 1 and shape[-1] != -1:
-        _check_shape("ONNX", "observation", shape[-len(obs_space.shape):], obs_space.shape,
-                     str(path))
+        _check_shape(
+            "ONNX", "observation", shape[-len(obs_space.shape) :], obs_space.shape, str(path)
+        )
     out = sess.get_outputs()[0]
     oshape = tuple(d if isinstance(d, int) else -1 for d in out.shape)
     if oshape and oshape[-1] != -1:
-        _check_shape("ONNX", "action", oshape[-len(act_space.shape):], act_space.shape,
-                     str(path))
+        _check_shape("ONNX", "action", oshape[-len(act_space.shape) :], act_space.shape, str(path))
 
     def fn(obs: np.ndarray) -> np.ndarray:
         a = sess.run(None, {inp.name: obs.reshape((1, *obs_space.shape)).astype(np.float32)})[0]
         a = np.asarray(a).reshape(act_space.shape)
         return unscale(a, act_space) if squashed else a
 
-    return LoadedPolicy(name=path.stem, kind="onnx", fn=fn, action_space=act_space,
-                        meta={"squashed": squashed})
+    return LoadedPolicy(
+        name=path.stem, kind="onnx", fn=fn, action_space=act_space, meta={"squashed": squashed}
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # TorchScript / torch.export
 # ---------------------------------------------------------------------------------------
-def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
-               trust: bool) -> LoadedPolicy:
+def load_torch(
+    path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, trust: bool
+) -> LoadedPolicy:
     """TorchScript (``torch.jit.load``) or ``torch.export`` (``.pt2``) policy.
 
     Refused without ``trust`` before the file is opened: both formats can unpickle
@@ -204,7 +219,8 @@ def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
     if not trust:
         raise PolicyLoadError(
             f"{path}: {kind} files can unpickle Python objects, which can run arbitrary code; "
-            "pass --trust (trust=True) to load a file you trust, or export the policy to ONNX")
+            "pass --trust (trust=True) to load a file you trust, or export the policy to ONNX"
+        )
     import torch
 
     module: Any
@@ -215,8 +231,9 @@ def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
             module = torch.jit.load(str(path), map_location="cpu")
             module.eval()
     except Exception as exc:
-        raise PolicyLoadError(f"{path}: not a loadable {kind} file ({type(exc).__name__})") \
-            from None
+        raise PolicyLoadError(
+            f"{path}: not a loadable {kind} file ({type(exc).__name__})"
+        ) from None
 
     def fn(obs: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -229,8 +246,10 @@ def load_torch(path: Path, obs_space: spaces.Box, act_space: spaces.Box, *,
     try:
         a = fn(probe)
     except Exception as exc:
-        raise PolicyLoadError(f"{path}: {kind} policy fails on an observation of shape "
-                              f"{obs_space.shape} ({type(exc).__name__})") from None
+        raise PolicyLoadError(
+            f"{path}: {kind} policy fails on an observation of shape "
+            f"{obs_space.shape} ({type(exc).__name__})"
+        ) from None
     _check_shape(kind, "action", a.shape, (int(np.prod(act_space.shape)),), str(path))
     return LoadedPolicy(name=path.stem, kind=kind, fn=fn, action_space=act_space)
 
@@ -250,14 +269,21 @@ def load_callable(spec: str, obs_space: spaces.Box, act_space: spaces.Box) -> Lo
     try:
         a = np.asarray(fn(np.asarray(obs_space.sample(), dtype=np.float32)))
     except Exception as exc:
-        raise PolicyLoadError(f"{spec}: fails on a sample observation ({type(exc).__name__}: "
-                              f"{exc})") from None
+        raise PolicyLoadError(
+            f"{spec}: fails on a sample observation ({type(exc).__name__}: {exc})"
+        ) from None
     _check_shape("callable", "action", a.shape, act_space.shape, spec)
     return LoadedPolicy(name=fn_name, kind="callable", fn=fn, action_space=act_space)
 
 
-def load_policy(spec: str | Path, obs_space: spaces.Box, act_space: spaces.Box, *,
-                trust: bool = False, squashed: bool = False) -> LoadedPolicy:
+def load_policy(
+    spec: str | Path,
+    obs_space: spaces.Box,
+    act_space: spaces.Box,
+    *,
+    trust: bool = False,
+    squashed: bool = False,
+) -> LoadedPolicy:
     """Load a policy by file type (see module docstring) and check it against the spaces."""
     text = str(spec)
     path = Path(text)
@@ -272,8 +298,10 @@ def load_policy(spec: str | Path, obs_space: spaces.Box, act_space: spaces.Box, 
         return load_onnx(path, obs_space, act_space, squashed=squashed)
     if suffix in (".pt", ".pt2", ".ts", ".torchscript"):
         return load_torch(path, obs_space, act_space, trust=trust)
-    raise PolicyLoadError(f"{path}: unknown policy format {suffix!r} "
-                          "(expected .zip, .onnx, .pt, .pt2 or package.module:function)")
+    raise PolicyLoadError(
+        f"{path}: unknown policy format {suffix!r} "
+        "(expected .zip, .onnx, .pt, .pt2 or package.module:function)"
+    )
 
 
 def export_sb3_onnx(model: Any, path: Path) -> Path:
@@ -290,7 +318,14 @@ def export_sb3_onnx(model: Any, path: Path) -> Path:
 
     actor = _Actor(model.policy).eval()
     dummy = torch.zeros((1, *model.observation_space.shape), dtype=torch.float32)
-    torch.onnx.export(actor, (dummy,), str(path), input_names=["obs"], output_names=["action"],
-                      dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}},
-                      opset_version=17, dynamo=False)
+    torch.onnx.export(
+        actor,
+        (dummy,),
+        str(path),
+        input_names=["obs"],
+        output_names=["action"],
+        dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
     return path

@@ -16,10 +16,19 @@ from typing import Any
 ALGOS = ("ppo", "sac")
 
 
-def train(algo: str, timesteps: int, out: str | Path, *, reward: str = "dense",
-          scenario: str = "default", horizon: int = 24, seed: int = 0,
-          export_onnx: bool = True, progress: bool = False,
-          reward_scale: float = 1e-3) -> dict[str, Any]:
+def train(
+    algo: str,
+    timesteps: int,
+    out: str | Path,
+    *,
+    reward: str = "dense",
+    scenario: str = "default",
+    horizon: int = 24,
+    seed: int = 0,
+    export_onnx: bool = True,
+    progress: bool = False,
+    reward_scale: float = 1e-3,
+) -> dict[str, Any]:
     """Train ``algo`` for ``timesteps`` environment steps and save it under ``out``.
 
     Episodes start at a slot drawn from the environment's ``np_random`` (seeded), so the
@@ -41,22 +50,40 @@ def train(algo: str, timesteps: int, out: str | Path, *, reward: str = "dense",
     torch.set_num_threads(1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    env = gym.make(ENV_ID, scenario=scenario, horizon=horizon, reward_mode=reward,
-                   random_start=True, reward_scale=reward_scale)
+    env = gym.make(
+        ENV_ID,
+        scenario=scenario,
+        horizon=horizon,
+        reward_mode=reward,
+        random_start=True,
+        reward_scale=reward_scale,
+    )
     if algo == "ppo":
         n_steps = max(64, min(2048, timesteps // 4 // 64 * 64 or 64))
-        model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=64, seed=seed, verbose=0,
-                    device="cpu")
+        model = PPO(
+            "MlpPolicy", env, n_steps=n_steps, batch_size=64, seed=seed, verbose=0, device="cpu"
+        )
     else:
-        model = SAC("MlpPolicy", env, seed=seed, verbose=0, device="cpu",
-                    learning_starts=min(1000, max(100, timesteps // 10)))
+        model = SAC(
+            "MlpPolicy",
+            env,
+            seed=seed,
+            verbose=0,
+            device="cpu",
+            learning_starts=min(1000, max(100, timesteps // 10)),
+        )
     t0 = time.perf_counter()
     model.learn(total_timesteps=timesteps, progress_bar=progress)
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
     meta: dict[str, Any] = {
-        "algo": algo, "timesteps": timesteps, "reward": reward, "scenario": scenario,
-        "horizon": horizon, "seed": seed, "reward_scale": reward_scale,
+        "algo": algo,
+        "timesteps": timesteps,
+        "reward": reward,
+        "scenario": scenario,
+        "horizon": horizon,
+        "seed": seed,
+        "reward_scale": reward_scale,
         "train_seconds": round(wall, 2),
         "model": str(out / "model.zip"),
     }

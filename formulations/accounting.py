@@ -17,8 +17,16 @@ import pandas as pd
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.schedule import Schedule
 
-TERMS = ("revenue", "delay_penalty", "drop_penalty", "transfer_cost", "energy_cost",
-         "carbon_cost", "generator_cost", "battery_wear")
+TERMS = (
+    "revenue",
+    "delay_penalty",
+    "drop_penalty",
+    "transfer_cost",
+    "energy_cost",
+    "carbon_cost",
+    "generator_cost",
+    "battery_wear",
+)
 """Names of the utility terms; U = revenue − (the other seven)."""
 
 
@@ -54,10 +62,13 @@ class Evaluation:
 
 def _dc_arrays(scn: Scenario) -> dict[str, np.ndarray]:
     dcs = scn.params.data_centers
+
     def bat(attr: str, default: float) -> np.ndarray:
         return np.array([getattr(d.battery, attr) if d.battery else default for d in dcs])
+
     def gen(attr: str, default: float) -> np.ndarray:
         return np.array([getattr(d.generator, attr) if d.generator else default for d in dcs])
+
     return {
         "wear": bat("wear_usd_per_mwh", 0.0),
         "fuel": gen("fuel_usd_per_mwh", 0.0),
@@ -93,8 +104,11 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
     if ai.size:
         close = np.minimum(ti + cls["wait"][ki], T - 1)
         keep = pos[close] >= 0
-        np.add.at(out[:, 2], pos[close[keep]],
-                  cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]])
+        np.add.at(
+            out[:, 2],
+            pos[close[keep]],
+            cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]],
+        )
     dc = _dc_arrays(scn)
     sigma = scn.params.carbon_price_usd_per_t
     g, o = sch.grid[:, slots], sch.generator[:, slots]
@@ -169,8 +183,9 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
             "battery_charge_mwh": float(flows.charge[d].sum()),
             "battery_discharge_mwh": float(flows.discharge[d].sum()),
             "generator_mwh": float(flows.generator[d].sum()),
-            "carbon_t": float((scn.carbon[d] * flows.grid[d]).sum()
-                              + gen_co2[d] * flows.generator[d].sum()),
+            "carbon_t": float(
+                (scn.carbon[d] * flows.grid[d]).sum() + gen_co2[d] * flows.generator[d].sum()
+            ),
         }
     return {
         "energy_mwh": {
@@ -182,14 +197,16 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
             "generator": float(flows.generator.sum()),
             "it": float(it.sum()),
         },
-        "carbon_t": float((scn.carbon * flows.grid).sum()
-                          + (gen_co2[:, None] * flows.generator).sum()),
+        "carbon_t": float(
+            (scn.carbon * flows.grid).sum() + (gen_co2[:, None] * flows.generator).sum()
+        ),
         "data_centers": per_dc,
     }
 
 
-def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
-                      tol: float = 1e-6) -> list[Violation]:
+def check_constraints(
+    scn: Scenario, sch: Schedule, *, relaxed: bool = False, tol: float = 1e-6
+) -> list[Violation]:
     """Every constraint of MODEL.md §4 checked on the schedule alone.
 
     ``tol`` is relative: a row is violated when it misses by more than
@@ -215,8 +232,20 @@ def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
         x = j["x"].to_numpy(float)
         rows = lambda i: f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"  # noqa: E731
         flag("jobs_nonnegative", -x, 0.0, rows)
-        bad_idx = (a < 0) | (a >= scn.A) | (b < 0) | (b >= scn.A) | (k < 0) | (k >= scn.K) | \
-            (s < 0) | (s >= scn.S) | (t < 0) | (t >= T) | (tau < 0) | (tau >= T)
+        bad_idx = (
+            (a < 0)
+            | (a >= scn.A)
+            | (b < 0)
+            | (b >= scn.A)
+            | (k < 0)
+            | (k >= scn.K)
+            | (s < 0)
+            | (s >= scn.S)
+            | (t < 0)
+            | (t >= T)
+            | (tau < 0)
+            | (tau >= T)
+        )
         flag("index_range", bad_idx.astype(float), 0.0, rows)
         ok = ~bad_idx
         a, b, k, s, tau, t, x = a[ok], b[ok], k[ok], s[ok], tau[ok], t[ok], x[ok]
@@ -234,10 +263,18 @@ def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
     # 1. cohort conservation
     lam = scn.arrivals
     miss = np.abs(served + sch.drops - lam)
-    flag("cohort_conservation", miss, lam,
-         lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)))
-    flag("drops_nonnegative", -sch.drops, 0.0,
-         lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)))
+    flag(
+        "cohort_conservation",
+        miss,
+        lam,
+        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
+    )
+    flag(
+        "drops_nonnegative",
+        -sch.drops,
+        0.0,
+        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
+    )
     # 2. GPU time and GPU counts
     G = np.array([b.gpus for b in p.asps], dtype=float)
     cap = 3600.0 * scn.dt * sch.gpus
@@ -256,18 +293,26 @@ def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
     dt_ = lambda i: "d={}, t={}".format(*np.unravel_index(i, load.shape))  # noqa: E731
     flag("power_balance", np.abs(load - supply), load, dt_)
     # bounds on energy flows
-    capg = np.array([np.inf if d.grid_cap_mw is None else d.grid_cap_mw * scn.dt
-                     for d in p.data_centers])
+    capg = np.array(
+        [np.inf if d.grid_cap_mw is None else d.grid_cap_mw * scn.dt for d in p.data_centers]
+    )
     flag("grid_bounds", np.maximum(-sch.grid, sch.grid - capg[:, None]), sch.grid, dt_)
-    flag("renewable_bounds", np.maximum(-sch.renewable, sch.renewable - scn.renewable),
-         scn.renewable, dt_)
+    flag(
+        "renewable_bounds",
+        np.maximum(-sch.renewable, sch.renewable - scn.renewable),
+        scn.renewable,
+        dt_,
+    )
     # 5. battery
     pch = np.array([d.battery.charge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
-    pdis = np.array([d.battery.discharge_mw * scn.dt if d.battery else 0.0
-                     for d in p.data_centers])
+    pdis = np.array([d.battery.discharge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
     flag("charge_bounds", np.maximum(-sch.charge, sch.charge - pch[:, None]), pch[:, None], dt_)
-    flag("discharge_bounds", np.maximum(-sch.discharge, sch.discharge - pdis[:, None]),
-         pdis[:, None], dt_)
+    flag(
+        "discharge_bounds",
+        np.maximum(-sch.discharge, sch.discharge - pdis[:, None]),
+        pdis[:, None],
+        dt_,
+    )
     if not relaxed:
         both = np.minimum(sch.charge, sch.discharge)
         flag("charge_xor_discharge", both, 0.0, dt_)
@@ -281,16 +326,21 @@ def check_constraints(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
     omin = np.array([d.generator.min_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
     omax = np.array([d.generator.max_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
     u = sch.generator_on
-    flag("generator_bounds", np.maximum(omin[:, None] * u - sch.generator,
-                                        sch.generator - omax[:, None] * u), omax[:, None], dt_)
+    flag(
+        "generator_bounds",
+        np.maximum(omin[:, None] * u - sch.generator, sch.generator - omax[:, None] * u),
+        omax[:, None],
+        dt_,
+    )
     flag("generator_status", np.maximum(-u, u - (omax[:, None] > 0)), 0.0, dt_)
     if not relaxed:
         flag("generator_binary", np.abs(u - np.round(u)), 0.0, dt_)
     return out
 
 
-def evaluate(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
-             tol: float = 1e-6) -> Evaluation:
+def evaluate(
+    scn: Scenario, sch: Schedule, *, relaxed: bool = False, tol: float = 1e-6
+) -> Evaluation:
     """Recompute every utility term and check every constraint from the schedule alone.
 
     Returns terms ($), U ($), KPIs and the list of violated constraints with their size
@@ -301,6 +351,10 @@ def evaluate(scn: Scenario, sch: Schedule, *, relaxed: bool = False,
     frame = pd.DataFrame(per, columns=list(TERMS))
     frame.insert(0, "slot", np.arange(scn.T))
     frame["utility"] = frame["revenue"] - frame[list(TERMS[1:])].sum(axis=1)
-    return Evaluation(terms=terms, utility=utility_of(terms), kpis=kpis(scn, sch),
-                      violations=check_constraints(scn, sch, relaxed=relaxed, tol=tol),
-                      per_slot=frame)
+    return Evaluation(
+        terms=terms,
+        utility=utility_of(terms),
+        kpis=kpis(scn, sch),
+        violations=check_constraints(scn, sch, relaxed=relaxed, tol=tol),
+        per_slot=frame,
+    )

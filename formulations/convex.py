@@ -211,8 +211,12 @@ def _step_coefficients(scn: Scenario) -> dict[str, np.ndarray]:
     asps, ks = scn.params.asps, scn.params.job_classes
     wf = np.array([k.work_factor for k in ks])[None, :]
     col = lambda attr: np.array([getattr(b, attr) for b in asps])[:, None]  # noqa: E731
-    return {"gpu0": wf * col("gpu_seconds_fixed"), "gpu1": wf * col("gpu_seconds_per_step"),
-            "kwh0": wf * col("kwh_fixed"), "kwh1": wf * col("kwh_per_step")}
+    return {
+        "gpu0": wf * col("gpu_seconds_fixed"),
+        "gpu1": wf * col("gpu_seconds_per_step"),
+        "kwh0": wf * col("kwh_fixed"),
+        "kwh1": wf * col("kwh_per_step"),
+    }
 
 
 def service_rows(scn: Scenario, idx: Index, *, discrete_levels: bool) -> ServiceRows:
@@ -223,10 +227,26 @@ def service_rows(scn: Scenario, idx: Index, *, discrete_levels: bool) -> Service
     if discrete_levels:
         n = scn.steps[idx.s]
         return ServiceRows(
-            discrete=True, a=idx.a, b=idx.b, k=idx.k, s=idx.s, tau=idx.tau, t=idx.t, c=idx.c,
-            form=form_of_b[idx.b], price=cls["price"][idx.k], delay=idx.delay,
-            transfer=idx.transfer, gpu_x=idx.gpu_s, gpu_w=np.zeros(idx.n_rows),
-            kwh_x=idx.kwh, kwh_w=np.zeros(idx.n_rows), n_lo=n, n_hi=n, quality=idx.quality)
+            discrete=True,
+            a=idx.a,
+            b=idx.b,
+            k=idx.k,
+            s=idx.s,
+            tau=idx.tau,
+            t=idx.t,
+            c=idx.c,
+            form=form_of_b[idx.b],
+            price=cls["price"][idx.k],
+            delay=idx.delay,
+            transfer=idx.transfer,
+            gpu_x=idx.gpu_s,
+            gpu_w=np.zeros(idx.n_rows),
+            kwh_x=idx.kwh,
+            kwh_w=np.zeros(idx.n_rows),
+            n_lo=n,
+            n_hi=n,
+            quality=idx.quality,
+        )
     # merge step levels: one row per (cohort, server, slot)
     key = (idx.c.astype(np.int64) * scn.A + idx.b) * scn.T + idx.t
     _, first = np.unique(key, return_index=True)
@@ -235,11 +255,26 @@ def service_rows(scn: Scenario, idx: Index, *, discrete_levels: bool) -> Service
     n_lo = min_steps(scn)[b, k]
     N = order.size
     return ServiceRows(
-        discrete=False, a=a, b=b, k=k, s=np.full(N, -1), tau=tau, t=t, c=c,
-        form=form_of_b[b], price=cls["price"][k], delay=idx.delay[order],
-        transfer=idx.transfer[order], gpu_x=coef["gpu0"][b, k], gpu_w=coef["gpu1"][b, k],
-        kwh_x=coef["kwh0"][b, k], kwh_w=coef["kwh1"][b, k], n_lo=n_lo,
-        n_hi=np.full(N, float(scn.steps[-1])), quality=np.full(N, np.nan))
+        discrete=False,
+        a=a,
+        b=b,
+        k=k,
+        s=np.full(N, -1),
+        tau=tau,
+        t=t,
+        c=c,
+        form=form_of_b[b],
+        price=cls["price"][k],
+        delay=idx.delay[order],
+        transfer=idx.transfer[order],
+        gpu_x=coef["gpu0"][b, k],
+        gpu_w=coef["gpu1"][b, k],
+        kwh_x=coef["kwh0"][b, k],
+        kwh_w=coef["kwh1"][b, k],
+        n_lo=n_lo,
+        n_hi=np.full(N, float(scn.steps[-1])),
+        quality=np.full(N, np.nan),
+    )
 
 
 def quality_at(curve: ExpQuality | LogQuality | TableQuality, n: np.ndarray) -> np.ndarray:
@@ -311,8 +346,9 @@ def _dc_vectors(scn: Scenario, sc: Scaling) -> dict[str, np.ndarray]:
 
     return {
         "pue": np.array([d.pue for d in dcs]),
-        "grid_cap": np.array([np.inf if d.grid_cap_mw is None else d.grid_cap_mw * dt / E
-                              for d in dcs]),
+        "grid_cap": np.array(
+            [np.inf if d.grid_cap_mw is None else d.grid_cap_mw * dt / E for d in dcs]
+        ),
         "has_bat": bat(lambda b: 1.0, 0.0),
         "pch": bat(lambda b: b.charge_mw * dt / E, 0.0),
         "pdis": bat(lambda b: b.discharge_mw * dt / E, 0.0),
@@ -344,8 +380,9 @@ def _previous_slot(D: int, T: int) -> sp.csr_array:
     return sp.csr_array((np.ones(rows.size), (rows, rows - 1)), shape=(D * T, D * T))
 
 
-def add_variables(var: dict[str, cp.Variable], scn: Scenario, rows: ServiceRows,
-                  idx: Index) -> None:
+def add_variables(
+    var: dict[str, cp.Variable], scn: Scenario, rows: ServiceRows, idx: Index
+) -> None:
     """x (service) and w (step budgets) per row, y per cohort, n per pool and slot, and the
     energy flows g, r, ch, dis, e, o, z, u, v per data center and slot (all scaled)."""
     DT, BT = scn.D * scn.T, scn.A * scn.T
@@ -381,8 +418,9 @@ def set_series(par: dict[str, cp.Parameter], scn: Scenario, idx: Index) -> None:
     par["arrivals"].value = cohort_sizes(scn, idx)
 
 
-def add_step_budget(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                    rows: ServiceRows) -> None:
+def add_step_budget(
+    cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable], rows: ServiceRows
+) -> None:
     """n_lo·x ≤ w ≤ n_max·x: step range and quality floor w ≥ n_k^min(b)·x (§5)."""
     if rows.discrete or rows.n == 0:
         return
@@ -390,8 +428,13 @@ def add_step_budget(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Vari
     cons["step_budget"] = [w >= cp.multiply(rows.n_lo, x), w <= cp.multiply(rows.n_hi, x)]
 
 
-def add_revenue(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                scn: Scenario, rows: ServiceRows, sc: Scaling) -> cp.Expression:
+def add_revenue(
+    cons: dict[str, list[cp.Constraint]],
+    var: dict[str, cp.Variable],
+    scn: Scenario,
+    rows: ServiceRows,
+    sc: Scaling,
+) -> cp.Expression:
     """Revenue Σ p_k·x·Q_b(w/x) in money units, exact for each quality form (module doc)."""
     x = var["x"]
     unit = sc.jobs / sc.usd
@@ -441,9 +484,14 @@ def add_revenue(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable
     return cp.sum(cp.hstack(parts)) if len(parts) > 1 else parts[0]
 
 
-def add_cohort_conservation(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                            par: dict[str, cp.Parameter], rows: ServiceRows, idx: Index,
-                            sc: Scaling) -> None:
+def add_cohort_conservation(
+    cons: dict[str, list[cp.Constraint]],
+    var: dict[str, cp.Variable],
+    par: dict[str, cp.Parameter],
+    rows: ServiceRows,
+    idx: Index,
+    sc: Scaling,
+) -> None:
     """(1) Σ_{b,s,t} x + y = λ for every cohort, in job units."""
     if idx.n_cohorts == 0:
         return
@@ -451,8 +499,14 @@ def add_cohort_conservation(cons: dict[str, list[cp.Constraint]], var: dict[str,
     cons["cohort_conservation"] = [A @ var["x"] + var["y"] == par["arrivals"] / sc.jobs]
 
 
-def _row_work(var: dict[str, cp.Variable], rows: ServiceRows, coef_x: np.ndarray,
-              coef_w: np.ndarray, keys: np.ndarray, size: int) -> cp.Expression:
+def _row_work(
+    var: dict[str, cp.Variable],
+    rows: ServiceRows,
+    coef_x: np.ndarray,
+    coef_w: np.ndarray,
+    keys: np.ndarray,
+    size: int,
+) -> cp.Expression:
     """Σ over rows with the same key of coef_x·x + coef_w·w (a vector of length size)."""
     expr = _incidence(keys, size, coef_x) @ var["x"]
     if not rows.discrete:
@@ -460,8 +514,13 @@ def _row_work(var: dict[str, cp.Variable], rows: ServiceRows, coef_x: np.ndarray
     return expr
 
 
-def add_gpu_time(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                 scn: Scenario, rows: ServiceRows, sc: Scaling) -> None:
+def add_gpu_time(
+    cons: dict[str, list[cp.Constraint]],
+    var: dict[str, cp.Variable],
+    scn: Scenario,
+    rows: ServiceRows,
+    sc: Scaling,
+) -> None:
     """(2) Σ (τ⁰·x + τ¹·w) ≤ 3600·Δ·n_{b,t} and 0 ≤ n ≤ G_b; rows in GPU-slots."""
     BT = scn.A * scn.T
     G = np.repeat([b.gpus for b in scn.params.asps], scn.T).astype(float)
@@ -474,8 +533,9 @@ def add_gpu_time(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variabl
     cons["gpu_time"] = fam
 
 
-def it_energy_units(var: dict[str, cp.Variable], scn: Scenario, rows: ServiceRows,
-                    sc: Scaling) -> cp.Expression:
+def it_energy_units(
+    var: dict[str, cp.Variable], scn: Scenario, rows: ServiceRows, sc: Scaling
+) -> cp.Expression:
     """(3) PUE_d·Σ_{b at d} E^IT_{b,t} per data center and slot, in energy units."""
     D, T = scn.D, scn.T
     pue = np.array([d.pue for d in scn.params.data_centers])
@@ -488,13 +548,19 @@ def it_energy_units(var: dict[str, cp.Variable], scn: Scenario, rows: ServiceRow
     if rows.n:
         dr = d_of_b[rows.b]
         scale = unit * pue[dr]
-        load = load + _row_work(var, rows, scale * rows.kwh_x, scale * rows.kwh_w,
-                                dr * T + rows.t, D * T)
+        load = load + _row_work(
+            var, rows, scale * rows.kwh_x, scale * rows.kwh_w, dr * T + rows.t, D * T
+        )
     return load
 
 
-def add_power_balance(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                      scn: Scenario, rows: ServiceRows, sc: Scaling) -> None:
+def add_power_balance(
+    cons: dict[str, list[cp.Constraint]],
+    var: dict[str, cp.Variable],
+    scn: Scenario,
+    rows: ServiceRows,
+    sc: Scaling,
+) -> None:
     """(4) PUE_d·Σ_b E^IT_{b,t} = g + r + dis − ch + o (energy units), grid cap g ≤ Ḡ·Δ."""
     v = var
     fam = [it_energy_units(v, scn, rows, sc) == v["g"] + v["r"] + v["dis"] - v["ch"] + v["o"]]
@@ -505,14 +571,19 @@ def add_power_balance(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Va
     cons["power_balance"] = fam
 
 
-def add_renewables(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                   par: dict[str, cp.Parameter], sc: Scaling) -> None:
+def add_renewables(
+    cons: dict[str, list[cp.Constraint]],
+    var: dict[str, cp.Variable],
+    par: dict[str, cp.Parameter],
+    sc: Scaling,
+) -> None:
     """r_{d,t} ≤ R_{d,t}: renewable energy used is at most what is available."""
     cons["renewable_limit"] = [var["r"] <= par["renewable"] / sc.mwh]
 
 
-def add_battery(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                scn: Scenario, sc: Scaling) -> None:
+def add_battery(
+    cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable], scn: Scenario, sc: Scaling
+) -> None:
     """(5) SoC dynamics, bounds, terminal floor; ch ≤ P^ch·Δ·z, dis ≤ P^dis·Δ·(1 − z)."""
     D, T = scn.D, scn.T
     dc = _dc_vectors(scn, sc)
@@ -524,18 +595,24 @@ def add_battery(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable
     last = np.arange(D) * T + T - 1
     has = np.flatnonzero(dc["has_bat"] > 0)
     cons["battery"] = [
-        e == prev @ e + start + cp.multiply(rep(dc["eta_c"]), ch)
+        e
+        == prev @ e
+        + start
+        + cp.multiply(rep(dc["eta_c"]), ch)
         - cp.multiply(1.0 / rep(dc["eta_d"]), dis),
-        e >= rep(dc["soc_lo"]), e <= rep(dc["soc_hi"]),
-        ch <= cp.multiply(rep(dc["pch"]), z), dis <= cp.multiply(rep(dc["pdis"]), 1 - z),
+        e >= rep(dc["soc_lo"]),
+        e <= rep(dc["soc_hi"]),
+        ch <= cp.multiply(rep(dc["pch"]), z),
+        dis <= cp.multiply(rep(dc["pdis"]), 1 - z),
         z <= 1,
     ]
     if has.size:
         cons["battery"].append(e[last[has]] >= dc["soc_end"][has])
 
 
-def add_generator(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable],
-                  scn: Scenario, sc: Scaling) -> None:
+def add_generator(
+    cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variable], scn: Scenario, sc: Scaling
+) -> None:
     """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u, u ∈ [0, 1] (0 without a generator), v ≥ u_t − u_{t−1}."""
     D, T = scn.D, scn.T
     dc = _dc_vectors(scn, sc)
@@ -545,14 +622,22 @@ def add_generator(cons: dict[str, list[cp.Constraint]], var: dict[str, cp.Variab
     start = np.zeros(D * T)
     start[np.arange(D) * T] = dc["u0"] * has
     cons["generator"] = [
-        o >= cp.multiply(rep(dc["omin"]), u), o <= cp.multiply(rep(dc["omax"]), u),
-        u <= rep(has), v >= u - _previous_slot(D, T) @ u - start,
+        o >= cp.multiply(rep(dc["omin"]), u),
+        o <= cp.multiply(rep(dc["omax"]), u),
+        u <= rep(has),
+        v >= u - _previous_slot(D, T) @ u - start,
     ]
 
 
-def add_objective(var: dict[str, cp.Variable], par: dict[str, cp.Parameter], scn: Scenario,
-                  rows: ServiceRows, idx: Index, sc: Scaling,
-                  revenue: cp.Expression) -> dict[str, cp.Expression]:
+def add_objective(
+    var: dict[str, cp.Variable],
+    par: dict[str, cp.Parameter],
+    scn: Scenario,
+    rows: ServiceRows,
+    idx: Index,
+    sc: Scaling,
+    revenue: cp.Expression,
+) -> dict[str, cp.Expression]:
     """The eight utility terms in money units (names of `TERMS`)."""
     T = scn.T
     dc = _dc_vectors(scn, sc)
@@ -577,9 +662,14 @@ def add_objective(var: dict[str, cp.Variable], par: dict[str, cp.Parameter], scn
     }
 
 
-def build_convex(scn: Scenario, *, discrete_levels: bool = False,
-                 scaling: Scaling | None = None, skip_empty: bool = True,
-                 index: Index | None = None) -> ConvexProgram:
+def build_convex(
+    scn: Scenario,
+    *,
+    discrete_levels: bool = False,
+    scaling: Scaling | None = None,
+    skip_empty: bool = True,
+    index: Index | None = None,
+) -> ConvexProgram:
     """Assemble the convex program of MODEL.md §5 over ``scn``'s horizon.
 
     ``discrete_levels=True`` restricts steps to the scenario's levels (an LP equal to the
@@ -610,9 +700,18 @@ def build_convex(scn: Scenario, *, discrete_levels: bool = False,
     problem = cp.Problem(cp.Maximize(utility), constraints)
     families = {k: v for k, v in cons.items() if k != "revenue_cones"}
     n_cones = sum(c.args[0].size for c in cons.get("revenue_cones", []))
-    return ConvexProgram(problem=problem, scenario=scn, index=idx, rows=rows, scaling=sc,
-                         var=var, par=par, terms=terms, families=families,
-                         meta={"rows": rows.n, "cohorts": idx.n_cohorts, "exp_cones": n_cones})
+    return ConvexProgram(
+        problem=problem,
+        scenario=scn,
+        index=idx,
+        rows=rows,
+        scaling=sc,
+        var=var,
+        par=par,
+        terms=terms,
+        families=families,
+        meta={"rows": rows.n, "cohorts": idx.n_cohorts, "exp_cones": n_cones},
+    )
 
 
 def update_series(prog: ConvexProgram, scn: Scenario) -> None:
@@ -624,16 +723,24 @@ def update_series(prog: ConvexProgram, scn: Scenario) -> None:
     """
     old = prog.scenario
     if (scn.D, scn.A, scn.K, scn.T) != (old.D, old.A, old.K, old.T) or scn.params != old.params:
-        raise ScenarioError(scn.source, "scenario", scn.name,
-                            "update_series needs the same parameters and horizon as the build")
+        raise ScenarioError(
+            scn.source,
+            "scenario",
+            scn.name,
+            "update_series needs the same parameters and horizon as the build",
+        )
     idx = prog.index
     covered = np.zeros(scn.arrivals.shape, dtype=bool)
     covered[idx.ca, idx.ck, idx.ctau] = True
     missing = (scn.arrivals > 0) & ~covered
     if missing.any():
         a, k, t = (int(i) for i in np.argwhere(missing)[0])
-        raise ScenarioError(scn.source, "jobs", float(scn.arrivals[a, k, t]),
-                            f"cohort (a={a}, k={k}, tau={t}) was empty at build time; "
-                            "build with skip_empty=False to re-solve with new arrivals")
+        raise ScenarioError(
+            scn.source,
+            "jobs",
+            float(scn.arrivals[a, k, t]),
+            f"cohort (a={a}, k={k}, tau={t}) was empty at build time; "
+            "build with skip_empty=False to re-solve with new arrivals",
+        )
     set_series(prog.par, scn, idx)
     prog.scenario = scn

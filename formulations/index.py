@@ -62,16 +62,18 @@ class Index:
         return int(self.ca.size)
 
     def rows_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"a": self.a, "b": self.b, "k": self.k, "s": self.s,
-                             "tau": self.tau, "t": self.t})
+        return pd.DataFrame(
+            {"a": self.a, "b": self.b, "k": self.k, "s": self.s, "tau": self.tau, "t": self.t}
+        )
 
     def cohort_of(self, a: int, k: int, tau: int) -> int:
         hit = np.flatnonzero((self.ca == a) & (self.ck == k) & (self.ctau == tau))
         return int(hit[0]) if hit.size else -1
 
 
-def cohorts(scn: Scenario, *, min_tau: int = 0, skip_empty: bool = True,
-            pending: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cohorts(
+    scn: Scenario, *, min_tau: int = 0, skip_empty: bool = True, pending: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cohort arrays (a, k, τ) for τ in [min_tau, T − 1].
 
     With ``skip_empty`` cohorts with no jobs (arrivals, or ``pending[a, k, age−1]`` for
@@ -96,8 +98,13 @@ def cohorts(scn: Scenario, *, min_tau: int = 0, skip_empty: bool = True,
     return a[keep], k[keep], tau[keep]
 
 
-def build_index(scn: Scenario, *, skip_empty: bool = True, pending: np.ndarray | None = None,
-                min_tau: int | None = None) -> Index:
+def build_index(
+    scn: Scenario,
+    *,
+    skip_empty: bool = True,
+    pending: np.ndarray | None = None,
+    min_tau: int | None = None,
+) -> Index:
     """Enumerate cohorts and admissible service rows of a scenario (see module doc).
 
     ``pending`` (A, K, W_max) holds jobs already waiting at slot 0, by age 1..W_max
@@ -130,8 +137,17 @@ def build_index(scn: Scenario, *, skip_empty: bool = True, pending: np.ndarray |
     w = t - tau
     return Index(
         T=T,
-        ca=ca, ck=ck, ctau=ctau, cdeadline=ctau + wait[ck],
-        a=a, b=b, k=k, s=s, tau=tau, t=t, c=c,
+        ca=ca,
+        ck=ck,
+        ctau=ctau,
+        cdeadline=ctau + wait[ck],
+        a=a,
+        b=b,
+        k=k,
+        s=s,
+        tau=tau,
+        t=t,
+        c=c,
         revenue=cls["price"][k] * quality,
         delay=cls["delay"][k] * w,
         transfer=scn.transfer_cost[a, b],

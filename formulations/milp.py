@@ -55,8 +55,9 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 # ---------------------------------------------------------------------------------------
 # variables
 # ---------------------------------------------------------------------------------------
-def add_variables(m: pyo.ConcreteModel, scn: Scenario, idx: Index, *, relax: bool,
-                  integer_jobs: bool) -> None:
+def add_variables(
+    m: pyo.ConcreteModel, scn: Scenario, idx: Index, *, relax: bool, integer_jobs: bool
+) -> None:
     """x (service), y (drops), n (GPUs), energy flows, battery mode z, generator u, v."""
     p = scn.params
     T, D, B = scn.T, scn.D, scn.A
@@ -69,8 +70,12 @@ def add_variables(m: pyo.ConcreteModel, scn: Scenario, idx: Index, *, relax: boo
     m.x = pyo.Var(m.X, domain=job_dom)
     m.y = pyo.Var(m.C, domain=job_dom)
     gpus = [b.gpus for b in p.asps]
-    m.n = pyo.Var(m.B, m.T, domain=pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers,
-                  bounds=lambda _, b, t: (0, gpus[b]))
+    m.n = pyo.Var(
+        m.B,
+        m.T,
+        domain=pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers,
+        bounds=lambda _, b, t: (0, gpus[b]),
+    )
     dt = scn.dt
     cap = [None if d.grid_cap_mw is None else d.grid_cap_mw * dt for d in p.data_centers]
     m.g = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (0, cap[d]))
@@ -97,25 +102,30 @@ def add_variables(m: pyo.ConcreteModel, scn: Scenario, idx: Index, *, relax: boo
                 m.v[d, t].fix(0)
 
 
-def add_params(m: pyo.ConcreteModel, scn: Scenario, idx: Index,
-               pending: np.ndarray | None) -> None:
+def add_params(m: pyo.ConcreteModel, scn: Scenario, idx: Index, pending: np.ndarray | None) -> None:
     """Mutable data: series, cohort sizes, initial state, terminal floor, drop weights."""
-    m.price = pyo.Param(m.D, m.T, mutable=True,
-                        initialize=lambda _, d, t: float(scn.price[d, t]))
-    m.carbon = pyo.Param(m.D, m.T, mutable=True,
-                         initialize=lambda _, d, t: float(scn.carbon[d, t]))
-    m.ren = pyo.Param(m.D, m.T, mutable=True,
-                      initialize=lambda _, d, t: float(scn.renewable[d, t]))
+    m.price = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.price[d, t]))
+    m.carbon = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.carbon[d, t]))
+    m.ren = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.renewable[d, t]))
     amounts = cohort_amounts(scn, idx, pending)
     m.lam = pyo.Param(m.C, mutable=True, initialize=lambda _, c: float(amounts[c]))
     m.drop_weight = pyo.Param(m.C, mutable=True, initialize=1.0)
     dcs = scn.params.data_centers
-    m.soc0 = pyo.Param(m.D, mutable=True, initialize=lambda _, d: (
-        dcs[d].battery.soc_initial_mwh if dcs[d].battery else 0.0))
-    m.soc_end = pyo.Param(m.D, mutable=True, initialize=lambda _, d: (
-        dcs[d].battery.terminal_mwh if dcs[d].battery else 0.0))
-    m.u0 = pyo.Param(m.D, mutable=True, initialize=lambda _, d: (
-        1.0 if dcs[d].generator and dcs[d].generator.initially_on else 0.0))
+    m.soc0 = pyo.Param(
+        m.D,
+        mutable=True,
+        initialize=lambda _, d: dcs[d].battery.soc_initial_mwh if dcs[d].battery else 0.0,
+    )
+    m.soc_end = pyo.Param(
+        m.D,
+        mutable=True,
+        initialize=lambda _, d: dcs[d].battery.terminal_mwh if dcs[d].battery else 0.0,
+    )
+    m.u0 = pyo.Param(
+        m.D,
+        mutable=True,
+        initialize=lambda _, d: 1.0 if dcs[d].generator and dcs[d].generator.initially_on else 0.0,
+    )
 
 
 def cohort_amounts(scn: Scenario, idx: Index, pending: np.ndarray | None) -> np.ndarray:
@@ -214,8 +224,9 @@ def add_battery(m: pyo.ConcreteModel, scn: Scenario) -> None:
     m.battery_dynamics = pyo.Constraint(m.D, m.T, rule=dyn)
     last = scn.T - 1
     m.battery_terminal = pyo.Constraint(
-        m.D, rule=lambda m, d: (m.e[d, last] >= m.soc_end[d]) if dcs[d].battery
-        else pyo.Constraint.Skip)
+        m.D,
+        rule=lambda m, d: (m.e[d, last] >= m.soc_end[d]) if dcs[d].battery else pyo.Constraint.Skip,
+    )
 
     def ch_mode(m, d, t):
         bat = dcs[d].battery
@@ -241,13 +252,33 @@ def add_generator(m: pyo.ConcreteModel, scn: Scenario) -> None:
     def has(d: int) -> bool:
         return dcs[d].generator is not None and dcs[d].generator.max_mw > 0
 
-    m.generator_min = pyo.Constraint(m.D, m.T, rule=lambda m, d, t: (
-        m.o[d, t] >= dcs[d].generator.min_mw * dt * m.u[d, t]) if has(d) else pyo.Constraint.Skip)
-    m.generator_max = pyo.Constraint(m.D, m.T, rule=lambda m, d, t: (
-        m.o[d, t] <= dcs[d].generator.max_mw * dt * m.u[d, t]) if has(d) else pyo.Constraint.Skip)
-    m.generator_startup = pyo.Constraint(m.D, m.T, rule=lambda m, d, t: (
-        m.v[d, t] >= m.u[d, t] - (m.u0[d] if t == 0 else m.u[d, t - 1]))
-        if has(d) else pyo.Constraint.Skip)
+    m.generator_min = pyo.Constraint(
+        m.D,
+        m.T,
+        rule=lambda m, d, t: (
+            (m.o[d, t] >= dcs[d].generator.min_mw * dt * m.u[d, t])
+            if has(d)
+            else pyo.Constraint.Skip
+        ),
+    )
+    m.generator_max = pyo.Constraint(
+        m.D,
+        m.T,
+        rule=lambda m, d, t: (
+            (m.o[d, t] <= dcs[d].generator.max_mw * dt * m.u[d, t])
+            if has(d)
+            else pyo.Constraint.Skip
+        ),
+    )
+    m.generator_startup = pyo.Constraint(
+        m.D,
+        m.T,
+        rule=lambda m, d, t: (
+            (m.v[d, t] >= m.u[d, t] - (m.u0[d] if t == 0 else m.u[d, t - 1]))
+            if has(d)
+            else pyo.Constraint.Skip
+        ),
+    )
 
 
 def add_objective(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
@@ -266,31 +297,41 @@ def add_objective(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     m.terms["revenue"] = _linear(idx.revenue.tolist(), xs)
     m.terms["delay_penalty"] = _linear(idx.delay.tolist(), xs)
     m.terms["transfer_cost"] = _linear(idx.transfer.tolist(), xs)
-    m.terms["drop_penalty"] = sum(float(rho[c]) * m.drop_weight[c] * m.y[c]
-                                  for c in range(idx.n_cohorts))
+    m.terms["drop_penalty"] = sum(
+        float(rho[c]) * m.drop_weight[c] * m.y[c] for c in range(idx.n_cohorts)
+    )
     m.terms["energy_cost"] = sum(m.price[d, t] * m.g[d, t] for d, t in DT)
     m.terms["carbon_cost"] = sum(sigma * m.carbon[d, t] * m.g[d, t] for d, t in DT) + _linear(
-        [sigma * kgen[d] for d, t in DT], [m.o[d, t] for d, t in DT])
+        [sigma * kgen[d] for d, t in DT], [m.o[d, t] for d, t in DT]
+    )
     m.terms["generator_cost"] = _linear(
         [fuel[d] for d, t in DT] + [su[d] for d, t in DT],
-        [m.o[d, t] for d, t in DT] + [m.v[d, t] for d, t in DT])
+        [m.o[d, t] for d, t in DT] + [m.v[d, t] for d, t in DT],
+    )
     m.terms["battery_wear"] = _linear(
-        [wear[d] for d, t in DT] * 2, [m.ch[d, t] for d, t in DT] + [m.dis[d, t] for d, t in DT])
+        [wear[d] for d, t in DT] * 2, [m.ch[d, t] for d, t in DT] + [m.dis[d, t] for d, t in DT]
+    )
     m.utility = pyo.Objective(
-        expr=m.terms["revenue"] - sum(m.terms[n] for n in TERMS[1:]), sense=pyo.maximize)
+        expr=m.terms["revenue"] - sum(m.terms[n] for n in TERMS[1:]), sense=pyo.maximize
+    )
 
 
-def build_milp(scn: Scenario, *, relax: bool = False, integer_jobs: bool = False,
-               pending: np.ndarray | None = None, skip_empty: bool = True,
-               index: Index | None = None) -> Program:
+def build_milp(
+    scn: Scenario,
+    *,
+    relax: bool = False,
+    integer_jobs: bool = False,
+    pending: np.ndarray | None = None,
+    skip_empty: bool = True,
+    index: Index | None = None,
+) -> Program:
     """Assemble the program of MODEL.md §3–4 over ``scn``'s horizon.
 
     ``pending`` (A, K, W_max) adds cohorts already waiting at slot 0 (MPC windows);
     ``skip_empty=False`` keeps variables for empty cohorts so a window model can be reused
     when later data fill them.
     """
-    idx = index if index is not None else build_index(scn, skip_empty=skip_empty,
-                                                      pending=pending)
+    idx = index if index is not None else build_index(scn, skip_empty=skip_empty, pending=pending)
     m = pyo.ConcreteModel(name=f"aigc-opt {scn.name}")
     add_variables(m, scn, idx, relax=relax, integer_jobs=integer_jobs)
     add_params(m, scn, idx, pending)
@@ -301,5 +342,11 @@ def build_milp(scn: Scenario, *, relax: bool = False, integer_jobs: bool = False
     add_battery(m, scn)
     add_generator(m, scn)
     add_objective(m, scn, idx)
-    return Program(model=m, index=idx, scenario=scn, relax=relax, integer_jobs=integer_jobs,
-                   window=pending is not None)
+    return Program(
+        model=m,
+        index=idx,
+        scenario=scn,
+        relax=relax,
+        integer_jobs=integer_jobs,
+        window=pending is not None,
+    )

@@ -44,12 +44,17 @@ class Schedule:
         D, A, K, T = scn.D, scn.A, scn.K, scn.T
         z = np.zeros((D, T))
         return cls(
-            jobs=pd.DataFrame({c: pd.Series(dtype=("float64" if c == "x" else "int64"))
-                               for c in JOB_COLUMNS}),
+            jobs=pd.DataFrame(
+                {c: pd.Series(dtype=("float64" if c == "x" else "int64")) for c in JOB_COLUMNS}
+            ),
             drops=np.zeros((A, K, T)),
             gpus=np.zeros((A, T)),
-            grid=z.copy(), renewable=z.copy(), charge=z.copy(), discharge=z.copy(),
-            generator=z.copy(), generator_on=z.copy(),
+            grid=z.copy(),
+            renewable=z.copy(),
+            charge=z.copy(),
+            discharge=z.copy(),
+            generator=z.copy(),
+            generator_on=z.copy(),
         )
 
     def soc(self, scn: Scenario) -> np.ndarray:
@@ -67,8 +72,12 @@ class Schedule:
 
     def startups(self, scn: Scenario) -> np.ndarray:
         """(D, T) generator start-ups v = max(0, u_t − u_{t−1}) with u_{−1} = u^0."""
-        u0 = np.array([1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
-                       for dc in scn.params.data_centers])
+        u0 = np.array(
+            [
+                1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
+                for dc in scn.params.data_centers
+            ]
+        )
         prev = np.concatenate([u0[:, None], self.generator_on[:, :-1]], axis=1)
         return np.maximum(self.generator_on - prev, 0.0)
 
@@ -79,33 +88,52 @@ class Schedule:
         cls = [k.name for k in p.job_classes]
         dcs = [d.name for d in p.data_centers]
         j = self.jobs
-        jobs = pd.DataFrame({
-            "origin": np.asarray(asp, dtype=object)[j["a"].to_numpy(int)],
-            "server": np.asarray(asp, dtype=object)[j["b"].to_numpy(int)],
-            "job_class": np.asarray(cls, dtype=object)[j["k"].to_numpy(int)],
-            "steps": np.asarray(p.steps)[j["s"].to_numpy(int)],
-            "arrival_slot": j["tau"].to_numpy(int),
-            "slot": j["t"].to_numpy(int),
-            "jobs": j["x"].to_numpy(float),
-        })
+        jobs = pd.DataFrame(
+            {
+                "origin": np.asarray(asp, dtype=object)[j["a"].to_numpy(int)],
+                "server": np.asarray(asp, dtype=object)[j["b"].to_numpy(int)],
+                "job_class": np.asarray(cls, dtype=object)[j["k"].to_numpy(int)],
+                "steps": np.asarray(p.steps)[j["s"].to_numpy(int)],
+                "arrival_slot": j["tau"].to_numpy(int),
+                "slot": j["t"].to_numpy(int),
+                "jobs": j["x"].to_numpy(float),
+            }
+        )
         a, k, t = np.nonzero(self.drops > 0)
-        drops = pd.DataFrame({"origin": np.asarray(asp, dtype=object)[a],
-                              "job_class": np.asarray(cls, dtype=object)[k],
-                              "arrival_slot": t, "jobs": self.drops[a, k, t]})
+        drops = pd.DataFrame(
+            {
+                "origin": np.asarray(asp, dtype=object)[a],
+                "job_class": np.asarray(cls, dtype=object)[k],
+                "arrival_slot": t,
+                "jobs": self.drops[a, k, t],
+            }
+        )
         T = self.gpus.shape[1]
-        gpus = pd.DataFrame({"asp": np.repeat(asp, T), "slot": np.tile(np.arange(T), len(asp)),
-                             "active_gpus": self.gpus.ravel()})
+        gpus = pd.DataFrame(
+            {
+                "asp": np.repeat(asp, T),
+                "slot": np.tile(np.arange(T), len(asp)),
+                "active_gpus": self.gpus.ravel(),
+            }
+        )
         soc = self.soc(scn)
         D = len(dcs)
-        energy = pd.DataFrame({
-            "data_center": np.repeat(dcs, T), "slot": np.tile(np.arange(T), D),
-            "grid_mwh": self.grid.ravel(), "renewable_used_mwh": self.renewable.ravel(),
-            "renewable_available_mwh": scn.renewable.ravel(),
-            "charge_mwh": self.charge.ravel(), "discharge_mwh": self.discharge.ravel(),
-            "soc_mwh": soc.ravel(), "generator_mwh": self.generator.ravel(),
-            "generator_on": self.generator_on.ravel(),
-            "price_usd_per_mwh": scn.price.ravel(), "carbon_t_per_mwh": scn.carbon.ravel(),
-        })
+        energy = pd.DataFrame(
+            {
+                "data_center": np.repeat(dcs, T),
+                "slot": np.tile(np.arange(T), D),
+                "grid_mwh": self.grid.ravel(),
+                "renewable_used_mwh": self.renewable.ravel(),
+                "renewable_available_mwh": scn.renewable.ravel(),
+                "charge_mwh": self.charge.ravel(),
+                "discharge_mwh": self.discharge.ravel(),
+                "soc_mwh": soc.ravel(),
+                "generator_mwh": self.generator.ravel(),
+                "generator_on": self.generator_on.ravel(),
+                "price_usd_per_mwh": scn.price.ravel(),
+                "carbon_t_per_mwh": scn.carbon.ravel(),
+            }
+        )
         return {"jobs": jobs, "drops": drops, "gpus": gpus, "energy": energy}
 
     @classmethod
@@ -118,21 +146,34 @@ class Schedule:
         lvl = {n: i for i, n in enumerate(p.steps)}
         sch = cls.empty(scn)
         j = tables["jobs"]
-        sch.jobs = pd.DataFrame({
-            "a": j["origin"].map(asp).to_numpy(int), "b": j["server"].map(asp).to_numpy(int),
-            "k": j["job_class"].map(kls).to_numpy(int), "s": j["steps"].map(lvl).to_numpy(int),
-            "tau": j["arrival_slot"].to_numpy(int), "t": j["slot"].to_numpy(int),
-            "x": j["jobs"].to_numpy(float),
-        })
+        sch.jobs = pd.DataFrame(
+            {
+                "a": j["origin"].map(asp).to_numpy(int),
+                "b": j["server"].map(asp).to_numpy(int),
+                "k": j["job_class"].map(kls).to_numpy(int),
+                "s": j["steps"].map(lvl).to_numpy(int),
+                "tau": j["arrival_slot"].to_numpy(int),
+                "t": j["slot"].to_numpy(int),
+                "x": j["jobs"].to_numpy(float),
+            }
+        )
         dr = tables["drops"]
-        sch.drops[dr["origin"].map(asp).to_numpy(int), dr["job_class"].map(kls).to_numpy(int),
-                  dr["arrival_slot"].to_numpy(int)] = dr["jobs"].to_numpy(float)
+        sch.drops[
+            dr["origin"].map(asp).to_numpy(int),
+            dr["job_class"].map(kls).to_numpy(int),
+            dr["arrival_slot"].to_numpy(int),
+        ] = dr["jobs"].to_numpy(float)
         g = tables["gpus"]
         sch.gpus[g["asp"].map(asp).to_numpy(int), g["slot"].to_numpy(int)] = g["active_gpus"]
         e = tables["energy"]
         d, t = e["data_center"].map(dcs).to_numpy(int), e["slot"].to_numpy(int)
-        for attr, col in (("grid", "grid_mwh"), ("renewable", "renewable_used_mwh"),
-                          ("charge", "charge_mwh"), ("discharge", "discharge_mwh"),
-                          ("generator", "generator_mwh"), ("generator_on", "generator_on")):
+        for attr, col in (
+            ("grid", "grid_mwh"),
+            ("renewable", "renewable_used_mwh"),
+            ("charge", "charge_mwh"),
+            ("discharge", "discharge_mwh"),
+            ("generator", "generator_mwh"),
+            ("generator_on", "generator_on"),
+        ):
             getattr(sch, attr)[d, t] = e[col].to_numpy(float)
         return sch

@@ -24,15 +24,20 @@ def status_line(res: Any) -> str:
         kind = "optimal within the requested gap" if res.method != "oracle-lp" else "LP optimum"
         return f"[green]{res.status}[/] ({kind})"
     if res.status == "time_limit":
-        return ("[yellow]time_limit[/]: incumbent is NOT proven optimal; only the bound is an "
-                "upper bound")
+        return (
+            "[yellow]time_limit[/]: incumbent is NOT proven optimal; only the bound is an "
+            "upper bound"
+        )
     return f"[red]{res.status}[/]: {res.message}"
 
 
 def print_solve(res: Any, console: Console | None = None) -> None:
     c = console or Console()
-    head = Table(title=f"aigc-opt {res.method} · scenario {res.scenario} · horizon {res.horizon}"
-                 f" · start {res.start}", show_header=False)
+    head = Table(
+        title=f"aigc-opt {res.method} · scenario {res.scenario} · horizon {res.horizon}"
+        f" · start {res.start}",
+        show_header=False,
+    )
     head.add_column("field")
     head.add_column("value", justify="right")
     head.add_row("status", status_line(res))
@@ -48,8 +53,16 @@ def print_solve(res: Any, console: Console | None = None) -> None:
     c.print(terms_table(res.terms, res.utility))
     k = res.kpis
     dcs = Table(title="energy by source per data center (MWh), carbon (t)")
-    cols = ("it_mwh", "grid_mwh", "renewable_used_mwh", "renewable_curtailed_mwh",
-            "battery_charge_mwh", "battery_discharge_mwh", "generator_mwh", "carbon_t")
+    cols = (
+        "it_mwh",
+        "grid_mwh",
+        "renewable_used_mwh",
+        "renewable_curtailed_mwh",
+        "battery_charge_mwh",
+        "battery_discharge_mwh",
+        "generator_mwh",
+        "carbon_t",
+    )
     dcs.add_column("data center")
     for col in cols:
         dcs.add_column(col.replace("_mwh", "").replace("_", " "), justify="right")

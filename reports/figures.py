@@ -83,20 +83,33 @@ def dispatch_figure(run: Run) -> Figure | None:
         te = np.append(t, t[-1] + dt)
         for col, _lab, ck in present:
             v = d[col].to_numpy(float)
-            ax.stairs(bottom + v, te, baseline=bottom, fill=True, color=style.SOURCE_COLORS[ck],
-                      linewidth=0)
+            ax.stairs(
+                bottom + v,
+                te,
+                baseline=bottom,
+                fill=True,
+                color=style.SOURCE_COLORS[ck],
+                linewidth=0,
+            )
             bottom = bottom + v
         load = bottom.copy()
         if has_charge:
             ch = d["charge_mwh"].to_numpy(float)
-            ax.stairs(-ch, te, baseline=0.0, fill=True, color=style.SOURCE_COLORS["charge"],
-                      linewidth=0)
+            ax.stairs(
+                -ch, te, baseline=0.0, fill=True, color=style.SOURCE_COLORS["charge"], linewidth=0
+            )
             load = load - ch
         ax.step(te, np.append(load, load[-1]), where="post", color="black", linewidth=0.9)
         if "renewable_available_mwh" in d.columns:
             ra = d["renewable_available_mwh"].to_numpy(float)
-            ax.step(te, np.append(ra, ra[-1]), where="post", color=style.RENEWABLE_LINE,
-                    linewidth=0.9, linestyle=(0, (2, 1.2)))
+            ax.step(
+                te,
+                np.append(ra, ra[-1]),
+                where="post",
+                color=style.RENEWABLE_LINE,
+                linewidth=0.9,
+                linestyle=(0, (2, 1.2)),
+            )
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_ylabel("Energy\n(MWh/slot)")
         ax.set_title(str(dc), loc="left", fontweight="bold")
@@ -109,8 +122,7 @@ def dispatch_figure(run: Run) -> Figure | None:
         if "price_usd_per_mwh" in d.columns:
             ax2 = ax.twinx()
             p = d["price_usd_per_mwh"].to_numpy(float)
-            ax2.step(te, np.append(p, p[-1]), where="post", color=style.PRICE_COLOR,
-                     linewidth=1.0)
+            ax2.step(te, np.append(p, p[-1]), where="post", color=style.PRICE_COLOR, linewidth=1.0)
             ax2.set_ylabel("Price\n($/MWh)", color=style.PRICE_COLOR)
             ax2.tick_params(axis="y", colors=style.PRICE_COLOR)
             ax2.spines["right"].set_visible(True)
@@ -128,14 +140,22 @@ def dispatch_figure(run: Run) -> Figure | None:
 
     handles.append(Line2D([], [], color="black", linewidth=0.9, label="Facility load"))
     if "renewable_available_mwh" in e.columns:
-        handles.append(Line2D([], [], color=style.RENEWABLE_LINE, linewidth=0.9,
-                              linestyle=(0, (2, 1.2)), label="Renewables available"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=style.RENEWABLE_LINE,
+                linewidth=0.9,
+                linestyle=(0, (2, 1.2)),
+                label="Renewables available",
+            )
+        )
     if price_axes:
-        handles.append(Line2D([], [], color=style.PRICE_COLOR, linewidth=1.0,
-                              label="Price (right axis)"))
+        handles.append(
+            Line2D([], [], color=style.PRICE_COLOR, linewidth=1.0, label="Price (right axis)")
+        )
     fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 4))
-    axes[0].set_title(f"{run.label} · {run.scenario}", loc="right", fontsize=7,
-                      color="#555555")
+    axes[0].set_title(f"{run.label} · {run.scenario}", loc="right", fontsize=7, color="#555555")
     return fig
 
 
@@ -175,14 +195,16 @@ def soc_figure(run: Run) -> Figure | None:
     dt = run.slot_hours
     dcs = list(dict.fromkeys(e["data_center"]))
     batts = {dc: run.battery(dc) for dc in dcs}
-    with_batt = [dc for dc in dcs if batts[dc] is None or
-                 float(batts[dc].get("capacity_mwh") or 0) > 0]
+    with_batt = [
+        dc for dc in dcs if batts[dc] is None or float(batts[dc].get("capacity_mwh") or 0) > 0
+    ]
     if run.scenario_params is not None:
         with_batt = [dc for dc in with_batt if batts[dc] is not None]
     if not with_batt:
         return None
-    pct = all(batts[dc] is not None and float(batts[dc].get("capacity_mwh") or 0) > 0
-              for dc in with_batt)
+    pct = all(
+        batts[dc] is not None and float(batts[dc].get("capacity_mwh") or 0) > 0 for dc in with_batt
+    )
     fig = style.new_figure("column", 2.3)
     ax = fig.add_subplot()
     n = int(e["slot"].max()) + 1
@@ -195,20 +217,36 @@ def soc_figure(run: Run) -> Figure | None:
         y = np.concatenate([[e0], soc])
         if pct:
             y = 100.0 * y / float(b["capacity_mwh"])  # type: ignore[index]
-        ax.plot(t if np.isfinite(y[0]) else t[1:], y if np.isfinite(y[0]) else y[1:],
-                label=str(dc), marker=_MARKERS[i % len(_MARKERS)], markersize=2.2,
-                linestyle=_LINESTYLES[i % len(_LINESTYLES)])
+        ax.plot(
+            t if np.isfinite(y[0]) else t[1:],
+            y if np.isfinite(y[0]) else y[1:],
+            label=str(dc),
+            marker=_MARKERS[i % len(_MARKERS)],
+            markersize=2.2,
+            linestyle=_LINESTYLES[i % len(_LINESTYLES)],
+        )
     if pct:
         ax.set_ylabel("State of charge (% of capacity)")
         ax.set_ylim(0, 105)
-        mins = {round(float(batts[dc].get("soc_min_mwh") or 0)  # type: ignore[union-attr]
-                      / float(batts[dc]["capacity_mwh"]), 9)  # type: ignore[index]
-                for dc in with_batt}
+        mins = {
+            round(
+                float(batts[dc].get("soc_min_mwh") or 0)  # type: ignore[union-attr]
+                / float(batts[dc]["capacity_mwh"]),
+                9,
+            )  # type: ignore[index]
+            for dc in with_batt
+        }
         if len(mins) == 1 and next(iter(mins)) > 0:
-            ax.axhline(100 * next(iter(mins)), color="black", linewidth=0.6,
-                       linestyle=(0, (3, 2)))
-            ax.annotate("minimum SoC", (n * dt, 100 * next(iter(mins))), xytext=(-2, -2),
-                        textcoords="offset points", fontsize=6, ha="right", va="top")
+            ax.axhline(100 * next(iter(mins)), color="black", linewidth=0.6, linestyle=(0, (3, 2)))
+            ax.annotate(
+                "minimum SoC",
+                (n * dt, 100 * next(iter(mins))),
+                xytext=(-2, -2),
+                textcoords="offset points",
+                fontsize=6,
+                ha="right",
+                va="top",
+            )
     else:
         ax.set_ylabel("State of charge (MWh)")
     _time_axis(ax, n, dt)
@@ -238,21 +276,36 @@ def jobs_figure(run: Run) -> Figure | None:
     for lev in levels:
         i = all_levels.index(int(lev))
         v = pv[lev].to_numpy(float) / scale
-        ax.stairs(bottom + v, te, baseline=bottom, fill=True, linewidth=0,
-                  color=cmap(0.1 + 0.85 * i / max(len(all_levels) - 1, 1)), label=f"{lev}")
+        ax.stairs(
+            bottom + v,
+            te,
+            baseline=bottom,
+            fill=True,
+            linewidth=0,
+            color=cmap(0.1 + 0.85 * i / max(len(all_levels) - 1, 1)),
+            label=f"{lev}",
+        )
         bottom = bottom + v
     ax.set_ylabel(f"Jobs served per slot ({unit})")
     _time_axis(ax, n_slots, dt)
     ax.set_ylim(0, max(float(bottom.max()), 1e-9) * 1.05)
     hs, ls = ax.get_legend_handles_labels()
-    ax.legend(hs[::-1], ls[::-1], title="Denoising\nsteps", loc="upper left",
-              bbox_to_anchor=(1.0, 1.0), handlelength=1.0, title_fontsize=7)
+    ax.legend(
+        hs[::-1],
+        ls[::-1],
+        title="Denoising\nsteps",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        handlelength=1.0,
+        title_fontsize=7,
+    )
     ax.set_title("(a) jobs served by step level", loc="left")
     ax.grid(axis="x", visible=False)
 
     ax2 = fig.add_subplot(gs[0, 1])
-    m = j.pivot_table(index="origin", columns="server", values="jobs", aggfunc="sum",
-                      fill_value=0.0)
+    m = j.pivot_table(
+        index="origin", columns="server", values="jobs", aggfunc="sum", fill_value=0.0
+    )
     order = [a.get("name") for a in params.get("asps", []) or [] if isinstance(a, dict)]
     names = [n for n in order if n in set(m.index) | set(m.columns)]
     names += [n for n in dict.fromkeys([*m.index, *m.columns]) if n not in names]
@@ -267,15 +320,23 @@ def jobs_figure(run: Run) -> Figure | None:
     ax2.grid(False)
     for (r, c), v in np.ndenumerate(share.to_numpy()):
         if v >= 0.05:
-            ax2.text(c, r, f"{v:.0f}" if v >= 1 else "<1", ha="center", va="center",
-                     fontsize=6, color="white" if v > 55 else "black")
+            ax2.text(
+                c,
+                r,
+                f"{v:.0f}" if v >= 1 else "<1",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if v > 55 else "black",
+            )
     cb = fig.colorbar(im, ax=ax2, fraction=0.05, pad=0.02)
     cb.set_label("Share of origin's served jobs (%)")
     cb.outline.set_linewidth(0.4)
     moved = float(m.to_numpy().sum() - np.trace(m.to_numpy()))
     total = float(m.to_numpy().sum())
-    ax2.set_title(f"(b) routing: {100 * moved / total if total else 0:.1f}% transferred",
-                  loc="left")
+    ax2.set_title(
+        f"(b) routing: {100 * moved / total if total else 0:.1f}% transferred", loc="left"
+    )
     return fig
 
 
@@ -325,12 +386,20 @@ def decomposition_figure(runs: Sequence[Run]) -> Figure | None:
     ax1.barh(y + h / 2, rev / sc, height=h, color=style.TERM_COLORS["revenue"], label="Revenue")
     ax1.barh(y - h / 2, U / sc, height=h, color=style.UTILITY_COLOR, label="Utility U")
     for yi, u in zip(y, U, strict=True):
-        ax1.annotate(_fmt_money(u / sc), (max(u / sc, 0.0), yi - h / 2), xytext=(2, 0),
-                     textcoords="offset points", va="center", fontsize=6)
+        ax1.annotate(
+            _fmt_money(u / sc),
+            (max(u / sc, 0.0), yi - h / 2),
+            xytext=(2, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6,
+        )
     ax1.set_yticks(y, labels)
     ax1.set_xlabel(f"Revenue and utility ({unit})")
-    ax1.set_xlim(min(0.0, float(np.nanmin(U / sc)) * 1.15),
-                 max(float(np.nanmax(rev / sc)), float(np.nanmax(U / sc))) * 1.2)
+    ax1.set_xlim(
+        min(0.0, float(np.nanmin(U / sc)) * 1.15),
+        max(float(np.nanmax(rev / sc)), float(np.nanmax(U / sc))) * 1.2,
+    )
     ax1.grid(axis="y", visible=False)
     ax1.set_title("(a) revenue and utility U", loc="left")
 
@@ -343,14 +412,27 @@ def decomposition_figure(runs: Sequence[Run]) -> Figure | None:
     for i in used:
         v = vals[:, i] / csc
         left = np.where(v >= 0, pos, neg)
-        ax2.barh(y, v, left=left, height=0.62, color=style.TERM_COLORS[costs[i]],
-                 label=TERM_LABELS[costs[i]], linewidth=0)
+        ax2.barh(
+            y,
+            v,
+            left=left,
+            height=0.62,
+            color=style.TERM_COLORS[costs[i]],
+            label=TERM_LABELS[costs[i]],
+            linewidth=0,
+        )
         pos = pos + np.maximum(v, 0)
         neg = neg + np.minimum(v, 0)
     tot = vals.sum(axis=1) / csc
     for yi, p, tv in zip(y, pos, tot, strict=True):
-        ax2.annotate(_fmt_money(tv), (p, yi), xytext=(2, 0), textcoords="offset points",
-                     va="center", fontsize=6)
+        ax2.annotate(
+            _fmt_money(tv),
+            (p, yi),
+            xytext=(2, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6,
+        )
     ax2.axvline(0, color="black", linewidth=0.5)
     ax2.set_xlabel(f"Cost terms ({cunit}; negative = earning)")
     ax2.set_xlim(min(0.0, float(neg.min()) * 1.1), max(float(pos.max()), 1e-9) * 1.18)
@@ -358,8 +440,14 @@ def decomposition_figure(runs: Sequence[Run]) -> Figure | None:
     ax2.tick_params(labelleft=False)
     h1, l1 = ax1.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    fig.legend(h1 + h2, l1 + l2, loc="outside lower center", ncol=min(len(h1 + h2), 5),
-               handlelength=1.0, columnspacing=1.0)
+    fig.legend(
+        h1 + h2,
+        l1 + l2,
+        loc="outside lower center",
+        ncol=min(len(h1 + h2), 5),
+        handlelength=1.0,
+        columnspacing=1.0,
+    )
     ax2.set_title("(b) costs, total at the bar end (U = revenue − costs)", loc="left")
     return fig
 
@@ -388,8 +476,14 @@ def gap_figure(runs: Sequence[Run]) -> Figure | None:
         ax.set_xlim(min(0.0, float(np.nanmin(g)) * 1.1), span * 1.3)
         ax.axvline(0, color="black", linewidth=0.5)
     for yi, v in zip(y, g, strict=True):
-        ax.annotate(f"{v:.3g}%", (v if log else max(v, 0.0), yi), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=6)
+        ax.annotate(
+            f"{v:.3g}%",
+            (v if log else max(v, 0.0), yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=6,
+        )
     ax.set_yticks(y, [r.label for r in rs])
     ax.set_xlabel("Gap to upper bound (%" + (", log scale)" if log else ")"))
     ax.grid(axis="y", visible=False)
@@ -415,8 +509,7 @@ def cumulative_figure(runs: Sequence[Run]) -> Figure | None:
     dt = rs[0].slot_hours
     if ref is not None and others:
         base = _cumulative(ref)
-        curves = [(r, base[: len(c)] - c[: len(base)]) for r in others
-                  for c in [_cumulative(r)]]
+        curves = [(r, base[: len(c)] - c[: len(base)]) for r in others for c in [_cumulative(r)]]
         ylab = f"Cumulative shortfall\nvs {ref.method}"
     else:
         curves = [(r, _cumulative(r)) for r in rs]
@@ -424,8 +517,12 @@ def cumulative_figure(runs: Sequence[Run]) -> Figure | None:
     sc, unit = _money_scale([float(np.max(np.abs(c))) for _, c in curves])
     n = max(len(c) - 1 for _, c in curves)
     for i, (r, c) in enumerate(curves):
-        ax.plot(np.arange(len(c)) * dt, c / sc, label=r.label,
-                linestyle=_LINESTYLES[(i // len(style.SERIES_CYCLE)) % len(_LINESTYLES)])
+        ax.plot(
+            np.arange(len(c)) * dt,
+            c / sc,
+            label=r.label,
+            linestyle=_LINESTYLES[(i // len(style.SERIES_CYCLE)) % len(_LINESTYLES)],
+        )
     ends = np.array([abs(float(c[-1])) / sc for _, c in curves])
     nz = ends[ends > 0]
     if ref is not None and len(nz) > 1 and nz.max() / nz.min() > 100:
@@ -447,17 +544,30 @@ def noise_figure(runs: Sequence[Run]) -> Figure | None:
         return None
     fig = style.new_figure("column", 2.3)
     ax = fig.add_subplot()
-    df = pd.DataFrame({"sigma": [r.forecast_noise for r in rs],
-                       "gap": [r.gap_pct for r in rs],
-                       "L": [r.lookahead if r.lookahead is not None else -1 for r in rs]})
+    df = pd.DataFrame(
+        {
+            "sigma": [r.forecast_noise for r in rs],
+            "gap": [r.gap_pct for r in rs],
+            "L": [r.lookahead if r.lookahead is not None else -1 for r in rs],
+        }
+    )
     for i, (L, grp) in enumerate(df.groupby("L")):
         color = style.SERIES_CYCLE[i % len(style.SERIES_CYCLE)]
         label = f"lookahead {L} slots" if L >= 0 else "MPC"
         ax.scatter(grp["sigma"], grp["gap"], s=10, color=color, alpha=0.6, linewidths=0)
         agg = grp.groupby("sigma")["gap"].agg(["mean", "std", "count"]).reset_index()
         err = agg["std"].where(agg["count"] > 1).fillna(0).to_numpy()
-        ax.errorbar(agg["sigma"], agg["mean"], yerr=err, color=color, marker="o",
-                    markersize=3, capsize=2, linewidth=1.0, label=label)
+        ax.errorbar(
+            agg["sigma"],
+            agg["mean"],
+            yerr=err,
+            color=color,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            linewidth=1.0,
+            label=label,
+        )
     ax.set_xlabel("Forecast noise σ (relative std. of ε, truth × (1 + ε))")
     ax.set_ylabel("Gap to upper bound (%)")
     ax.set_xlim(left=min(0.0, float(df["sigma"].min())) - 0.01)
@@ -469,8 +579,9 @@ def noise_figure(runs: Sequence[Run]) -> Figure | None:
 # ---------------------------------------------------------------------------------------
 # writing
 # ---------------------------------------------------------------------------------------
-def write_figures(col: Collection, out_dir: Path,
-                  formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+def write_figures(
+    col: Collection, out_dir: Path, formats: Sequence[str] = ("png", "pdf")
+) -> list[Path]:
     """Render every figure the stored results allow into ``out_dir/figures``."""
     fdir = out_dir / "figures"
     written: list[Path] = []
@@ -478,18 +589,26 @@ def write_figures(col: Collection, out_dir: Path,
     multi = len(episodes) > 1
     with style.paper_style():
         for r in col.runs:
-            for name, fn in (("dispatch", dispatch_figure), ("soc", soc_figure),
-                             ("jobs", jobs_figure)):
+            for name, fn in (
+                ("dispatch", dispatch_figure),
+                ("soc", soc_figure),
+                ("jobs", jobs_figure),
+            ):
                 written += _render(fn(r), fdir, f"{name}_{slug(r.label)}", formats)
         for (scn, hor, start, group), rs in episodes.items():
             suffix = ""
             if multi:
-                suffix = "_" + slug(f"{scn}_H{hor}" + (f"_s{start}" if start else "")
-                                    + (f"_{group.split(' ')[0]}" if group else ""))
-            for name, fn in (("utility_decomposition", decomposition_figure),
-                             ("gap_to_bound", gap_figure),
-                             ("cumulative_utility", cumulative_figure),
-                             ("mpc_gap_vs_noise", noise_figure)):
+                suffix = "_" + slug(
+                    f"{scn}_H{hor}"
+                    + (f"_s{start}" if start else "")
+                    + (f"_{group.split(' ')[0]}" if group else "")
+                )
+            for name, fn in (
+                ("utility_decomposition", decomposition_figure),
+                ("gap_to_bound", gap_figure),
+                ("cumulative_utility", cumulative_figure),
+                ("mpc_gap_vs_noise", noise_figure),
+            ):
                 written += _render(fn(rs), fdir, f"{name}{suffix}", formats)
     return written
 

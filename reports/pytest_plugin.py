@@ -36,8 +36,12 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("aigc-opt", "aigc-opt utility regression")
-    group.addoption("--aigc-opt-update", action="store_true", default=False,
-                    help="Rewrite the golden files of the utility_regression fixture")
+    group.addoption(
+        "--aigc-opt-update",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files of the utility_regression fixture",
+    )
 
 
 class UtilityRegression:
@@ -53,8 +57,15 @@ class UtilityRegression:
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", basename or self.name).strip("_") or "check"
         return self.datadir / f"{stem}.json"
 
-    def check(self, result: Any, *, method: str | None = None, rtol: float | None = None,
-              atol: float = 0.0, basename: str | None = None) -> None:
+    def check(
+        self,
+        result: Any,
+        *,
+        method: str | None = None,
+        rtol: float | None = None,
+        atol: float = 0.0,
+        basename: str | None = None,
+    ) -> None:
         """Fail the test when a number drifts from the golden file.
 
         ``method``: use the tolerances of that regression-catalog method (e.g.
@@ -75,14 +86,16 @@ class UtilityRegression:
         entry = {"method": method, "status": status, "values": values}
         if self.update or not path.is_file():
             _write_json(path, entry)
-            pytest.fail(f"utility_regression: golden file written: {path}; re-run the test "
-                        "(and commit the file)", pytrace=False)
+            pytest.fail(
+                f"utility_regression: golden file written: {path}; re-run the test "
+                "(and commit the file)",
+                pytrace=False,
+            )
         golden = json.loads(path.read_text())
         diffs = rg.compare_case(path.stem, method or "custom", golden, values, tol)
         bad = [d for d in diffs if d.verdict in ("DRIFT", "missing")]
         if golden.get("status") != status:
-            bad.insert(0, rg.Diff(path.stem, "status", golden.get("status"), status, None,
-                                  "DRIFT"))
+            bad.insert(0, rg.Diff(path.stem, "status", golden.get("status"), status, None, "DRIFT"))
         if bad:
             lines = [f"utility_regression: {len(bad)} number(s) drifted from {path}:"]
             for d in bad:
@@ -97,8 +110,10 @@ def _numbers(result: Any) -> tuple[str | None, dict[str, float]]:
     if hasattr(result, "summary") and callable(result.summary):
         result = result.summary()
     if not isinstance(result, dict):
-        raise TypeError("utility_regression.check expects a SolveResult, an EpisodeResult, "
-                        f"a summary dict or a dict of numbers, got {type(result).__name__}")
+        raise TypeError(
+            "utility_regression.check expects a SolveResult, an EpisodeResult, "
+            f"a summary dict or a dict of numbers, got {type(result).__name__}"
+        )
     if "terms" in result or "utility" in result:
         st = result.get("status")
         return (None if st is None else str(st)), flatten(result)
@@ -126,6 +141,7 @@ def _write_json(path: Path, obj: Any) -> None:
 def utility_regression(request: pytest.FixtureRequest) -> UtilityRegression:
     """Regression of U, bound, terms and KPIs against a golden JSON file (see module doc)."""
     update = bool(request.config.getoption("aigc_opt_update", default=False)) or bool(
-        request.config.getoption("force_regen", default=False))
+        request.config.getoption("force_regen", default=False)
+    )
     module = Path(str(request.path))
     return UtilityRegression(module.parent / module.stem, request.node.name, update)

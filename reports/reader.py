@@ -82,8 +82,11 @@ class Run:
         """(scenario, horizon in slots, start slot, episode set): runs with equal keys are
         comparable. The episode set is "" for a single episode and names the comparison
         table for means over several episodes."""
-        group = f"{self.source.stem} ({self.summary.get('episodes')} episodes)" if (
-            self.kind == "compare" and self.source is not None) else ""
+        group = (
+            f"{self.source.stem} ({self.summary.get('episodes')} episodes)"
+            if (self.kind == "compare" and self.source is not None)
+            else ""
+        )
         return (self.scenario, self.horizon, self.start, group)
 
     @property
@@ -274,8 +277,11 @@ def _num(v: Any) -> float | None:
 
 
 def _is_summary(obj: Any) -> bool:
-    return isinstance(obj, dict) and ("utility" in obj or "terms" in obj) and (
-        "method" in obj or "status" in obj)
+    return (
+        isinstance(obj, dict)
+        and ("utility" in obj or "terms" in obj)
+        and ("method" in obj or "status" in obj)
+    )
 
 
 def _read_json(path: Path) -> Any:
@@ -318,8 +324,15 @@ def _is_compare_table(path: Path) -> bool:
     return {"method", "metric", "value"} <= names
 
 
-_KPI_METRICS = ("jobs_served", "jobs_transferred", "jobs_dropped", "jobs_arrived",
-                "mean_quality", "mean_wait_slots", "carbon_t")
+_KPI_METRICS = (
+    "jobs_served",
+    "jobs_transferred",
+    "jobs_dropped",
+    "jobs_arrived",
+    "mean_quality",
+    "mean_wait_slots",
+    "carbon_t",
+)
 
 
 def _runs_from_compare(path: Path) -> list[Run]:
@@ -347,8 +360,11 @@ def _runs_from_compare(path: Path) -> list[Run]:
             return _num(float(means[name])) if name in means.index else None
 
         terms = {n: get(n) for n in TERMS if n in means.index}
-        energy = {k[len("energy_"):].removesuffix("_mwh"): get(k) for k in means.index
-                  if k.startswith("energy_")}
+        energy = {
+            k[len("energy_") :].removesuffix("_mwh"): get(k)
+            for k in means.index
+            if k.startswith("energy_")
+        }
         kpis: dict[str, Any] = {k: get(k) for k in _KPI_METRICS if k in means.index}
         if energy:
             kpis["energy_mwh"] = energy
@@ -356,7 +372,8 @@ def _runs_from_compare(path: Path) -> list[Run]:
             "method": str(ident["method"]),
             "scenario": str(ident.get("scenario", "?")),
             "horizon": int(ident["horizon"]) if "horizon" in ident else None,
-            "start": int(grp["start"].iloc[0]) if "start" in grp and grp["start"].nunique() == 1
+            "start": int(grp["start"].iloc[0])
+            if "start" in grp and grp["start"].nunique() == 1
             else 0,
             "status": "mean",
             "utility": get("utility"),
@@ -405,8 +422,10 @@ def discover(paths: Sequence[str | Path]) -> Collection:
                 runs.extend(_runs_from_compare(f))
     if not runs:
         raise ReportInputError(
-            "no results found in " + ", ".join(str(p) for p in inputs)
-            + " (expected run directories with summary.json, or a tidy comparison Parquet)")
+            "no results found in "
+            + ", ".join(str(p) for p in inputs)
+            + " (expected run directories with summary.json, or a tidy comparison Parquet)"
+        )
     _attach_peer_bounds(runs)
     runs.sort(key=_order)
     assign_labels(runs)
@@ -429,8 +448,14 @@ def _candidate_files(p: Path) -> Iterable[Path]:
             yield f
 
 
-_RANK = (("oracle-convex", 0), ("convex", 0), ("oracle-lp", 1), ("oracle-milp", 2),
-         ("oracle", 3), ("mpc", 4))
+_RANK = (
+    ("oracle-convex", 0),
+    ("convex", 0),
+    ("oracle-lp", 1),
+    ("oracle-milp", 2),
+    ("oracle", 3),
+    ("mpc", 4),
+)
 
 
 def _order(r: Run) -> tuple:
@@ -439,9 +464,19 @@ def _order(r: Run) -> tuple:
     m = r.method.lower()
     rank = next((k for p, k in _RANK if m.startswith(p)), 5 if r.kind != "compare" else 6)
     noise = r.forecast_noise if r.forecast_noise is not None else math.inf
-    return (r.scenario, r.horizon if r.horizon is not None else -1, r.start,
-            r.episode_key[3], rank, noise, m, r.forecast or "", r.lookahead or 0, r.seed or 0,
-            str(r.path or r.source))
+    return (
+        r.scenario,
+        r.horizon if r.horizon is not None else -1,
+        r.start,
+        r.episode_key[3],
+        rank,
+        noise,
+        m,
+        r.forecast or "",
+        r.lookahead or 0,
+        r.seed or 0,
+        str(r.path or r.source),
+    )
 
 
 def _attach_peer_bounds(runs: list[Run]) -> None:
@@ -464,8 +499,9 @@ def assign_labels(runs: list[Run]) -> None:
     means over a comparison's episodes, their number), and only where still ambiguous the
     lookahead, seed, horizon, scenario, start and folder."""
     for r in runs:
-        r.label = r.method + (f" [{r.forecast}]" if r.forecast and r.forecast not in
-                              r.method else "")
+        r.label = r.method + (
+            f" [{r.forecast}]" if r.forecast and r.forecast not in r.method else ""
+        )
         if r.kind == "compare":
             r.label += f" (mean of {r.summary.get('episodes')} ep.)"
     extras = (

@@ -106,9 +106,9 @@ METHODS: dict[str, MethodSpec] = {}
 """The registry, in registration order (the catalog's method order)."""
 
 
-def register_method(name: str, *, tolerances: MethodTolerances, description: str
-                    ) -> Callable[[Callable[[Any], dict[str, Any]]],
-                                  Callable[[Any], dict[str, Any]]]:
+def register_method(
+    name: str, *, tolerances: MethodTolerances, description: str
+) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
     """Decorator: add ``fn(scenario) -> summary dict`` to the catalog as method ``name``."""
 
     def deco(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
@@ -118,21 +118,19 @@ def register_method(name: str, *, tolerances: MethodTolerances, description: str
     return deco
 
 
-OPTIMUM = MethodTolerances(headline=Tolerance(1e-6), terms=Tolerance(1e-4),
-                           kpis=Tolerance(1e-3))
+OPTIMUM = MethodTolerances(headline=Tolerance(1e-6), terms=Tolerance(1e-4), kpis=Tolerance(1e-3))
 """Certified optima of LPs: the optimum is unique in value, the schedule may not be."""
-MILP = MethodTolerances(headline=Tolerance(MIP_GAP + 1e-9), terms=Tolerance(1e-4),
-                        kpis=Tolerance(1e-3))
+MILP = MethodTolerances(
+    headline=Tolerance(MIP_GAP + 1e-9), terms=Tolerance(1e-4), kpis=Tolerance(1e-3)
+)
 """MILPs solved to ``MIP_GAP``: incumbent and bound are each determined up to the gap."""
 CONVEX = MethodTolerances(headline=Tolerance(1e-5), terms=Tolerance(1e-3), kpis=None)
 """Interior-point conic optima (Clarabel at 1e-8): a little looser than simplex; the
 relaxed schedule is not unique (e.g. battery cycling at zero wear), so KPIs are not
 compared."""
-CHAIN = MethodTolerances(headline=Tolerance(1e-3), terms=Tolerance(1e-2),
-                         kpis=Tolerance(2e-2))
+CHAIN = MethodTolerances(headline=Tolerance(1e-3), terms=Tolerance(1e-2), kpis=Tolerance(2e-2))
 """Rolling-horizon chains: each window stops inside its MIP gap and the chain compounds it."""
-ARITHMETIC = MethodTolerances(headline=Tolerance(1e-7), terms=Tolerance(1e-7),
-                              kpis=Tolerance(1e-6))
+ARITHMETIC = MethodTolerances(headline=Tolerance(1e-7), terms=Tolerance(1e-7), kpis=Tolerance(1e-6))
 """Deterministic heuristics (plain arithmetic, seeded randomness)."""
 
 
@@ -142,24 +140,33 @@ def _highs_options() -> Any:
     return HighsOptions(threads=THREADS, seed=SEED, mip_gap=MIP_GAP)
 
 
-@register_method("oracle-milp", tolerances=MILP,
-                 description="perfect-foresight MILP (HiGHS, threads=1, seed=0, gap 1e-5)")
+@register_method(
+    "oracle-milp",
+    tolerances=MILP,
+    description="perfect-foresight MILP (HiGHS, threads=1, seed=0, gap 1e-5)",
+)
 def _oracle_milp(scn: Any) -> dict[str, Any]:
     from aigc_opt.solvers.oracle import solve_oracle
 
     return solve_oracle(scn, options=_highs_options()).summary()
 
 
-@register_method("oracle-lp", tolerances=OPTIMUM,
-                 description="LP relaxation of the oracle (HiGHS, threads=1, seed=0)")
+@register_method(
+    "oracle-lp",
+    tolerances=OPTIMUM,
+    description="LP relaxation of the oracle (HiGHS, threads=1, seed=0)",
+)
 def _oracle_lp(scn: Any) -> dict[str, Any]:
     from aigc_opt.solvers.oracle import solve_oracle
 
     return solve_oracle(scn, relax=True, options=_highs_options()).summary()
 
 
-@register_method("oracle-convex", tolerances=CONVEX,
-                 description="convex program with continuous steps (cvxpy + Clarabel)")
+@register_method(
+    "oracle-convex",
+    tolerances=CONVEX,
+    description="convex program with continuous steps (cvxpy + Clarabel)",
+)
 def _oracle_convex(scn: Any) -> dict[str, Any]:
     try:
         from aigc_opt.solvers.convex import solve_convex
@@ -190,19 +197,34 @@ def _episode(scn: Any, module: str, make_policy: Callable[[Any], Any]) -> dict[s
     return dict(run_episode(scn, make_policy(mod), seed=SEED).summary())
 
 
-@register_method("mpc-perfect", tolerances=CHAIN,
-                 description=f"MPC, perfect forecasts, lookahead {MPC_LOOKAHEAD}")
+@register_method(
+    "mpc-perfect",
+    tolerances=CHAIN,
+    description=f"MPC, perfect forecasts, lookahead {MPC_LOOKAHEAD}",
+)
 def _mpc_perfect(scn: Any) -> dict[str, Any]:
-    return _episode(scn, "aigc_opt.solvers.mpc", lambda m: m.MPCPolicy(
-        lookahead=MPC_LOOKAHEAD, forecaster="perfect", options=_highs_options()))
+    return _episode(
+        scn,
+        "aigc_opt.solvers.mpc",
+        lambda m: m.MPCPolicy(
+            lookahead=MPC_LOOKAHEAD, forecaster="perfect", options=_highs_options()
+        ),
+    )
 
 
-@register_method("mpc-noisy", tolerances=CHAIN,
-                 description=f"MPC, {MPC_NOISE} forecasts (seed {SEED}), lookahead "
-                             f"{MPC_LOOKAHEAD}")
+@register_method(
+    "mpc-noisy",
+    tolerances=CHAIN,
+    description=f"MPC, {MPC_NOISE} forecasts (seed {SEED}), lookahead {MPC_LOOKAHEAD}",
+)
 def _mpc_noisy(scn: Any) -> dict[str, Any]:
-    return _episode(scn, "aigc_opt.solvers.mpc", lambda m: m.MPCPolicy(
-        lookahead=MPC_LOOKAHEAD, forecaster=MPC_NOISE, options=_highs_options()))
+    return _episode(
+        scn,
+        "aigc_opt.solvers.mpc",
+        lambda m: m.MPCPolicy(
+            lookahead=MPC_LOOKAHEAD, forecaster=MPC_NOISE, options=_highs_options()
+        ),
+    )
 
 
 @register_method("greedy", tolerances=ARITHMETIC, description="local-greedy heuristic")
@@ -210,15 +232,14 @@ def _greedy(scn: Any) -> dict[str, Any]:
     return _episode(scn, "aigc_opt.solvers.heuristics", lambda m: m.HEURISTICS["greedy"]())
 
 
-@register_method("price-greedy", tolerances=ARITHMETIC,
-                 description="price-aware greedy heuristic")
+@register_method("price-greedy", tolerances=ARITHMETIC, description="price-aware greedy heuristic")
 def _price_greedy(scn: Any) -> dict[str, Any]:
-    return _episode(scn, "aigc_opt.solvers.heuristics",
-                    lambda m: m.HEURISTICS["price-greedy"]())
+    return _episode(scn, "aigc_opt.solvers.heuristics", lambda m: m.HEURISTICS["price-greedy"]())
 
 
-@register_method("random", tolerances=ARITHMETIC,
-                 description=f"random feasible policy, seed {SEED}")
+@register_method(
+    "random", tolerances=ARITHMETIC, description=f"random feasible policy, seed {SEED}"
+)
 def _random(scn: Any) -> dict[str, Any]:
     return _episode(scn, "aigc_opt.solvers.heuristics", lambda m: m.HEURISTICS["random"]())
 
@@ -267,7 +288,8 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
         name, sep, path = it.partition("=")
         if not sep or not name or not path:
             raise RegressInputError(
-                f"--scenario {it!r}: expected NAME=PATH (e.g. tiny=copy/scenario.toml)")
+                f"--scenario {it!r}: expected NAME=PATH (e.g. tiny=copy/scenario.toml)"
+            )
         out[name.strip()] = path.strip()
     return out
 
@@ -275,8 +297,14 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------
 # running
 # ---------------------------------------------------------------------------------------
-_KPI_KEYS = ("jobs_served", "jobs_transferred", "jobs_dropped", "carbon_t", "mean_quality",
-             "mean_wait_slots")
+_KPI_KEYS = (
+    "jobs_served",
+    "jobs_transferred",
+    "jobs_dropped",
+    "carbon_t",
+    "mean_quality",
+    "mean_wait_slots",
+)
 _ENERGY_KEYS = ("grid", "renewable_used", "battery_charge", "battery_discharge", "generator")
 
 
@@ -331,9 +359,14 @@ class Outcome:
     unavailable: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case.id, "status": self.status, "values": self.values,
-                "seconds": round(self.seconds, 3), "error": self.error,
-                "unavailable": self.unavailable}
+        return {
+            "case": self.case.id,
+            "status": self.status,
+            "values": self.values,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "unavailable": self.unavailable,
+        }
 
 
 def run_case(case: Case, scenario: Any) -> Outcome:
@@ -361,8 +394,9 @@ def run_case(case: Case, scenario: Any) -> Outcome:
     return out
 
 
-def load_catalog_scenario(name: str, horizon: int | None, start: int = 0, *,
-                          overrides: dict[str, str] | None = None) -> Any:
+def load_catalog_scenario(
+    name: str, horizon: int | None, start: int = 0, *, overrides: dict[str, str] | None = None
+) -> Any:
     """Load catalog scenario ``name`` (or the TOML that ``overrides`` maps it to), cut to
     ``horizon`` slots from ``start``."""
     from aigc_opt.data.catalog import load_scenario
@@ -371,8 +405,12 @@ def load_catalog_scenario(name: str, horizon: int | None, start: int = 0, *,
     return load_scenario(src, horizon=horizon, start=start)
 
 
-def run_cases(cases: Sequence[Case], *, overrides: dict[str, str] | None = None,
-              progress: Callable[[str], None] | None = None) -> list[Outcome]:
+def run_cases(
+    cases: Sequence[Case],
+    *,
+    overrides: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Outcome]:
     """Solve every case (scenarios loaded once per episode). ``overrides`` maps a catalog
     scenario name to a TOML path to load instead (e.g. a modified copy)."""
     overrides = overrides or {}
@@ -381,11 +419,12 @@ def run_cases(cases: Sequence[Case], *, overrides: dict[str, str] | None = None,
     for i, case in enumerate(cases, 1):
         key = (case.scenario, case.horizon, case.start)
         if key not in loaded:
-            loaded[key] = load_catalog_scenario(case.scenario, case.horizon, case.start,
-                                                overrides=overrides)
+            loaded[key] = load_catalog_scenario(
+                case.scenario, case.horizon, case.start, overrides=overrides
+            )
         o = run_case(case, loaded[key])
         if progress is not None:
-            what = ("skipped" if o.unavailable else "ERROR" if o.error else o.status)
+            what = "skipped" if o.unavailable else "ERROR" if o.error else o.status
             progress(f"[{i}/{len(cases)}] {case.id}: {what} ({o.seconds:.2f} s)")
         out.append(o)
     return out
@@ -400,15 +439,19 @@ def read_golden(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(p.read_text())
     except FileNotFoundError:
-        raise RegressInputError(
-            f"--golden {p}: file not found (create it with --update)") from None
+        raise RegressInputError(f"--golden {p}: file not found (create it with --update)") from None
     except json.JSONDecodeError as exc:
         raise RegressInputError(
-            f"--golden {p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    if not isinstance(data, dict) or data.get("format") != GOLDEN_FORMAT or not isinstance(
-            data.get("cases"), dict):
+            f"--golden {p}: not valid JSON ({exc.msg}, line {exc.lineno})"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != GOLDEN_FORMAT
+        or not isinstance(data.get("cases"), dict)
+    ):
         raise RegressInputError(
-            f"--golden {p}: not an aigc-opt golden file (format {GOLDEN_FORMAT})")
+            f"--golden {p}: not an aigc-opt golden file (format {GOLDEN_FORMAT})"
+        )
     return data
 
 
@@ -418,20 +461,24 @@ def golden_document(cases: dict[str, Any]) -> dict[str, Any]:
     return {
         "format": GOLDEN_FORMAT,
         "about": "Golden numbers of `aigc-opt regress`. Regenerate with "
-                 "`aigc-opt regress --golden FILE --update` after reviewing the drift.",
+        "`aigc-opt regress --golden FILE --update` after reviewing the drift.",
         "settings": {"highs_threads": THREADS, "seed": SEED, "mip_gap": MIP_GAP},
-        "tolerances": {m.name: {"headline": m.tolerances.headline.as_dict(),
-                                "terms": m.tolerances.terms.as_dict(),
-                                "kpis": (m.tolerances.kpis.as_dict()
-                                         if m.tolerances.kpis else None)}
-                       for m in METHODS.values()},
+        "tolerances": {
+            m.name: {
+                "headline": m.tolerances.headline.as_dict(),
+                "terms": m.tolerances.terms.as_dict(),
+                "kpis": (m.tolerances.kpis.as_dict() if m.tolerances.kpis else None),
+            }
+            for m in METHODS.values()
+        },
         "versions": run_metadata(),
         "cases": dict(sorted(cases.items())),
     }
 
 
-def update_golden(path: str | Path, outcomes: Sequence[Outcome], *, partial: bool = False
-                  ) -> list[str]:
+def update_golden(
+    path: str | Path, outcomes: Sequence[Outcome], *, partial: bool = False
+) -> list[str]:
     """Write the outcomes to the golden file atomically; returns the ids whose numbers
     changed. Cases that failed or were unavailable keep their previous entry; with
     ``partial`` every other previous entry is kept too."""
@@ -452,8 +499,14 @@ def update_golden(path: str | Path, outcomes: Sequence[Outcome], *, partial: boo
             if cid in old:
                 new[cid] = old[cid]
             continue
-        entry = {"scenario": o.case.scenario, "horizon": o.case.horizon, "start": o.case.start,
-                 "method": o.case.method, "status": o.status, "values": o.values}
+        entry = {
+            "scenario": o.case.scenario,
+            "horizon": o.case.horizon,
+            "start": o.case.start,
+            "method": o.case.method,
+            "status": o.status,
+            "values": o.values,
+        }
         if old.get(cid) != entry:
             changed.append(cid)
         new[cid] = entry
@@ -492,9 +545,15 @@ class Diff:
         return abs(d) / self.limit if self.limit > 0 else (0.0 if d == 0 else math.inf)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case, "metric": self.metric, "golden": self.golden,
-                "current": self.current, "delta": self.delta, "limit": self.limit,
-                "verdict": self.verdict}
+        return {
+            "case": self.case,
+            "metric": self.metric,
+            "golden": self.golden,
+            "current": self.current,
+            "delta": self.delta,
+            "limit": self.limit,
+            "verdict": self.verdict,
+        }
 
 
 @dataclass
@@ -514,9 +573,20 @@ class CaseVerdict:
         return self.verdict in ("DRIFT", "STATUS", "ERROR", "MISSING")
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("case", "method", "verdict", "status",
-                                              "golden_status", "compared", "worst", "seconds",
-                                              "note")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "case",
+                "method",
+                "verdict",
+                "status",
+                "golden_status",
+                "compared",
+                "worst",
+                "seconds",
+                "note",
+            )
+        }
 
 
 @dataclass
@@ -533,13 +603,21 @@ class Comparison:
         return not bad
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "cases": [c.as_dict() for c in self.cases],
-                "drift": [d.as_dict() for d in self.diffs if d.verdict != "ok"],
-                "compared": [d.as_dict() for d in self.diffs]}
+        return {
+            "ok": self.ok,
+            "cases": [c.as_dict() for c in self.cases],
+            "drift": [d.as_dict() for d in self.diffs if d.verdict != "ok"],
+            "compared": [d.as_dict() for d in self.diffs],
+        }
 
 
-def compare_case(case_id: str, method: str, golden: dict[str, Any], current: dict[str, float],
-                 tol: MethodTolerances) -> list[Diff]:
+def compare_case(
+    case_id: str,
+    method: str,
+    golden: dict[str, Any],
+    current: dict[str, float],
+    tol: MethodTolerances,
+) -> list[Diff]:
     """Compare the numbers of one case under the method's tolerances."""
     gvals = golden.get("values", {})
     scales = _scales(gvals)
@@ -565,13 +643,19 @@ def compare_case(case_id: str, method: str, golden: dict[str, Any], current: dic
 def _scales(gvals: dict[str, Any]) -> dict[str, float]:
     """Magnitudes a metric family is compared against: |U| ($) for the terms, jobs served
     for job counts, energy supplied (MWh) for energy flows; each at least 1."""
+
     def g(k: str) -> float:
         return abs(_finite(gvals.get(k)) or 0.0)
 
-    supplied = sum(g(f"kpis.energy_mwh.{k}") for k in ("grid", "renewable_used",
-                                                        "battery_discharge", "generator"))
-    return {"terms.": max(g("utility"), 1.0), "kpis.jobs_": max(g("kpis.jobs_served"), 1.0),
-            "kpis.energy_mwh.": max(supplied, 1.0)}
+    supplied = sum(
+        g(f"kpis.energy_mwh.{k}")
+        for k in ("grid", "renewable_used", "battery_discharge", "generator")
+    )
+    return {
+        "terms.": max(g("utility"), 1.0),
+        "kpis.jobs_": max(g("kpis.jobs_served"), 1.0),
+        "kpis.energy_mwh.": max(supplied, 1.0),
+    }
 
 
 def _scale_of(metric: str, scales: dict[str, float]) -> float:
@@ -581,8 +665,13 @@ def _scale_of(metric: str, scales: dict[str, float]) -> float:
     return 1.0
 
 
-def compare(golden: dict[str, Any], outcomes: Sequence[Outcome], *, strict: bool = False,
-            partial: bool = False) -> Comparison:
+def compare(
+    golden: dict[str, Any],
+    outcomes: Sequence[Outcome],
+    *,
+    strict: bool = False,
+    partial: bool = False,
+) -> Comparison:
     """Compare outcomes with a golden document (see `read_golden`)."""
     gcases: dict[str, Any] = golden.get("cases", {})
     verdicts: list[CaseVerdict] = []
@@ -591,19 +680,39 @@ def compare(golden: dict[str, Any], outcomes: Sequence[Outcome], *, strict: bool
         cid = o.case.id
         g = gcases.get(cid)
         gs = g.get("status") if g else None
-        base = dict(case=cid, method=o.case.method, status=o.status, golden_status=gs,
-                    seconds=round(o.seconds, 3))
+        base = dict(
+            case=cid,
+            method=o.case.method,
+            status=o.status,
+            golden_status=gs,
+            seconds=round(o.seconds, 3),
+        )
         if o.unavailable:
-            verdicts.append(CaseVerdict(**base, verdict="MISSING" if g else "skipped",
-                                        compared=0, worst=None, note=o.unavailable))
+            verdicts.append(
+                CaseVerdict(
+                    **base,
+                    verdict="MISSING" if g else "skipped",
+                    compared=0,
+                    worst=None,
+                    note=o.unavailable,
+                )
+            )
             continue
         if o.error:
-            verdicts.append(CaseVerdict(**base, verdict="ERROR", compared=0, worst=None,
-                                        note=o.error))
+            verdicts.append(
+                CaseVerdict(**base, verdict="ERROR", compared=0, worst=None, note=o.error)
+            )
             continue
         if g is None:
-            verdicts.append(CaseVerdict(**base, verdict="new", compared=0, worst=None,
-                                        note="not in the golden file (run with --update)"))
+            verdicts.append(
+                CaseVerdict(
+                    **base,
+                    verdict="new",
+                    compared=0,
+                    worst=None,
+                    note="not in the golden file (run with --update)",
+                )
+            )
             continue
         spec = METHODS[o.case.method]
         ds = compare_case(cid, o.case.method, g, o.values, spec.tolerances)
@@ -618,17 +727,26 @@ def compare(golden: dict[str, Any], outcomes: Sequence[Outcome], *, strict: bool
             note = ", ".join(d.metric for d in bad[:4]) + (" …" if len(bad) > 4 else "")
         else:
             verdict, note = "ok", ""
-        verdicts.append(CaseVerdict(**base, verdict=verdict, compared=len(ds), worst=worst,
-                                    note=note))
+        verdicts.append(
+            CaseVerdict(**base, verdict=verdict, compared=len(ds), worst=worst, note=note)
+        )
     if not partial:
         ran = {o.case.id for o in outcomes}
         for cid, g in gcases.items():
             if cid not in ran:
-                verdicts.append(CaseVerdict(case=cid, method=str(g.get("method")),
-                                            verdict="MISSING", status=None,
-                                            golden_status=g.get("status"), compared=0,
-                                            worst=None, seconds=0.0,
-                                            note="in the golden file but not in the catalog"))
+                verdicts.append(
+                    CaseVerdict(
+                        case=cid,
+                        method=str(g.get("method")),
+                        verdict="MISSING",
+                        status=None,
+                        golden_status=g.get("status"),
+                        compared=0,
+                        worst=None,
+                        seconds=0.0,
+                        note="in the golden file but not in the catalog",
+                    )
+                )
     return Comparison(verdicts, diffs, strict)
 
 
@@ -643,8 +761,16 @@ def _num(v: Any) -> str:
     return str(v)
 
 
-_STYLE = {"ok": "green", "DRIFT": "bold red", "STATUS": "bold red", "ERROR": "bold red",
-          "MISSING": "bold red", "new": "yellow", "skipped": "dim", "missing": "bold red"}
+_STYLE = {
+    "ok": "green",
+    "DRIFT": "bold red",
+    "STATUS": "bold red",
+    "ERROR": "bold red",
+    "MISSING": "bold red",
+    "new": "yellow",
+    "skipped": "dim",
+    "missing": "bold red",
+}
 
 
 def print_comparison(cmp: Comparison, console: Any, *, verbose: bool = False) -> None:
@@ -654,11 +780,21 @@ def print_comparison(cmp: Comparison, console: Any, *, verbose: bool = False) ->
     from rich.table import Table
 
     t = Table(title="aigc-opt regress · cases")
-    for col, just in (("case", "left"), ("status", "left"), ("numbers", "right"),
-                      ("worst |Δ|/tol", "right"), ("s", "right"), ("verdict", "left"),
-                      ("note", "left")):
-        t.add_column(col, justify=just, overflow="fold",  # type: ignore[arg-type]
-                     no_wrap=col == "case")
+    for col, just in (
+        ("case", "left"),
+        ("status", "left"),
+        ("numbers", "right"),
+        ("worst |Δ|/tol", "right"),
+        ("s", "right"),
+        ("verdict", "left"),
+        ("note", "left"),
+    ):
+        t.add_column(
+            col,
+            justify=just,
+            overflow="fold",  # type: ignore[arg-type]
+            no_wrap=col == "case",
+        )
     skipped = [c for c in cmp.cases if c.verdict == "skipped"]
     for c in cmp.cases:
         if c.verdict == "skipped":
@@ -667,21 +803,35 @@ def print_comparison(cmp: Comparison, console: Any, *, verbose: bool = False) ->
         if c.golden_status and c.golden_status != c.status:
             st = f"{c.golden_status} → {st}"
         worst = "—" if c.worst is None else f"{c.worst:.3g}"
-        t.add_row(escape(c.case), escape(st), str(c.compared), worst, f"{c.seconds:.2f}",
-                  f"[{_STYLE.get(c.verdict, '')}]{c.verdict}[/]", escape(c.note))
+        t.add_row(
+            escape(c.case),
+            escape(st),
+            str(c.compared),
+            worst,
+            f"{c.seconds:.2f}",
+            f"[{_STYLE.get(c.verdict, '')}]{c.verdict}[/]",
+            escape(c.note),
+        )
     console.print(t)
     rows = [d for d in cmp.diffs if verbose or d.verdict != "ok"]
     if rows:
         d_t = Table(title="numbers" if verbose else "drift")
         for col in ("case", "metric", "golden", "current", "Δ", "tolerance", "verdict"):
-            d_t.add_column(col, justify="left" if col in ("case", "metric", "verdict")
-                           else "right", overflow="fold")
+            d_t.add_column(
+                col,
+                justify="left" if col in ("case", "metric", "verdict") else "right",
+                overflow="fold",
+            )
         for d in rows:
-            d_t.add_row(escape(d.case), escape(d.metric), escape(_num(d.golden)),
-                        escape(_num(d.current)),
-                        "—" if d.delta is None else f"{d.delta:+.3e}",
-                        "—" if d.limit is None else f"{d.limit:.3e}",
-                        f"[{_STYLE.get(d.verdict, '')}]{d.verdict}[/]")
+            d_t.add_row(
+                escape(d.case),
+                escape(d.metric),
+                escape(_num(d.golden)),
+                escape(_num(d.current)),
+                "—" if d.delta is None else f"{d.delta:+.3e}",
+                "—" if d.limit is None else f"{d.limit:.3e}",
+                f"[{_STYLE.get(d.verdict, '')}]{d.verdict}[/]",
+            )
         console.print(d_t)
     n_num = sum(c.compared for c in cmp.cases)
     failed = [c for c in cmp.cases if c.failed]
@@ -689,26 +839,35 @@ def print_comparison(cmp: Comparison, console: Any, *, verbose: bool = False) ->
     secs = sum(c.seconds for c in cmp.cases)
     if skipped:
         notes = sorted({c.note for c in skipped})
-        console.print(f"[dim]skipped {len(skipped)} case(s) of methods not available: "
-                      f"{', '.join(sorted({c.method for c in skipped}))} "
-                      f"({escape('; '.join(notes))})[/]", highlight=False)
+        console.print(
+            f"[dim]skipped {len(skipped)} case(s) of methods not available: "
+            f"{', '.join(sorted({c.method for c in skipped}))} "
+            f"({escape('; '.join(notes))})[/]",
+            highlight=False,
+        )
     n_run = len(cmp.cases) - len(skipped)
     if cmp.ok:
         extra = f"; {len(new)} new case(s) not in the golden file" if new else ""
-        console.print(f"[green]regress: OK[/] — {n_run} cases, {n_num} numbers within "
-                      f"tolerance ({secs:.1f} s solving){extra}", highlight=False)
+        console.print(
+            f"[green]regress: OK[/] — {n_run} cases, {n_num} numbers within "
+            f"tolerance ({secs:.1f} s solving){extra}",
+            highlight=False,
+        )
     else:
         n_drift = sum(1 for d in cmp.diffs if d.verdict != "ok" and d.verdict != "new")
         what = ", ".join(f"{c.case} {c.verdict}" for c in (failed or new)[:3])
         what += " …" if len(failed or new) > 3 else ""
-        console.print(f"[bold red]regress: FAILED[/] — {len(failed or new)} of "
-                      f"{len(cmp.cases)} cases ({n_drift} numbers out of tolerance): "
-                      f"{escape(what)}",
-                      highlight=False)
+        console.print(
+            f"[bold red]regress: FAILED[/] — {len(failed or new)} of "
+            f"{len(cmp.cases)} cases ({n_drift} numbers out of tolerance): "
+            f"{escape(what)}",
+            highlight=False,
+        )
 
 
-def print_update(path: Path, outcomes: Sequence[Outcome], changed: Sequence[str],
-                 console: Any) -> None:
+def print_update(
+    path: Path, outcomes: Sequence[Outcome], changed: Sequence[str], console: Any
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -720,16 +879,23 @@ def print_update(path: Path, outcomes: Sequence[Outcome], changed: Sequence[str]
         if o.unavailable:
             continue
         note = (
-            "ERROR: " + o.error if o.error else ("changed" if o.case.id in changed else
-                                                 "unchanged"))
-        t.add_row(escape(o.case.id), escape(o.status or "—"), _num(o.values.get("utility")),
-                  _num(o.values.get("best_bound", o.values.get("oracle_bound"))),
-                  f"{o.seconds:.2f}", escape(note))
+            "ERROR: " + o.error if o.error else ("changed" if o.case.id in changed else "unchanged")
+        )
+        t.add_row(
+            escape(o.case.id),
+            escape(o.status or "—"),
+            _num(o.values.get("utility")),
+            _num(o.values.get("best_bound", o.values.get("oracle_bound"))),
+            f"{o.seconds:.2f}",
+            escape(note),
+        )
     console.print(t)
     if skipped:
-        console.print(f"[dim]skipped (method not available): "
-                      f"{', '.join(sorted({o.case.method for o in skipped}))}[/]",
-                      highlight=False)
+        console.print(
+            f"[dim]skipped (method not available): "
+            f"{', '.join(sorted({o.case.method for o in skipped}))}[/]",
+            highlight=False,
+        )
     n_err = sum(1 for o in outcomes if o.error)
     msg = f"golden file written: {escape(str(path))} ({len(changed)} case(s) changed"
     msg += f", {n_err} failed and kept their previous entry)" if n_err else ")"

@@ -23,15 +23,15 @@ from aigc_opt.reports.reader import Collection, discover
 
 FIGURE_DESCRIPTIONS = {
     "dispatch": "energy dispatch per data center (renewables, grid, battery, generator; "
-                "battery charge below zero), facility load, renewables available, price "
-                "on the right axis",
+    "battery charge below zero), facility load, renewables available, price "
+    "on the right axis",
     "soc": "battery state of charge per data center",
     "jobs": "jobs served per slot by denoising-step level; share of each origin ASP's jobs "
-            "served by each ASP (transfers off the diagonal)",
+    "served by each ASP (transfers off the diagonal)",
     "utility_decomposition": "revenue and utility U per method; the seven cost terms stacked",
     "gap_to_bound": "gap of U to the episode's upper bound per method (%)",
     "cumulative_utility": "cumulative shortfall of each method's utility against the oracle "
-                          "MILP, slot by slot (or cumulative U without an oracle run)",
+    "MILP, slot by slot (or cumulative U without an oracle run)",
     "mpc_gap_vs_noise": "MPC gap to the bound against forecast noise σ",
 }
 
@@ -56,9 +56,13 @@ def _write_text(path: Path, text: str) -> None:
     _atomic_write(path, lambda p: p.write_text(text))
 
 
-def render_report(inputs: Sequence[str | Path], out_dir: str | Path, *,
-                  figures_on: bool = True, formats: Sequence[str] = ("png", "pdf")
-                  ) -> ReportResult:
+def render_report(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    figures_on: bool = True,
+    formats: Sequence[str] = ("png", "pdf"),
+) -> ReportResult:
     """Read stored results under ``inputs`` and write tables and figures to ``out_dir``."""
     out = Path(out_dir)
     col = discover(inputs)
@@ -73,7 +77,7 @@ def describe_figure(path: Path) -> str:
     stem = path.stem
     for key in sorted(FIGURE_DESCRIPTIONS, key=len, reverse=True):
         if stem == key or stem.startswith(key + "_"):
-            rest = stem[len(key) + 1:]
+            rest = stem[len(key) + 1 :]
             return FIGURE_DESCRIPTIONS[key] + (f" ({rest})" if rest else "")
     return stem
 
@@ -81,8 +85,10 @@ def describe_figure(path: Path) -> str:
 def _write_index(col: Collection, out: Path, tabs: list[Path], figs: list[Path]) -> Path:
     lines = ["# aigc-opt report", "", "Rendered from stored results:", ""]
     for r in col.runs:
-        lines.append(f"- **{r.label}**: `{r.path or r.source}` ({r.method}, scenario "
-                     f"{r.scenario}, horizon {r.horizon}, start {r.start}, status {r.status})")
+        lines.append(
+            f"- **{r.label}**: `{r.path or r.source}` ({r.method}, scenario "
+            f"{r.scenario}, horizon {r.horizon}, start {r.start}, status {r.status})"
+        )
     lines += ["", "## Summary", ""]
     md = out / "tables" / "summary.md"
     if md.is_file():
@@ -93,8 +99,7 @@ def _write_index(col: Collection, out: Path, tabs: list[Path], figs: list[Path])
     for p in figs:
         if p.suffix == ".png":
             rel = p.relative_to(out)
-            lines += [f"### {p.stem}", "", describe_figure(p) + ".", "", f"![{p.stem}]({rel})",
-                      ""]
+            lines += [f"### {p.stem}", "", describe_figure(p) + ".", "", f"![{p.stem}]({rel})", ""]
     path = out / "index.md"
     _write_text(path, "\n".join(lines) + "\n")
     return path
@@ -104,13 +109,26 @@ def _write_manifest(col: Collection, out: Path, tabs: list[Path], figs: list[Pat
     from aigc_opt.solvers.store import run_metadata, write_json
 
     path = out / "manifest.json"
-    write_json(path, {
-        "inputs": [str(p) for p in col.inputs],
-        "runs": [{"label": r.label, "method": r.method, "scenario": r.scenario,
-                  "horizon": r.horizon, "start": r.start, "status": r.status,
-                  "source": str(r.path or r.source), "kind": r.kind} for r in col.runs],
-        "tables": [str(p.relative_to(out)) for p in tabs],
-        "figures": [str(p.relative_to(out)) for p in figs],
-        "versions": run_metadata(),
-    })
+    write_json(
+        path,
+        {
+            "inputs": [str(p) for p in col.inputs],
+            "runs": [
+                {
+                    "label": r.label,
+                    "method": r.method,
+                    "scenario": r.scenario,
+                    "horizon": r.horizon,
+                    "start": r.start,
+                    "status": r.status,
+                    "source": str(r.path or r.source),
+                    "kind": r.kind,
+                }
+                for r in col.runs
+            ],
+            "tables": [str(p.relative_to(out)) for p in tabs],
+            "figures": [str(p.relative_to(out)) for p in figs],
+            "versions": run_metadata(),
+        },
+    )
     return path

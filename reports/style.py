@@ -25,8 +25,14 @@ TEXT_WIDTH_IN = 7.16
 """Width of the full text block of a two-column paper (in)."""
 
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
     "grey": "#8C8C8C",
 }
 
@@ -55,8 +61,10 @@ PRICE_COLOR = OKABE_ITO["purple"]
 RENEWABLE_LINE = "#00513B"
 """Darker green for the renewables-available line drawn over the renewables bars."""
 UTILITY_COLOR = "#3B3B3B"
-SERIES_CYCLE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple",
-                                       "sky", "black", "grey")]
+SERIES_CYCLE = [
+    OKABE_ITO[c]
+    for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "grey")
+]
 
 RC: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -101,8 +109,9 @@ def new_figure(width: str | float = "column", height_in: float = 2.4, **kwargs: 
     return fig
 
 
-def save(fig: Figure, out_dir: Path, stem: str,
-         formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
+def save(
+    fig: Figure, out_dir: Path, stem: str, formats: Sequence[str] = ("png", "pdf")
+) -> list[Path]:
     """Save ``fig`` as ``out_dir/stem.<fmt>`` for each format, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -37,15 +37,23 @@ class Metric:
 
 
 TERM_LABELS = {
-    "revenue": "Revenue", "delay_penalty": "Delay penalty", "drop_penalty": "Drop penalty",
-    "transfer_cost": "Transfer cost", "energy_cost": "Energy cost", "carbon_cost": "Carbon cost",
-    "generator_cost": "Generator cost", "battery_wear": "Battery wear",
+    "revenue": "Revenue",
+    "delay_penalty": "Delay penalty",
+    "drop_penalty": "Drop penalty",
+    "transfer_cost": "Transfer cost",
+    "energy_cost": "Energy cost",
+    "carbon_cost": "Carbon cost",
+    "generator_cost": "Generator cost",
+    "battery_wear": "Battery wear",
 }
 
 ENERGY_SOURCES = (
-    ("grid", "Grid"), ("renewable_used", "Renewables used"),
-    ("renewable_curtailed", "Renewables curtailed"), ("battery_charge", "Battery charge"),
-    ("battery_discharge", "Battery discharge"), ("generator", "Generator"),
+    ("grid", "Grid"),
+    ("renewable_used", "Renewables used"),
+    ("renewable_curtailed", "Renewables curtailed"),
+    ("battery_charge", "Battery charge"),
+    ("battery_discharge", "Battery discharge"),
+    ("generator", "Generator"),
 )
 
 METRICS: tuple[Metric, ...] = (
@@ -64,10 +72,14 @@ METRICS: tuple[Metric, ...] = (
 )
 
 DC_COLUMNS = (
-    ("grid_mwh", "Grid", "mwh"), ("renewable_used_mwh", "Ren. used", "mwh"),
-    ("renewable_curtailed_mwh", "Ren. curt.", "mwh"), ("battery_charge_mwh", "Bat. ch.", "mwh"),
-    ("battery_discharge_mwh", "Bat. dis.", "mwh"), ("generator_mwh", "Gen.", "mwh"),
-    ("facility_mwh", "Facility", "mwh"), ("carbon_t", "CO2 (t)", "t"),
+    ("grid_mwh", "Grid", "mwh"),
+    ("renewable_used_mwh", "Ren. used", "mwh"),
+    ("renewable_curtailed_mwh", "Ren. curt.", "mwh"),
+    ("battery_charge_mwh", "Bat. ch.", "mwh"),
+    ("battery_discharge_mwh", "Bat. dis.", "mwh"),
+    ("generator_mwh", "Gen.", "mwh"),
+    ("facility_mwh", "Facility", "mwh"),
+    ("carbon_t", "CO2 (t)", "t"),
 )
 
 
@@ -87,16 +99,28 @@ def run_row(run: Run) -> dict[str, Any]:
     k = run.kpis
     energy = k.get("energy_mwh") if isinstance(k.get("energy_mwh"), dict) else {}
     row: dict[str, Any] = {
-        "label": run.label, "method": run.method, "scenario": run.scenario,
-        "horizon": run.horizon, "start": run.start, "status": run.status,
-        "utility_usd": run.utility, "bound_usd": run.bound, "gap_pct": run.gap_pct,
+        "label": run.label,
+        "method": run.method,
+        "scenario": run.scenario,
+        "horizon": run.horizon,
+        "start": run.start,
+        "status": run.status,
+        "utility_usd": run.utility,
+        "bound_usd": run.bound,
+        "gap_pct": run.gap_pct,
     }
     for n, v in run.terms.items():
         row[f"{n}_usd"] = v
     for key, _ in ENERGY_SOURCES:
         row[f"energy_{key}_mwh"] = _f(energy.get(key))
-    for key in ("carbon_t", "jobs_served", "jobs_transferred", "jobs_dropped", "mean_quality",
-                "mean_wait_slots"):
+    for key in (
+        "carbon_t",
+        "jobs_served",
+        "jobs_transferred",
+        "jobs_dropped",
+        "mean_quality",
+        "mean_wait_slots",
+    ):
         row[key] = _f(k.get(key))
     if run.kind == "compare":
         row["episodes"] = run.summary.get("episodes")
@@ -121,9 +145,16 @@ def dc_frame(runs: Sequence[Run]) -> pd.DataFrame:
         for name, vals in dcs.items():
             if not isinstance(vals, dict):
                 continue
-            rows.append({"label": r.label, "method": r.method, "scenario": r.scenario,
-                         "horizon": r.horizon, "data_center": name,
-                         **{c: _f(vals.get(c)) for c, _, _ in DC_COLUMNS}})
+            rows.append(
+                {
+                    "label": r.label,
+                    "method": r.method,
+                    "scenario": r.scenario,
+                    "horizon": r.horizon,
+                    "data_center": name,
+                    **{c: _f(vals.get(c)) for c, _, _ in DC_COLUMNS},
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -146,7 +177,7 @@ def fmt(v: Any, kind: str, *, latex: bool = False) -> str:
             s = "0"
         elif abs(x) < 0.01:
             mant, exp = f"{x:.1e}".split("e")
-            return (f"${mant}\\times 10^{{{int(exp)}}}$" if latex else f"{mant}e{int(exp)}")
+            return f"${mant}\\times 10^{{{int(exp)}}}$" if latex else f"{mant}e{int(exp)}"
         else:
             s = f"{x:,.2f}"
     elif kind == "usd":
@@ -166,9 +197,18 @@ def fmt(v: Any, kind: str, *, latex: bool = False) -> str:
     return s
 
 
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                  "^": r"\textasciicircum{}"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _escape(text: str) -> str:
@@ -202,13 +242,14 @@ def summary_markdown(frame: pd.DataFrame, title: str = "") -> str:
     return "\n".join(lines)
 
 
-_NOTE = ("Bound: proven upper bound on U for the same episode (an oracle's best bound, or the "
-         "oracle bound stored with a policy run). Gap = 100 (bound − U) / |bound|. "
-         "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound.")
+_NOTE = (
+    "Bound: proven upper bound on U for the same episode (an oracle's best bound, or the "
+    "oracle bound stored with a policy run). Gap = 100 (bound − U) / |bound|. "
+    "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound."
+)
 
 
-def summary_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-summary"
-                  ) -> str:
+def summary_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-summary") -> str:
     """A booktabs table (``table`` float, ``\\small``), metrics as rows grouped by kind."""
     heads = [_escape(str(x)) for x in frame["label"]]
     ncol = len(heads)
@@ -232,24 +273,37 @@ def summary_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-o
         if m.group != group:
             out.append("\\midrule")
             if group is not None or m.group != "Utility":
-                out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\emph{{{_escape(m.group)}}}}}"
-                           " \\\\")
+                out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\emph{{{_escape(m.group)}}}}} \\\\")
             group = m.group
         unit = f" ({_escape(m.unit)})" if m.unit else ""
-        out.append(f"{_escape(m.label)}{unit} & "
-                   + " & ".join(fmt(v, m.kind, latex=True) for v in vals) + " \\\\")
+        out.append(
+            f"{_escape(m.label)}{unit} & "
+            + " & ".join(fmt(v, m.kind, latex=True) for v in vals)
+            + " \\\\"
+        )
     out += ["\\bottomrule", "\\end{tabular}" + ("}" if scale else ""), f"\\end{{{env}}}", ""]
     return "\n".join(out)
 
 
 def dc_markdown(frame: pd.DataFrame) -> str:
-    heads = ["Method", "Data center", *(f"{lab}" + (" (MWh)" if kind == "mwh" else "")
-                                        for _, lab, kind in DC_COLUMNS)]
+    heads = [
+        "Method",
+        "Data center",
+        *(f"{lab}" + (" (MWh)" if kind == "mwh" else "") for _, lab, kind in DC_COLUMNS),
+    ]
     lines = ["| " + " | ".join(heads) + " |", "|:--|:--" + "|--:" * len(DC_COLUMNS) + "|"]
     for row in frame.to_dict("records"):
-        lines.append("| " + " | ".join([str(row["label"]), str(row["data_center"]),
-                                        *(fmt(row[c], kind) for c, _, kind in DC_COLUMNS)])
-                     + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    str(row["label"]),
+                    str(row["data_center"]),
+                    *(fmt(row[c], kind) for c, _, kind in DC_COLUMNS),
+                ]
+            )
+            + " |"
+        )
     lines.append("")
     return "\n".join(lines)
 
@@ -266,8 +320,7 @@ def dc_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-en
         f"\\label{{{label}}}",
         "\\begin{tabular}{ll" + "r" * ncol + "}",
         "\\toprule",
-        "Method & Data center & " + " & ".join(_escape(lab) for _, lab, _ in DC_COLUMNS)
-        + " \\\\",
+        "Method & Data center & " + " & ".join(_escape(lab) for _, lab, _ in DC_COLUMNS) + " \\\\",
         "\\midrule",
     ]
     prev = None
@@ -276,9 +329,11 @@ def dc_latex(frame: pd.DataFrame, *, caption: str, label: str = "tab:aigc-opt-en
             out.append("\\midrule")
         name = _escape(str(row["label"])) if row["label"] != prev else ""
         prev = row["label"]
-        out.append(f"{name} & {_escape(str(row['data_center']))} & "
-                   + " & ".join(fmt(row[c], kind, latex=True) for c, _, kind in DC_COLUMNS)
-                   + " \\\\")
+        out.append(
+            f"{name} & {_escape(str(row['data_center']))} & "
+            + " & ".join(fmt(row[c], kind, latex=True) for c, _, kind in DC_COLUMNS)
+            + " \\\\"
+        )
     out += ["\\bottomrule", "\\end{tabular}", "\\end{table*}", ""]
     return "\n".join(out)
 
@@ -289,13 +344,16 @@ def _caption(frame: pd.DataFrame) -> str:
     where = f"scenario {', '.join(scen)}"
     if hor:
         where += f", horizon {', '.join(str(h) for h in hor)} slots"
-    return (f"Utility, bound, utility terms, energy, carbon and service per method ({where}). "
-            "Bound: proven upper bound on U for the episode; gap = 100 (bound - U)/|bound|. "
-            "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound.")
+    return (
+        f"Utility, bound, utility terms, energy, carbon and service per method ({where}). "
+        "Bound: proven upper bound on U for the episode; gap = 100 (bound - U)/|bound|. "
+        "For relaxations (LP, convex) U is the relaxed optimum, itself an upper bound."
+    )
 
 
-def write_tables(runs: Sequence[Run], out_dir: Path,
-                 writer: Callable[[Path, str], None]) -> list[Path]:
+def write_tables(
+    runs: Sequence[Run], out_dir: Path, writer: Callable[[Path, str], None]
+) -> list[Path]:
     """Write ``summary.{md,tex,csv}`` and, when per-data-center numbers are stored,
     ``energy_by_dc.{md,tex,csv}`` into ``out_dir/tables``."""
     tdir = out_dir / "tables"
@@ -303,14 +361,17 @@ def write_tables(runs: Sequence[Run], out_dir: Path,
     frame = summary_frame(runs)
     md = summary_markdown(frame, title="Utility, bound and KPIs per method")
     written.append(_emit(writer, tdir / "summary.md", md))
-    written.append(_emit(writer, tdir / "summary.tex", summary_latex(frame,
-                                                                     caption=_caption(frame))))
+    written.append(
+        _emit(writer, tdir / "summary.tex", summary_latex(frame, caption=_caption(frame)))
+    )
     written.append(_emit(writer, tdir / "summary.csv", frame.to_csv(index=False)))
     dcf = dc_frame(runs)
     if len(dcf):
         written.append(_emit(writer, tdir / "energy_by_dc.md", dc_markdown(dcf)))
-        cap = ("Energy by source (MWh) and carbon (t CO2) per data center and method; "
-               "Facility = PUE times IT energy.")
+        cap = (
+            "Energy by source (MWh) and carbon (t CO2) per data center and method; "
+            "Facility = PUE times IT energy."
+        )
         written.append(_emit(writer, tdir / "energy_by_dc.tex", dc_latex(dcf, caption=cap)))
         written.append(_emit(writer, tdir / "energy_by_dc.csv", dcf.to_csv(index=False)))
     return written

@@ -107,8 +107,9 @@ class ConvexOptions:
     def __post_init__(self) -> None:
         self.solver = self.solver.lower()
         if self.solver not in CAPABILITIES:
-            raise ValueError(f"unknown convex solver {self.solver!r} "
-                             f"(known: {', '.join(CAPABILITIES)})")
+            raise ValueError(
+                f"unknown convex solver {self.solver!r} (known: {', '.join(CAPABILITIES)})"
+            )
         if not self.tol > 0 or (self.fallback_tol is not None and not self.fallback_tol > 0):
             raise ValueError(f"tolerances must be > 0, got {self.tol}, {self.fallback_tol}")
 
@@ -137,8 +138,9 @@ class ConvexOptions:
             return None
         return max(tol, 1e-6) if self.solver == "scs" else tol
 
-    def solver_kwargs(self, tol: float | None = None,
-                      time_limit: float | None = None) -> dict[str, Any]:
+    def solver_kwargs(
+        self, tol: float | None = None, time_limit: float | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments cvxpy passes to the solver, at ``tol`` (default ``self.tol``)
         and with ``time_limit`` seconds (default ``self.time_limit``)."""
         s = self.solver
@@ -168,8 +170,14 @@ class ConvexOptions:
         return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"solver": self.solver, "tol": self.tol, "fallback_tol": self.fallback_tol,
-                "time_limit": self.time_limit, "max_iter": self.max_iter, "dpp": self.dpp}
+        return {
+            "solver": self.solver,
+            "tol": self.tol,
+            "fallback_tol": self.fallback_tol,
+            "time_limit": self.time_limit,
+            "max_iter": self.max_iter,
+            "dpp": self.dpp,
+        }
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,25 +226,46 @@ class ConvexSolution:
         cls = np.asarray([k.name for k in p.job_classes], dtype=object)
         dcs = [d.name for d in p.data_centers]
         j = self.jobs[self.jobs["x"] > 0]
-        jobs = pd.DataFrame({
-            "origin": asp[j["a"].to_numpy(int)], "server": asp[j["b"].to_numpy(int)],
-            "job_class": cls[j["k"].to_numpy(int)], "arrival_slot": j["tau"].to_numpy(int),
-            "slot": j["t"].to_numpy(int), "jobs": j["x"].to_numpy(float),
-            "job_steps": j["w"].to_numpy(float), "steps": j["steps"].to_numpy(float)})
+        jobs = pd.DataFrame(
+            {
+                "origin": asp[j["a"].to_numpy(int)],
+                "server": asp[j["b"].to_numpy(int)],
+                "job_class": cls[j["k"].to_numpy(int)],
+                "arrival_slot": j["tau"].to_numpy(int),
+                "slot": j["t"].to_numpy(int),
+                "jobs": j["x"].to_numpy(float),
+                "job_steps": j["w"].to_numpy(float),
+                "steps": j["steps"].to_numpy(float),
+            }
+        )
         a, k, t = np.nonzero(self.drops > 0)
-        drops = pd.DataFrame({"origin": asp[a], "job_class": cls[k], "arrival_slot": t,
-                              "jobs": self.drops[a, k, t]})
+        drops = pd.DataFrame(
+            {"origin": asp[a], "job_class": cls[k], "arrival_slot": t, "jobs": self.drops[a, k, t]}
+        )
         T = scn.T
-        gpus = pd.DataFrame({"asp": np.repeat(asp, T), "slot": np.tile(np.arange(T), len(asp)),
-                             "active_gpus": self.gpus.ravel()})
-        energy = pd.DataFrame({
-            "data_center": np.repeat(dcs, T), "slot": np.tile(np.arange(T), len(dcs)),
-            "grid_mwh": self.grid.ravel(), "renewable_used_mwh": self.renewable.ravel(),
-            "renewable_available_mwh": scn.renewable.ravel(),
-            "charge_mwh": self.charge.ravel(), "discharge_mwh": self.discharge.ravel(),
-            "soc_mwh": self.soc.ravel(), "generator_mwh": self.generator.ravel(),
-            "generator_on": self.generator_on.ravel(),
-            "price_usd_per_mwh": scn.price.ravel(), "carbon_t_per_mwh": scn.carbon.ravel()})
+        gpus = pd.DataFrame(
+            {
+                "asp": np.repeat(asp, T),
+                "slot": np.tile(np.arange(T), len(asp)),
+                "active_gpus": self.gpus.ravel(),
+            }
+        )
+        energy = pd.DataFrame(
+            {
+                "data_center": np.repeat(dcs, T),
+                "slot": np.tile(np.arange(T), len(dcs)),
+                "grid_mwh": self.grid.ravel(),
+                "renewable_used_mwh": self.renewable.ravel(),
+                "renewable_available_mwh": scn.renewable.ravel(),
+                "charge_mwh": self.charge.ravel(),
+                "discharge_mwh": self.discharge.ravel(),
+                "soc_mwh": self.soc.ravel(),
+                "generator_mwh": self.generator.ravel(),
+                "generator_on": self.generator_on.ravel(),
+                "price_usd_per_mwh": scn.price.ravel(),
+                "carbon_t_per_mwh": scn.carbon.ravel(),
+            }
+        )
         return {"jobs": jobs, "drops": drops, "gpus": gpus, "energy": energy}
 
 
@@ -256,16 +285,35 @@ def extract_solution(prog: ConvexProgram) -> ConvexSolution:
         w = val("w", sc.jobs)
     with np.errstate(divide="ignore", invalid="ignore"):
         steps = np.where(x > 0, w / x, np.nan)
-    jobs = pd.DataFrame({"a": rows.a, "b": rows.b, "k": rows.k, "s": rows.s,
-                         "tau": rows.tau, "t": rows.t, "x": x, "w": w, "steps": steps})
+    jobs = pd.DataFrame(
+        {
+            "a": rows.a,
+            "b": rows.b,
+            "k": rows.k,
+            "s": rows.s,
+            "tau": rows.tau,
+            "t": rows.t,
+            "x": x,
+            "w": w,
+            "steps": steps,
+        }
+    )
     idx = prog.index
     drops = np.zeros((scn.A, scn.K, T))
     drops[idx.ca, idx.ck, idx.ctau] = val("y", sc.jobs)
     dt = lambda name: val(name, sc.mwh).reshape(D, T)  # noqa: E731
     return ConvexSolution(
-        jobs=jobs, drops=drops, gpus=val("n").reshape(B, T), grid=dt("g"),
-        renewable=dt("r"), charge=dt("ch"), discharge=dt("dis"), soc=dt("e"),
-        generator=dt("o"), generator_on=val("u").reshape(D, T))
+        jobs=jobs,
+        drops=drops,
+        gpus=val("n").reshape(B, T),
+        grid=dt("g"),
+        renewable=dt("r"),
+        charge=dt("ch"),
+        discharge=dt("dis"),
+        soc=dt("e"),
+        generator=dt("o"),
+        generator_on=val("u").reshape(D, T),
+    )
 
 
 def row_quality(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> np.ndarray:
@@ -300,8 +348,9 @@ def convex_slot_terms(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -
     np.add.at(out[:, 1], rows.t, rows.delay * x)
     np.add.at(out[:, 3], rows.t, rows.transfer * x)
     a, k, tau = np.nonzero(sol.drops)
-    np.add.at(out[:, 2], np.minimum(tau + cls["wait"][k], T - 1),
-              cls["drop"][k] * sol.drops[a, k, tau])
+    np.add.at(
+        out[:, 2], np.minimum(tau + cls["wait"][k], T - 1), cls["drop"][k] * sol.drops[a, k, tau]
+    )
     dcs = scn.params.data_centers
     col = lambda fn: np.array([fn(d) for d in dcs], dtype=float)[:, None]  # noqa: E731
     gen_co2 = col(lambda d: d.generator.emission_t_per_mwh if d.generator else 0.0)
@@ -369,8 +418,9 @@ def linear_violations(prog: ConvexProgram, tol: float = 1e-6) -> list[dict[str, 
                 if val is not None and np.size(val):
                     scale = max(scale, float(np.max(np.abs(val))))
         if worst > tol * scale:
-            out.append({"constraint": name, "index": "max over rows (model units)",
-                        "amount": worst})
+            out.append(
+                {"constraint": name, "index": "max over rows (model units)", "amount": worst}
+            )
     return out
 
 
@@ -381,8 +431,9 @@ def method_name(discrete_levels: bool) -> str:
     return "oracle-lp-cvxpy" if discrete_levels else "oracle-convex"
 
 
-def solve_program(prog: ConvexProgram, options: ConvexOptions | None = None, *,
-                  build_seconds: float = 0.0) -> SolveResult:
+def solve_program(
+    prog: ConvexProgram, options: ConvexOptions | None = None, *, build_seconds: float = 0.0
+) -> SolveResult:
     """Solve (or re-solve after `update_series`) a built program and account the result.
 
     Compilation is timed into ``build_seconds``, the solver calls into ``solve_seconds``.
@@ -393,12 +444,23 @@ def solve_program(prog: ConvexProgram, options: ConvexOptions | None = None, *,
     scn = prog.scenario
     prog.solution = None
     res = SolveResult(
-        method=method_name(prog.discrete_levels), scenario=scn.name, horizon=scn.T,
-        start=scn.start_slot, status="error", utility=None, best_bound=None,
-        solver=f"cvxpy/{options.solver}", solver_version=_versions(options.solver),
-        options={**options.as_dict(), "scaling": prog.scaling.as_dict(),
-                 "discrete_levels": prog.discrete_levels, **prog.meta},
-        scenario_obj=scn)
+        method=method_name(prog.discrete_levels),
+        scenario=scn.name,
+        horizon=scn.T,
+        start=scn.start_slot,
+        status="error",
+        utility=None,
+        best_bound=None,
+        solver=f"cvxpy/{options.solver}",
+        solver_version=_versions(options.solver),
+        options={
+            **options.as_dict(),
+            "scaling": prog.scaling.as_dict(),
+            "discrete_levels": prog.discrete_levels,
+            **prog.meta,
+        },
+        scenario_obj=scn,
+    )
     if prog.has_exp_cones and not CAPABILITIES[options.solver]["exp_cone"]:
         res.message = f"{options.solver} cannot solve exponential cones; use clarabel, scs or ecos"
         return res
@@ -406,8 +468,9 @@ def solve_program(prog: ConvexProgram, options: ConvexOptions | None = None, *,
     problem = prog.problem
     t0 = time.perf_counter()
     try:
-        data, chain, inverse = problem.get_problem_data(name, ignore_dpp=not options.dpp,
-                                                        solver_opts={})
+        data, chain, inverse = problem.get_problem_data(
+            name, ignore_dpp=not options.dpp, solver_opts={}
+        )
     except cp.error.SolverError as exc:
         res.message = f"cvxpy could not compile for {options.solver}: {exc}"
         return res
@@ -424,21 +487,27 @@ def solve_program(prog: ConvexProgram, options: ConvexOptions | None = None, *,
                 break
         kwargs = {**options.solver_kwargs(tol, left), **settings}
         try:
-            solution = chain.solve_via_data(problem, data, warm_start=False,
-                                            verbose=options.verbose, solver_opts=kwargs)
+            solution = chain.solve_via_data(
+                problem, data, warm_start=False, verbose=options.verbose, solver_opts=kwargs
+            )
             with warnings.catch_warnings():  # the status says it; no warning on stderr
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 problem.unpack_results(solution, chain, inverse)
             raw = problem.status
         except cp.error.SolverError as exc:
             raw = cp.SOLVER_ERROR
-            messages.append(f"{options.solver} failed at tol {tol:g}"
-                            + "".join(f", {k}={v}" for k, v in settings.items())
-                            + f": {str(exc).split('.')[0]}")
+            messages.append(
+                f"{options.solver} failed at tol {tol:g}"
+                + "".join(f", {k}={v}" for k, v in settings.items())
+                + f": {str(exc).split('.')[0]}"
+            )
             continue
         reached = options.effective_tol(tol)
-        messages.append(f"cvxpy status {raw}" + ("" if reached is None else f" at tol {reached:g}")
-                        + "".join(f", {k}={v}" for k, v in settings.items()))
+        messages.append(
+            f"cvxpy status {raw}"
+            + ("" if reached is None else f" at tol {reached:g}")
+            + "".join(f", {k}={v}" for k, v in settings.items())
+        )
         res.options["tol_reached"] = reached if raw == cp.OPTIMAL else None
         res.options["attempts"] = len(messages)
         if raw not in (cp.OPTIMAL_INACCURATE, cp.SOLVER_ERROR):
@@ -479,13 +548,18 @@ def _account(prog: ConvexProgram, res: SolveResult) -> None:
         res.best_bound = max(objective, res.utility)
         res.mip_gap = mip_gap(res.utility, res.best_bound)
     if abs(res.utility - objective) > 1e-6 * max(1.0, abs(objective)):
-        res.message += (f"; accounting U={res.utility:.6f} differs from solver objective "
-                        f"{objective:.6f}")
+        res.message += (
+            f"; accounting U={res.utility:.6f} differs from solver objective {objective:.6f}"
+        )
 
 
-def solve_convex(scn: Scenario, *, discrete_levels: bool = False,
-                 options: ConvexOptions | None = None, scaling: Scaling | None = None,
-                 ) -> SolveResult:
+def solve_convex(
+    scn: Scenario,
+    *,
+    discrete_levels: bool = False,
+    options: ConvexOptions | None = None,
+    scaling: Scaling | None = None,
+) -> SolveResult:
     """Build and solve the convex program of MODEL.md §5 (``oracle-convex``).
 
     ``discrete_levels=True`` solves the same program restricted to the scenario's step

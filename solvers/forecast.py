@@ -58,8 +58,12 @@ class SeriesForecast:
 
 
 def _truth(scn: Scenario, lo: int, hi: int) -> dict[str, np.ndarray]:
-    return {"price": scn.price[:, lo:hi], "carbon": scn.carbon[:, lo:hi],
-            "renewable": scn.renewable[:, lo:hi], "arrivals": scn.arrivals[:, :, lo:hi]}
+    return {
+        "price": scn.price[:, lo:hi],
+        "carbon": scn.carbon[:, lo:hi],
+        "renewable": scn.renewable[:, lo:hi],
+        "arrivals": scn.arrivals[:, :, lo:hi],
+    }
 
 
 class Forecaster:
@@ -89,8 +93,9 @@ class PerfectForecaster(Forecaster):
     name = "perfect"
 
     def _forecast(self, t: int, m: int) -> SeriesForecast:
-        return SeriesForecast(**{k: v.copy() for k, v in
-                                 _truth(self.scenario, t + 1, t + 1 + m).items()})
+        return SeriesForecast(
+            **{k: v.copy() for k, v in _truth(self.scenario, t + 1, t + 1 + m).items()}
+        )
 
 
 class PersistenceForecaster(Forecaster):
@@ -117,9 +122,12 @@ class SeasonalNaiveForecaster(Forecaster):
         back = np.ceil((target - t) / P).astype(int)  # days back so the source is ≤ t
         src = target - back * P
         src = np.where(src >= 0, src, t)  # first day: persistence
-        return SeriesForecast(price=scn.price[:, src], carbon=scn.carbon[:, src],
-                              renewable=scn.renewable[:, src],
-                              arrivals=scn.arrivals[:, :, src])
+        return SeriesForecast(
+            price=scn.price[:, src],
+            carbon=scn.carbon[:, src],
+            renewable=scn.renewable[:, src],
+            arrivals=scn.arrivals[:, :, src],
+        )
 
 
 class NoisyForecaster(Forecaster):
@@ -160,16 +168,23 @@ class CallableForecaster(Forecaster):
         if isinstance(got, SeriesForecast):
             got = {k: getattr(got, k) for k in SERIES}
         if not isinstance(got, dict) or set(SERIES) - set(got):
-            raise ValueError(f"forecaster {self.name!r} must return a SeriesForecast or a "
-                             f"dict with keys {SERIES}")
-        shapes = {"price": (scn.D, m), "carbon": (scn.D, m), "renewable": (scn.D, m),
-                  "arrivals": (scn.A, scn.K, m)}
+            raise ValueError(
+                f"forecaster {self.name!r} must return a SeriesForecast or a "
+                f"dict with keys {SERIES}"
+            )
+        shapes = {
+            "price": (scn.D, m),
+            "carbon": (scn.D, m),
+            "renewable": (scn.D, m),
+            "arrivals": (scn.A, scn.K, m),
+        }
         out = {}
         for key, shape in shapes.items():
             arr = np.asarray(got[key], dtype=float)
             if arr.shape != shape:
-                raise ValueError(f"forecaster {self.name!r}: {key} has shape {arr.shape}, "
-                                 f"expected {shape}")
+                raise ValueError(
+                    f"forecaster {self.name!r}: {key} has shape {arr.shape}, expected {shape}"
+                )
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"forecaster {self.name!r}: {key} is not finite")
             out[key] = arr
@@ -211,5 +226,7 @@ def make_forecaster(spec: str | Forecaster | Callable[..., Any]) -> Forecaster:
         if not callable(obj):
             raise ValueError(f"forecaster {text!r} is not callable")
         return CallableForecaster(obj, name=text)
-    raise ValueError(f"unknown forecaster {text!r} (perfect, persistence, seasonal, "
-                     "noisy:SIGMA, or module:function)")
+    raise ValueError(
+        f"unknown forecaster {text!r} (perfect, persistence, seasonal, "
+        "noisy:SIGMA, or module:function)"
+    )

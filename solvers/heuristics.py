@@ -47,10 +47,14 @@ class _Greedy:
         self._first = first
         self._allowed = allowed
         pue_b = st.pue[st.dc_of]
-        self._e_fac = pue_b[:, None, None] * (
-            scn.job_kwh + st.idle_kw[:, None, None] * scn.gpu_seconds / 3600.0) / 1000.0
-        self._reserve = np.bincount(st.dc_of, weights=st.pue[st.dc_of] * st.idle_kw * scn.dt
-                                    / 1000.0, minlength=st.D)
+        self._e_fac = (
+            pue_b[:, None, None]
+            * (scn.job_kwh + st.idle_kw[:, None, None] * scn.gpu_seconds / 3600.0)
+            / 1000.0
+        )
+        self._reserve = np.bincount(
+            st.dc_of, weights=st.pue[st.dc_of] * st.idle_kw * scn.dt / 1000.0, minlength=st.D
+        )
 
     # ---- candidates ---------------------------------------------------------------------
     def _candidates(self, a: int, k: int, obs: Observation) -> list[tuple[int, int]]:
@@ -100,12 +104,22 @@ class _Greedy:
             return SlotDecisions(charge=ch, discharge=np.zeros(st.D))
         arr = np.array(rows, dtype=float)
         b = arr[:, 1].astype(int)
-        load = np.bincount(st.dc_of[b], weights=arr[:, 5] * self._e_fac[
-            b, arr[:, 2].astype(int), arr[:, 3].astype(int)], minlength=st.D)
+        load = np.bincount(
+            st.dc_of[b],
+            weights=arr[:, 5] * self._e_fac[b, arr[:, 2].astype(int), arr[:, 3].astype(int)],
+            minlength=st.D,
+        )
         dis = np.minimum(dis, load)  # never discharge more than the service consumes
-        return SlotDecisions(a=arr[:, 0].astype(int), b=arr[:, 1].astype(int),
-                             k=arr[:, 2].astype(int), s=arr[:, 3].astype(int),
-                             tau=arr[:, 4].astype(int), x=arr[:, 5], charge=ch, discharge=dis)
+        return SlotDecisions(
+            a=arr[:, 0].astype(int),
+            b=arr[:, 1].astype(int),
+            k=arr[:, 2].astype(int),
+            s=arr[:, 3].astype(int),
+            tau=arr[:, 4].astype(int),
+            x=arr[:, 5],
+            charge=ch,
+            discharge=dis,
+        )
 
 
 class LocalGreedy(_Greedy):
@@ -118,8 +132,11 @@ class LocalGreedy(_Greedy):
         if s >= 0:
             return [(a, s)]
         tc = self.scenario.transfer_cost[a]
-        ok = [b for b in np.argsort(np.nan_to_num(tc, nan=np.inf), kind="stable")
-              if self._allowed[a, b] and self._first[b, k] >= 0]
+        ok = [
+            b
+            for b in np.argsort(np.nan_to_num(tc, nan=np.inf), kind="stable")
+            if self._allowed[a, b] and self._first[b, k] >= 0
+        ]
         return [(int(ok[0]), int(self._first[ok[0], k]))] if ok else []
 
 
@@ -150,9 +167,15 @@ class RandomPolicy(_Greedy):
         super().reset(scenario, seed)
         adm = scenario.admissible
         self._options = {
-            (a, k): [(b, s) for b in range(scenario.A) if self._allowed[a, b]
-                     for s in np.flatnonzero(adm[b, k])]
-            for a in range(scenario.A) for k in range(scenario.K)}
+            (a, k): [
+                (b, s)
+                for b in range(scenario.A)
+                if self._allowed[a, b]
+                for s in np.flatnonzero(adm[b, k])
+            ]
+            for a in range(scenario.A)
+            for k in range(scenario.K)
+        }
 
     def _share(self, a: int, k: int, age: int, obs: Observation) -> float:
         if age >= self._st.W[k] and self.rng.random() < 0.5:

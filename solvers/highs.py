@@ -35,8 +35,12 @@ class HighsOptions:
     extra: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"time_limit": self.time_limit, "mip_gap": self.mip_gap, "threads": self.threads,
-                "seed": self.seed}
+        return {
+            "time_limit": self.time_limit,
+            "mip_gap": self.mip_gap,
+            "threads": self.threads,
+            "seed": self.seed,
+        }
 
 
 @dataclass
@@ -106,13 +110,26 @@ class HighsSolver:
         if time.perf_counter() > self._deadline:
             event.interrupt()
 
-    _UPDATE_FLAGS = ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective",
-                     "update_constraints", "update_vars", "update_params",
-                     "update_named_expressions", "update_objective")
+    _UPDATE_FLAGS = (
+        "check_for_new_or_removed_constraints",
+        "check_for_new_or_removed_vars",
+        "check_for_new_or_removed_params",
+        "check_for_new_objective",
+        "update_constraints",
+        "update_vars",
+        "update_params",
+        "update_named_expressions",
+        "update_objective",
+    )
 
-    def solve(self, model: pyo.ConcreteModel, *, warm_start: bool = False,
-              lp_fix: dict | None = None, load_solution: bool = True) -> RawOutcome:
+    def solve(
+        self,
+        model: pyo.ConcreteModel,
+        *,
+        warm_start: bool = False,
+        lp_fix: dict | None = None,
+        load_solution: bool = True,
+    ) -> RawOutcome:
         """Solve (or re-solve after Param updates) and load the incumbent into the model.
 
         ``lp_fix`` (keyword arguments of `lp_fix_start`) seeds a MILP with that heuristic;
@@ -154,8 +171,15 @@ class HighsSolver:
                 setattr(cfg, f, False)
             self._opt.solve(model)
         except Exception as exc:  # a solver crash is a status, not a traceback
-            return RawOutcome("error", False, None, None, time.perf_counter() - t0,
-                              f"HiGHS failed: {exc}", self.version())
+            return RawOutcome(
+                "error",
+                False,
+                None,
+                None,
+                time.perf_counter() - t0,
+                f"HiGHS failed: {exc}",
+                self.version(),
+            )
         finally:
             for f, v in saved.items():
                 setattr(cfg, f, v)
@@ -167,8 +191,11 @@ class HighsSolver:
         info = h.getInfo()
         sol = h.getSolution()
         is_mip = info.mip_node_count >= 0
-        has = bool(sol.value_valid) and (status == "optimal" or (
-            is_mip and info.primal_solution_status == 2) or (status == "time_limit" and is_mip))
+        has = bool(sol.value_valid) and (
+            status == "optimal"
+            or (is_mip and info.primal_solution_status == 2)
+            or (status == "time_limit" and is_mip)
+        )
         if has and is_mip and info.primal_solution_status != 2:
             has = False
         objective = float(info.objective_function_value) if has else None
@@ -211,8 +238,9 @@ class HighsSolver:
         """HiGHS column index of a Pyomo variable of the bound model."""
         return self._opt._pyomo_var_to_solver_var_map[id(var)]  # type: ignore[attr-defined]
 
-    def lp_fix_start(self, round_up: list | None = None,
-                     by_flow: list[tuple] | None = None) -> float | None:
+    def lp_fix_start(
+        self, round_up: list | None = None, by_flow: list[tuple] | None = None
+    ) -> float | None:
         """Primal heuristic: relax, round the integer columns, re-solve the LP with them fixed,
         and hand the result to HiGHS as a MIP start. Returns its objective, or None.
 

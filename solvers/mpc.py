@@ -75,9 +75,16 @@ class MPCPolicy:
     options : HiGHS options of the window solves.
     """
 
-    def __init__(self, lookahead: int = 24, forecaster: str | Forecaster = "perfect", *,
-                 window: Window = "lp", carry_weight: float = 0.0,
-                 options: HighsOptions | None = None, name: str | None = None):
+    def __init__(
+        self,
+        lookahead: int = 24,
+        forecaster: str | Forecaster = "perfect",
+        *,
+        window: Window = "lp",
+        carry_weight: float = 0.0,
+        options: HighsOptions | None = None,
+        name: str | None = None,
+    ):
         if lookahead < 1:
             raise ValueError(f"lookahead must be ≥ 1, got {lookahead}")
         if window not in ("lp", "milp"):
@@ -98,10 +105,17 @@ class MPCPolicy:
         self._st = ScenarioArrays.of(scenario)
         self.forecaster.reset(scenario, seed)
         self._w = self._build(scenario)
-        self.info = {"lookahead": self.lookahead, "forecast": self.forecaster.name,
-                     "window": self.window, "build_seconds": time.perf_counter() - t0,
-                     "solve_seconds": 0.0, "update_seconds": 0.0, "slots": 0,
-                     "window_status": {}, "fallbacks": 0}
+        self.info = {
+            "lookahead": self.lookahead,
+            "forecast": self.forecaster.name,
+            "window": self.window,
+            "build_seconds": time.perf_counter() - t0,
+            "solve_seconds": 0.0,
+            "update_seconds": 0.0,
+            "slots": 0,
+            "window_status": {},
+            "fallbacks": 0,
+        }
 
     def _build(self, scn: Scenario) -> _Window:
         L = self.lookahead
@@ -114,7 +128,8 @@ class MPCPolicy:
                 price=np.pad(wscn.price, ((0, 0), (0, pad))),
                 carbon=np.pad(wscn.carbon, ((0, 0), (0, pad))),
                 renewable=np.pad(wscn.renewable, ((0, 0), (0, pad))),
-                arrivals=np.pad(wscn.arrivals, ((0, 0), (0, 0), (0, pad))))
+                arrivals=np.pad(wscn.arrivals, ((0, 0), (0, 0), (0, pad))),
+            )
         pending = np.zeros((st.A, st.K, max(st.Wmax, 1)))
         prog = build_milp(wscn, relax=self.window == "lp", pending=pending, skip_empty=False)
         solver = HighsSolver(self.options)
@@ -127,8 +142,16 @@ class MPCPolicy:
         slot0_vars = [m.x[int(i)] for i in rows_by_slot[0]] + [m.n[b, 0] for b in range(st.A)]
         for var in (m.ch, m.dis, m.o, m.u, m.r):
             slot0_vars += [var[d, 0] for d in range(st.D)]
-        return _Window(prog=prog, solver=solver, L=L, slot0_rows=rows_by_slot[0],
-                       slot0_vars=slot0_vars, rows_by_slot=rows_by_slot, DT=DT, live=L)
+        return _Window(
+            prog=prog,
+            solver=solver,
+            L=L,
+            slot0_rows=rows_by_slot[0],
+            slot0_vars=slot0_vars,
+            rows_by_slot=rows_by_slot,
+            DT=DT,
+            live=L,
+        )
 
     def _switch_off(self, w: _Window, first: int) -> None:
         """Close window slots [first, w.live): upper bound 0 on everything they decide."""
@@ -140,8 +163,7 @@ class MPCPolicy:
             for b in range(self._st.A):
                 changed.append(m.n[b, j])
             for d in range(self._st.D):
-                changed += [m.g[d, j], m.r[d, j], m.ch[d, j], m.dis[d, j], m.o[d, j],
-                            m.u[d, j]]
+                changed += [m.g[d, j], m.r[d, j], m.ch[d, j], m.dis[d, j], m.o[d, j], m.u[d, j]]
         for v in changed:
             v.setub(0.0)
         w.solver.update_variables([v for v in changed if not v.fixed])
@@ -164,9 +186,9 @@ class MPCPolicy:
         arr = np.zeros((st.A, st.K, L))
         price[:, 0], carbon[:, 0], ren[:, 0] = obs.price, obs.carbon, obs.renewable
         arr[:, :, 0] = obs.arrivals
-        price[:, 1:1 + M], carbon[:, 1:1 + M] = fc.price, fc.carbon
-        ren[:, 1:1 + M], arr[:, :, 1:1 + M] = fc.renewable, fc.arrivals
-        for (d, j) in w.DT:
+        price[:, 1 : 1 + M], carbon[:, 1 : 1 + M] = fc.price, fc.carbon
+        ren[:, 1 : 1 + M], arr[:, :, 1 : 1 + M] = fc.renewable, fc.arrivals
+        for d, j in w.DT:
             m.price[d, j] = float(price[d, j])
             m.carbon[d, j] = float(carbon[d, j])
             m.ren[d, j] = float(ren[d, j])
@@ -193,8 +215,10 @@ class MPCPolicy:
         lp_fix = None
         if self.window == "milp":
             m = w.prog.model
-            lp_fix = {"round_up": [m.n[k] for k in m.n],
-                      "by_flow": [(m.z[k], m.ch[k], m.dis[k]) for k in m.z]}
+            lp_fix = {
+                "round_up": [m.n[k] for k in m.n],
+                "by_flow": [(m.z[k], m.ch[k], m.dis[k]) for k in m.z],
+            }
         milp = self.window == "milp"  # the MILP's MIP start reads the loaded values
         raw = w.solver.solve(w.prog.model, warm_start=milp, lp_fix=lp_fix, load_solution=milp)
         t2 = time.perf_counter()
@@ -219,7 +243,7 @@ class MPCPolicy:
         rows = w.slot0_rows
         B = st.A
         v = w.solver.values(w.slot0_vars)
-        x, v = np.maximum(v[:rows.size], 0.0), v[rows.size:]
+        x, v = np.maximum(v[: rows.size], 0.0), v[rows.size :]
         n, ch, dis, o, u_plan, r = (v[:B], *np.split(v[B:], 5))
         keep = x > 1e-9
         rows, x = rows[keep], x[keep]
@@ -233,10 +257,21 @@ class MPCPolicy:
             u = ((st.omax > 0) & (o >= 0.5 * st.omin) & (o > 1e-9)).astype(float)
         o = np.clip(o, st.omin * u, st.omax * u)
         ren = np.clip(r, 0.0, obs.renewable)
-        return SlotDecisions(a=idx.a[rows], b=idx.b[rows], k=idx.k[rows], s=idx.s[rows],
-                             tau=obs.t + idx.tau[rows], x=x, gpus=gpus, grid=None,
-                             renewable=ren, charge=ch, discharge=dis, generator=o,
-                             generator_on=u)
+        return SlotDecisions(
+            a=idx.a[rows],
+            b=idx.b[rows],
+            k=idx.k[rows],
+            s=idx.s[rows],
+            tau=obs.t + idx.tau[rows],
+            x=x,
+            gpus=gpus,
+            grid=None,
+            renewable=ren,
+            charge=ch,
+            discharge=dis,
+            generator=o,
+            generator_on=u,
+        )
 
 
 def _cohort_sizes(idx: Index, arrivals: np.ndarray, pending: np.ndarray) -> np.ndarray:

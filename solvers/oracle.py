@@ -28,15 +28,25 @@ def extract_schedule(prog: Program, slots: int | None = None) -> Schedule:
     sch = Schedule.empty(scn) if slots is None else Schedule.empty(scn.cut(horizon=T))
     x = _values(m.x, range(idx.n_rows))
     keep = (np.abs(x) > 0) & (idx.t < T)
-    sch.jobs = pd.DataFrame({"a": idx.a[keep], "b": idx.b[keep], "k": idx.k[keep],
-                             "s": idx.s[keep], "tau": idx.tau[keep], "t": idx.t[keep],
-                             "x": x[keep]})
+    sch.jobs = pd.DataFrame(
+        {
+            "a": idx.a[keep],
+            "b": idx.b[keep],
+            "k": idx.k[keep],
+            "s": idx.s[keep],
+            "tau": idx.tau[keep],
+            "t": idx.t[keep],
+            "x": x[keep],
+        }
+    )
     y = _values(m.y, range(idx.n_cohorts))
     inside = (idx.ctau >= 0) & (idx.ctau < T)
     sch.drops[idx.ca[inside], idx.ck[inside], idx.ctau[inside]] = y[inside]
     B, D = scn.A, scn.D
+
     def grid(var, rows):
         return _values(var, [(r, t) for r in range(rows) for t in range(T)]).reshape(rows, T)
+
     sch.gpus = grid(m.n, B)
     sch.grid = grid(m.g, D)
     sch.renewable = grid(m.r, D)
@@ -50,8 +60,14 @@ def extract_schedule(prog: Program, slots: int | None = None) -> Schedule:
     return sch
 
 
-def solve_oracle(scn: Scenario, *, relax: bool = False, integer_jobs: bool = False,
-                 options: HighsOptions | None = None, mip_start: bool = True) -> SolveResult:
+def solve_oracle(
+    scn: Scenario,
+    *,
+    relax: bool = False,
+    integer_jobs: bool = False,
+    options: HighsOptions | None = None,
+    mip_start: bool = True,
+) -> SolveResult:
     """Solve the perfect-foresight MILP (or its LP relaxation) on ``scn``'s horizon.
 
     Method names: ``oracle-milp`` (GPUs and binaries integer; job counts continuous unless
@@ -69,20 +85,34 @@ def solve_oracle(scn: Scenario, *, relax: bool = False, integer_jobs: bool = Fal
     lp_fix = None
     if not relax and mip_start:
         m = prog.model
-        lp_fix = {"round_up": [m.n[k] for k in m.n],
-                  "by_flow": [(m.z[k], m.ch[k], m.dis[k]) for k in m.z]}
+        lp_fix = {
+            "round_up": [m.n[k] for k in m.n],
+            "by_flow": [(m.z[k], m.ch[k], m.dis[k]) for k in m.z],
+        }
     raw = solver.solve(prog.model, lp_fix=lp_fix)
     res = SolveResult(
-        method=method, scenario=scn.name, horizon=scn.T, start=scn.start_slot,
-        status=raw.status, utility=None, best_bound=raw.best_bound, objective=raw.objective,
-        build_seconds=build_seconds, solve_seconds=raw.solve_seconds, solver="highs",
+        method=method,
+        scenario=scn.name,
+        horizon=scn.T,
+        start=scn.start_slot,
+        status=raw.status,
+        utility=None,
+        best_bound=raw.best_bound,
+        objective=raw.objective,
+        build_seconds=build_seconds,
+        solve_seconds=raw.solve_seconds,
+        solver="highs",
         solver_version=raw.solver_version,
-        options={**options.as_dict(), "integer_jobs": integer_jobs, "relax": relax,
-                 "variables": prog.index.n_rows + prog.index.n_cohorts,
-                 "integer_variables": _count_integer(prog.model),
-                 "mip_start": "lp-fix" if (mip_start and not relax) else None,
-                 },
-        message=raw.message, scenario_obj=scn,
+        options={
+            **options.as_dict(),
+            "integer_jobs": integer_jobs,
+            "relax": relax,
+            "variables": prog.index.n_rows + prog.index.n_cohorts,
+            "integer_variables": _count_integer(prog.model),
+            "mip_start": "lp-fix" if (mip_start and not relax) else None,
+        },
+        message=raw.message,
+        scenario_obj=scn,
     )
     if raw.has_solution:
         sch = extract_schedule(prog)
@@ -93,13 +123,16 @@ def solve_oracle(scn: Scenario, *, relax: bool = False, integer_jobs: bool = Fal
         res.violations = [v.as_dict() for v in ev.violations]
         res.utility = ev.utility
         if raw.objective is not None and abs(ev.utility - raw.objective) > 1e-6 * max(
-                1.0, abs(raw.objective)):
-            res.message += (f"; accounting U={ev.utility:.6f} differs from solver objective "
-                            f"{raw.objective:.6f}")
+            1.0, abs(raw.objective)
+        ):
+            res.message += (
+                f"; accounting U={ev.utility:.6f} differs from solver objective {raw.objective:.6f}"
+            )
         res.mip_gap = mip_gap(res.utility, res.best_bound)
     return res
 
 
 def _count_integer(m: pyo.ConcreteModel) -> int:
-    return sum(1 for v in m.component_data_objects(pyo.Var, active=True)
-               if not v.fixed and v.is_integer())
+    return sum(
+        1 for v in m.component_data_objects(pyo.Var, active=True) if not v.fixed and v.is_integer()
+    )

@@ -79,12 +79,16 @@ class OracleReplay(ScheduleReplay):
     def reset(self, scenario: Scenario, seed: int | None = None) -> None:
         from aigc_opt.solvers.oracle import solve_oracle
 
-        if self.result is None or self.result.horizon != scenario.T or \
-                self.result.start != scenario.start_slot:
+        if (
+            self.result is None
+            or self.result.horizon != scenario.T
+            or self.result.start != scenario.start_slot
+        ):
             self.result = solve_oracle(scenario, options=self.options)
         if self.result.schedule is None:
-            raise RuntimeError(f"the oracle found no solution: {self.result.status} "
-                               f"({self.result.message})")
+            raise RuntimeError(
+                f"the oracle found no solution: {self.result.status} ({self.result.message})"
+            )
         self.schedule = self.result.schedule
         super().reset(scenario, seed)
 
@@ -122,18 +126,30 @@ class EpisodeResult:
         for r in self.repairs:
             counts[r.rule] = counts.get(r.rule, 0) + 1
         return {
-            "method": self.method, "scenario": self.scenario, "horizon": self.horizon,
-            "start": self.start, "seed": self.seed, "status": self.status,
-            "utility": self.utility, "terms": {n: self.terms[n] for n in TERMS},
-            "kpis": self.kpis, "violations": self.violations,
+            "method": self.method,
+            "scenario": self.scenario,
+            "horizon": self.horizon,
+            "start": self.start,
+            "seed": self.seed,
+            "status": self.status,
+            "utility": self.utility,
+            "terms": {n: self.terms[n] for n in TERMS},
+            "kpis": self.kpis,
+            "violations": self.violations,
             "repairs": {"count": len(self.repairs), "by_rule": counts},
-            "seconds": round(self.seconds, 4), **self.info,
+            "seconds": round(self.seconds, 4),
+            **self.info,
         }
 
 
-def run_episode(scenario: Scenario, policy: Policy, *, seed: int | None = 0,
-                mode: Mode = "repair",
-                progress: Callable[[int, int], None] | None = None) -> EpisodeResult:
+def run_episode(
+    scenario: Scenario,
+    policy: Policy,
+    *,
+    seed: int | None = 0,
+    mode: Mode = "repair",
+    progress: Callable[[int, int], None] | None = None,
+) -> EpisodeResult:
     """Play ``policy`` on ``scenario`` (whole horizon) through a `Simulator`.
 
     ``progress(t, T)`` is called after every slot. ``seconds`` covers the policy's reset
@@ -151,8 +167,18 @@ def run_episode(scenario: Scenario, policy: Policy, *, seed: int | None = 0,
     seconds = time.perf_counter() - t0
     ev = sim.evaluation()
     return EpisodeResult(
-        method=getattr(policy, "name", type(policy).__name__), scenario=scenario.name,
-        horizon=scenario.T, start=scenario.start_slot, seed=seed, utility=ev.utility,
-        terms=ev.terms, kpis=ev.kpis, per_slot=sim.per_slot_terms, repairs=sim.repairs,
-        violations=[v.as_dict() for v in ev.violations], seconds=seconds,
-        schedule=sim.schedule(), info=dict(getattr(policy, "info", {}) or {}))
+        method=getattr(policy, "name", type(policy).__name__),
+        scenario=scenario.name,
+        horizon=scenario.T,
+        start=scenario.start_slot,
+        seed=seed,
+        utility=ev.utility,
+        terms=ev.terms,
+        kpis=ev.kpis,
+        per_slot=sim.per_slot_terms,
+        repairs=sim.repairs,
+        violations=[v.as_dict() for v in ev.violations],
+        seconds=seconds,
+        schedule=sim.schedule(),
+        info=dict(getattr(policy, "info", {}) or {}),
+    )

@@ -120,24 +120,36 @@ class SlotDecisions:
 
     def copy(self) -> SlotDecisions:
         return SlotDecisions(
-            a=np.array(self.a, dtype=int, copy=True), b=np.array(self.b, dtype=int, copy=True),
-            k=np.array(self.k, dtype=int, copy=True), s=np.array(self.s, dtype=int, copy=True),
+            a=np.array(self.a, dtype=int, copy=True),
+            b=np.array(self.b, dtype=int, copy=True),
+            k=np.array(self.k, dtype=int, copy=True),
+            s=np.array(self.s, dtype=int, copy=True),
             tau=np.array(self.tau, dtype=int, copy=True),
             x=np.array(self.x, dtype=float, copy=True),
-            gpus=_opt(self.gpus), grid=_opt(self.grid), renewable=_opt(self.renewable),
-            charge=_opt(self.charge), discharge=_opt(self.discharge),
-            generator=_opt(self.generator), generator_on=_opt(self.generator_on))
+            gpus=_opt(self.gpus),
+            grid=_opt(self.grid),
+            renewable=_opt(self.renewable),
+            charge=_opt(self.charge),
+            discharge=_opt(self.discharge),
+            generator=_opt(self.generator),
+            generator_on=_opt(self.generator_on),
+        )
 
     def rows_frame(self, t: int) -> pd.DataFrame:
         """Service rows as a Schedule jobs frame for slot ``t``."""
         n = self.n_rows
-        return pd.DataFrame({"a": np.asarray(self.a, dtype=np.int64),
-                             "b": np.asarray(self.b, dtype=np.int64),
-                             "k": np.asarray(self.k, dtype=np.int64),
-                             "s": np.asarray(self.s, dtype=np.int64),
-                             "tau": np.asarray(self.tau, dtype=np.int64),
-                             "t": np.full(n, t, dtype=np.int64),
-                             "x": np.asarray(self.x, dtype=float)}, columns=JOB_COLUMNS)
+        return pd.DataFrame(
+            {
+                "a": np.asarray(self.a, dtype=np.int64),
+                "b": np.asarray(self.b, dtype=np.int64),
+                "k": np.asarray(self.k, dtype=np.int64),
+                "s": np.asarray(self.s, dtype=np.int64),
+                "tau": np.asarray(self.tau, dtype=np.int64),
+                "t": np.full(n, t, dtype=np.int64),
+                "x": np.asarray(self.x, dtype=float),
+            },
+            columns=JOB_COLUMNS,
+        )
 
     @classmethod
     def from_schedule(cls, sch: Schedule, t: int) -> SlotDecisions:
@@ -145,13 +157,21 @@ class SlotDecisions:
         j = sch.jobs
         sel = (j["t"].to_numpy(int) == t) if len(j) else np.zeros(0, dtype=bool)
         jt = j[sel] if len(j) else j
-        return cls(a=jt["a"].to_numpy(int), b=jt["b"].to_numpy(int), k=jt["k"].to_numpy(int),
-                   s=jt["s"].to_numpy(int), tau=jt["tau"].to_numpy(int),
-                   x=jt["x"].to_numpy(float), gpus=sch.gpus[:, t].copy(),
-                   grid=sch.grid[:, t].copy(), renewable=sch.renewable[:, t].copy(),
-                   charge=sch.charge[:, t].copy(), discharge=sch.discharge[:, t].copy(),
-                   generator=sch.generator[:, t].copy(),
-                   generator_on=sch.generator_on[:, t].copy())
+        return cls(
+            a=jt["a"].to_numpy(int),
+            b=jt["b"].to_numpy(int),
+            k=jt["k"].to_numpy(int),
+            s=jt["s"].to_numpy(int),
+            tau=jt["tau"].to_numpy(int),
+            x=jt["x"].to_numpy(float),
+            gpus=sch.gpus[:, t].copy(),
+            grid=sch.grid[:, t].copy(),
+            renewable=sch.renewable[:, t].copy(),
+            charge=sch.charge[:, t].copy(),
+            discharge=sch.discharge[:, t].copy(),
+            generator=sch.generator[:, t].copy(),
+            generator_on=sch.generator_on[:, t].copy(),
+        )
 
 
 @dataclass(frozen=True)
@@ -256,32 +276,48 @@ class ScenarioArrays:
             return np.array([float(getattr(d.battery, attr)) if d.battery else 0.0 for d in dcs])
 
         def gen(attr: str) -> np.ndarray:
-            return np.array([float(getattr(d.generator, attr)) if d.generator else 0.0
-                             for d in dcs])
+            return np.array(
+                [float(getattr(d.generator, attr)) if d.generator else 0.0 for d in dcs]
+            )
 
         wait = scn.class_arrays["wait"]
         return cls(
-            A=scn.A, K=scn.K, D=scn.D, T=scn.T, W=wait, Wmax=int(wait.max()),
+            A=scn.A,
+            K=scn.K,
+            D=scn.D,
+            T=scn.T,
+            W=wait,
+            Wmax=int(wait.max()),
             G=np.array([b.gpus for b in p.asps], dtype=float),
             idle_kw=np.array([b.idle_kw_per_gpu for b in p.asps], dtype=float),
             dc_of=scn.dc_of_asp,
             pue=np.array([d.pue for d in dcs], dtype=float),
             cap=np.array([np.inf if d.grid_cap_mw is None else d.grid_cap_mw * dt for d in dcs]),
-            pch=bat("charge_mw") * dt, pdis=bat("discharge_mw") * dt,
+            pch=bat("charge_mw") * dt,
+            pdis=bat("discharge_mw") * dt,
             eta_c=np.array([d.battery.eta_charge if d.battery else 1.0 for d in dcs]),
             eta_d=np.array([d.battery.eta_discharge if d.battery else 1.0 for d in dcs]),
-            smin=bat("soc_min_mwh"), smax=bat("capacity_mwh"),
+            smin=bat("soc_min_mwh"),
+            smax=bat("capacity_mwh"),
             send=np.array([d.battery.terminal_mwh if d.battery else 0.0 for d in dcs]),
             e0=bat("soc_initial_mwh"),
-            omin=gen("min_mw") * dt, omax=gen("max_mw") * dt,
-            u0=np.array([1.0 if d.generator and d.generator.initially_on and d.generator.max_mw > 0
-                         else 0.0 for d in dcs]),
+            omin=gen("min_mw") * dt,
+            omax=gen("max_mw") * dt,
+            u0=np.array(
+                [
+                    1.0
+                    if d.generator and d.generator.initially_on and d.generator.max_mw > 0
+                    else 0.0
+                    for d in dcs
+                ]
+            ),
             slot_gpu_s=3600.0 * dt,
         )
 
 
-def slot_limits(scn: Scenario, t: int, soc: np.ndarray, *, _st: ScenarioArrays | None = None
-                ) -> SlotLimits:
+def slot_limits(
+    scn: Scenario, t: int, soc: np.ndarray, *, _st: ScenarioArrays | None = None
+) -> SlotLimits:
     """Limits of slot ``t`` given the SoC (D,) at its start (see `SlotLimits`)."""
     st = _st or ScenarioArrays.of(scn)
     floor = _soc_floor(st, t)
@@ -289,9 +325,15 @@ def slot_limits(scn: Scenario, t: int, soc: np.ndarray, *, _st: ScenarioArrays |
     ch_max = np.minimum(st.pch, room_up)
     ch_min = np.minimum(np.maximum(floor - soc, 0.0) / st.eta_c, ch_max)
     dis_max = np.minimum(st.pdis, np.maximum(soc - np.maximum(st.smin, floor), 0.0) * st.eta_d)
-    return SlotLimits(gpu_seconds=st.G * st.slot_gpu_s, grid_mwh=st.cap.copy(),
-                      charge_min=ch_min, charge_max=ch_max, discharge_max=dis_max,
-                      generator_min=st.omin.copy(), generator_max=st.omax.copy())
+    return SlotLimits(
+        gpu_seconds=st.G * st.slot_gpu_s,
+        grid_mwh=st.cap.copy(),
+        charge_min=ch_min,
+        charge_max=ch_max,
+        discharge_max=dis_max,
+        generator_min=st.omin.copy(),
+        generator_max=st.omax.copy(),
+    )
 
 
 def _soc_floor(st: ScenarioArrays, t: int) -> np.ndarray:
@@ -324,10 +366,16 @@ def _vec(v: Any, n: int, name: str) -> np.ndarray | None:
     return arr.copy()
 
 
-def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray,
-                     dec: SlotDecisions, *,
-                     mode: Mode = "repair", _st: ScenarioArrays | None = None
-                     ) -> tuple[SlotDecisions, list[Repair]]:
+def repair_decisions(
+    scn: Scenario,
+    t: int,
+    pending: np.ndarray,
+    soc: np.ndarray,
+    dec: SlotDecisions,
+    *,
+    mode: Mode = "repair",
+    _st: ScenarioArrays | None = None,
+) -> tuple[SlotDecisions, list[Repair]]:
     """Apply rules R0–R6 of docs/simulator.md to one slot's decisions.
 
     Parameters
@@ -349,8 +397,7 @@ def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray
     A, K, D, B = st.A, st.K, st.D, st.A
     # ---- R0: well-formed rows (always rejected otherwise) --------------------------------
     try:
-        a, b, k, s, tau = (np.asarray(v).reshape(-1) for v in (dec.a, dec.b, dec.k, dec.s,
-                                                             dec.tau))
+        a, b, k, s, tau = (np.asarray(v).reshape(-1) for v in (dec.a, dec.b, dec.k, dec.s, dec.tau))
         x = np.asarray(dec.x, dtype=float).reshape(-1).copy()
     except (TypeError, ValueError) as exc:
         raise DecisionError(f"service rows: {exc}") from None
@@ -364,30 +411,36 @@ def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray
     if not np.all(np.isfinite(x)):
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise DecisionError(f"service row {i}: x = {x[i]} is not finite")
-    bad = (a < 0) | (a >= A) | (b < 0) | (b >= B) | (k < 0) | (k >= K) | (s < 0) | \
-        (s >= scn.S)
+    bad = (a < 0) | (a >= A) | (b < 0) | (b >= B) | (k < 0) | (k >= K) | (s < 0) | (s >= scn.S)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DecisionError(f"service row {i}: index out of range "
-                            f"(a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]})")
+        raise DecisionError(
+            f"service row {i}: index out of range (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]})"
+        )
     age = t - tau
     outside = (age < 0) | (age > st.W[k]) | (tau < 0)
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
-        raise DecisionError(f"service row {i}: cohort (a={a[i]}, k={k[i]}, tau={tau[i]}) is "
-                            f"not waiting in slot {t} (wait window {st.W[k[i]]} slots)")
+        raise DecisionError(
+            f"service row {i}: cohort (a={a[i]}, k={k[i]}, tau={tau[i]}) is "
+            f"not waiting in slot {t} (wait window {st.W[k[i]]} slots)"
+        )
     inadm = ~scn.admissible[b, k, s]
     if inadm.any():
         i = int(np.flatnonzero(inadm)[0])
-        raise DecisionError(f"service row {i}: (b={b[i]}, k={k[i]}, s={s[i]}) is not "
-                            "admissible (quality floor or empty pool)")
+        raise DecisionError(
+            f"service row {i}: (b={b[i]}, k={k[i]}, s={s[i]}) is not "
+            "admissible (quality floor or empty pool)"
+        )
     forb = np.isnan(scn.transfer_cost[a, b])
     if forb.any():
         i = int(np.flatnonzero(forb)[0])
         raise DecisionError(f"service row {i}: transfer {a[i]} -> {b[i]} is forbidden")
     gpus = _vec(dec.gpus, B, "gpus")
-    flows = {f: _vec(getattr(dec, f), D, f) for f in
-             ("grid", "renewable", "charge", "discharge", "generator", "generator_on")}
+    flows = {
+        f: _vec(getattr(dec, f), D, f)
+        for f in ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
+    }
 
     # ---- R1: job counts ≥ 0 ----------------------------------------------------------------
     neg = x < 0
@@ -405,8 +458,9 @@ def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray
         if over.any():
             for c in np.flatnonzero(over)[:20]:
                 aa, kk, gg = np.unravel_index(c, pending.shape)
-                log.add("R2 cohort_overserved", f"a={aa}, k={kk}, tau={t - gg}",
-                        served[c] - avail[c])
+                log.add(
+                    "R2 cohort_overserved", f"a={aa}, k={kk}, tau={t - gg}", served[c] - avail[c]
+                )
             factor = np.ones_like(served)
             factor[over] = avail[over] / served[over]
             x *= factor[cid]
@@ -444,8 +498,7 @@ def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray
     lim = slot_limits(scn, t, soc, _st=st)
     R = scn.renewable[:, t]
 
-    def clip(name: str, v: np.ndarray | None, lo: np.ndarray, hi: np.ndarray
-             ) -> np.ndarray | None:
+    def clip(name: str, v: np.ndarray | None, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
         if v is None:
             return None
         miss = np.maximum(lo - v, v - hi)
@@ -520,22 +573,47 @@ def repair_decisions(scn: Scenario, t: int, pending: np.ndarray, soc: np.ndarray
         if g[d] < -TOL * scale[d]:  # surplus: curtail, discharge less, generate less
             g = _surplus(d, g, ren, dis, o, u, st, log, ren_given)
         if g[d] > st.cap[d] + TOL * scale[d]:  # deficit beyond the grid cap
-            g, x, gpus = _deficit(scn, st, d, g, ren, ch, dis, o, x, gpus, b, dcb, gpu_s,
-                                  job_kwh, lim, R, log)
-    applied = SlotDecisions(a=a, b=b, k=k, s=s, tau=tau, x=x, gpus=gpus, grid=g, renewable=ren,
-                            charge=ch, discharge=dis, generator=o, generator_on=u)
+            g, x, gpus = _deficit(
+                scn, st, d, g, ren, ch, dis, o, x, gpus, b, dcb, gpu_s, job_kwh, lim, R, log
+            )
+    applied = SlotDecisions(
+        a=a,
+        b=b,
+        k=k,
+        s=s,
+        tau=tau,
+        x=x,
+        gpus=gpus,
+        grid=g,
+        renewable=ren,
+        charge=ch,
+        discharge=dis,
+        generator=o,
+        generator_on=u,
+    )
     return applied, log.items
 
 
-def _surplus(d: int, g: np.ndarray, ren: np.ndarray, dis: np.ndarray, o: np.ndarray,
-             u: np.ndarray, st: ScenarioArrays, log: _Log, ren_given: bool) -> np.ndarray:
+def _surplus(
+    d: int,
+    g: np.ndarray,
+    ren: np.ndarray,
+    dis: np.ndarray,
+    o: np.ndarray,
+    u: np.ndarray,
+    st: ScenarioArrays,
+    log: _Log,
+    ren_given: bool,
+) -> np.ndarray:
     """R6 surplus at data center d (supply above load + charge): discharge less, run the
     generator down to its minimum, curtail renewables, then switch the generator off.
     Arrays are modified in place; returns the grid import (≥ 0)."""
     short = -g[d]
-    for name, arr, room in (("R6 discharge_reduced", dis, dis[d]),
-                            ("R6 generator_reduced", o, o[d] - st.omin[d] * u[d]),
-                            ("R6 renewable_curtailed", ren, ren[d])):
+    for name, arr, room in (
+        ("R6 discharge_reduced", dis, dis[d]),
+        ("R6 generator_reduced", o, o[d] - st.omin[d] * u[d]),
+        ("R6 renewable_curtailed", ren, ren[d]),
+    ):
         take = min(short, room)
         if take > 0:
             if name != "R6 renewable_curtailed" or ren_given:
@@ -551,11 +629,25 @@ def _surplus(d: int, g: np.ndarray, ren: np.ndarray, dis: np.ndarray, o: np.ndar
     return g
 
 
-def _deficit(scn: Scenario, st: ScenarioArrays, d: int, g: np.ndarray, ren: np.ndarray,
-             ch: np.ndarray, dis: np.ndarray, o: np.ndarray, x: np.ndarray, gpus: np.ndarray,
-             b: np.ndarray, dcb: np.ndarray, gpu_s: np.ndarray, job_kwh: np.ndarray,
-             lim: SlotLimits, R: np.ndarray, log: _Log
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _deficit(
+    scn: Scenario,
+    st: ScenarioArrays,
+    d: int,
+    g: np.ndarray,
+    ren: np.ndarray,
+    ch: np.ndarray,
+    dis: np.ndarray,
+    o: np.ndarray,
+    x: np.ndarray,
+    gpus: np.ndarray,
+    b: np.ndarray,
+    dcb: np.ndarray,
+    gpu_s: np.ndarray,
+    job_kwh: np.ndarray,
+    lim: SlotLimits,
+    R: np.ndarray,
+    log: _Log,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R6 deficit at data center d (grid import above its cap): use all renewables, charge
     less (down to the terminal-forced charge), switch off idle GPUs, then serve the same
     fraction f of every job at the data center (largest f that fits, with GPUs rounded up
@@ -603,8 +695,7 @@ def _deficit(scn: Scenario, st: ScenarioArrays, d: int, g: np.ndarray, ren: np.n
         log.add("R6 service_shed", f"d={d}", float(x[rows].sum() * (1.0 - f)))
         x[rows] *= f
         gpus[pools] = load(f)[1]
-    now = pue * ((job_kwh[rows] * x[rows]).sum()
-                 + (gpus[pools] * idle).sum()) / 1000.0
+    now = pue * ((job_kwh[rows] * x[rows]).sum() + (gpus[pools] * idle).sum()) / 1000.0
     g[d] = now + fixed
     if g[d] > st.cap[d] + TOL * max(1.0, now):  # the forced charge itself does not fit
         cut = min(g[d] - st.cap[d], ch[d])
@@ -630,8 +721,15 @@ class Simulator:
     forecast_slots : length of that forecast (slots).
     """
 
-    def __init__(self, scenario: Scenario, *, mode: Mode = "repair", forecaster: Any = None,
-                 forecast_slots: int = 0, seed: int | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        mode: Mode = "repair",
+        forecaster: Any = None,
+        forecast_slots: int = 0,
+        seed: int | None = None,
+    ):
         if mode not in ("repair", "strict"):
             raise ValueError(f"mode must be 'repair' or 'strict', got {mode!r}")
         self.scenario = scenario
@@ -706,16 +804,25 @@ class Simulator:
             fc = self.forecaster(t, self.forecast_slots)
         hour = float(self._hours[t])
         return Observation(
-            t=t, T=st.T, hour_of_day=hour, price=scn.price[:, t].copy(),
-            carbon=scn.carbon[:, t].copy(), renewable=scn.renewable[:, t].copy(),
-            arrivals=scn.arrivals[:, :, t].copy(), pending=self._pending.copy(),
-            soc=self._soc.copy(), generator_on=self._u.copy(),
-            limits=slot_limits(scn, t, self._soc, _st=st), forecast=fc)
+            t=t,
+            T=st.T,
+            hour_of_day=hour,
+            price=scn.price[:, t].copy(),
+            carbon=scn.carbon[:, t].copy(),
+            renewable=scn.renewable[:, t].copy(),
+            arrivals=scn.arrivals[:, :, t].copy(),
+            pending=self._pending.copy(),
+            soc=self._soc.copy(),
+            generator_on=self._u.copy(),
+            limits=slot_limits(scn, t, self._soc, _st=st),
+            forecast=fc,
+        )
 
     def repair(self, dec: SlotDecisions) -> tuple[SlotDecisions, list[Repair]]:
         """Decisions the current slot would apply (rules R0–R6) without advancing."""
-        return repair_decisions(self.scenario, self._t, self._pending, self._soc, dec,
-                                mode=self.mode, _st=self._st)
+        return repair_decisions(
+            self.scenario, self._t, self._pending, self._soc, dec, mode=self.mode, _st=self._st
+        )
 
     def step(self, dec: SlotDecisions) -> StepResult:
         """Apply one slot of decisions, account it, drop expired jobs, advance to t + 1."""
@@ -749,8 +856,11 @@ class Simulator:
         pend[np.abs(pend) < 1e-9] = 0.0
         np.maximum(pend, 0.0, out=pend)
         ages = np.arange(st.Wmax + 1)
-        closing = (ages[None, :] == st.W[:, None]) if t < st.T - 1 else \
-            np.ones((st.K, st.Wmax + 1), dtype=bool)  # (K, ages)
+        closing = (
+            (ages[None, :] == st.W[:, None])
+            if t < st.T - 1
+            else np.ones((st.K, st.Wmax + 1), dtype=bool)
+        )  # (K, ages)
         dropped = 0.0
         for kk, gg in zip(*np.nonzero(closing), strict=True):
             tau = t - gg
@@ -774,22 +884,36 @@ class Simulator:
             pend[:, :, 1:] = pend[:, :, :-1].copy()
             pend[:, :, 0] = scn.arrivals[:, :, self._t]
         obs = self.observation() if self._t < st.T else None
-        return StepResult(observation=obs, reward=utility_of(terms), terms=terms,
-                          done=self._t >= st.T, repairs=repairs, decisions=applied,
-                          dropped=dropped)
+        return StepResult(
+            observation=obs,
+            reward=utility_of(terms),
+            terms=terms,
+            done=self._t >= st.T,
+            repairs=repairs,
+            decisions=applied,
+            dropped=dropped,
+        )
 
     # ---- results ----------------------------------------------------------------------------
     def schedule(self) -> Schedule:
         """The realized schedule so far (slots not yet played are zero)."""
         frames = [f for f in self._frames if len(f)]
-        jobs = pd.concat(frames, ignore_index=True) if frames else Schedule.empty(
-            self.scenario).jobs
-        return replace(self._sch, jobs=jobs, drops=self._sch.drops.copy(),
-                       gpus=self._sch.gpus.copy(), grid=self._sch.grid.copy(),
-                       renewable=self._sch.renewable.copy(), charge=self._sch.charge.copy(),
-                       discharge=self._sch.discharge.copy(),
-                       generator=self._sch.generator.copy(),
-                       generator_on=self._sch.generator_on.copy(), meta={})
+        jobs = (
+            pd.concat(frames, ignore_index=True) if frames else Schedule.empty(self.scenario).jobs
+        )
+        return replace(
+            self._sch,
+            jobs=jobs,
+            drops=self._sch.drops.copy(),
+            gpus=self._sch.gpus.copy(),
+            grid=self._sch.grid.copy(),
+            renewable=self._sch.renewable.copy(),
+            charge=self._sch.charge.copy(),
+            discharge=self._sch.discharge.copy(),
+            generator=self._sch.generator.copy(),
+            generator_on=self._sch.generator_on.copy(),
+            meta={},
+        )
 
     @property
     def per_slot_terms(self) -> np.ndarray:

@@ -56,13 +56,20 @@ def run_metadata() -> dict[str, Any]:
     return out
 
 
-def write_run(out_dir: str | Path, summary: dict[str, Any], schedule: Schedule | None,
-              scenario: Scenario | None) -> list[Path]:
+def write_run(
+    out_dir: str | Path,
+    summary: dict[str, Any],
+    schedule: Schedule | None,
+    scenario: Scenario | None,
+) -> list[Path]:
     """Write one run: summary.json, schedule_*.parquet, per_slot.parquet, scenario.json."""
     out = Path(out_dir)
     written: list[Path] = []
-    meta = {"versions": run_metadata(), "method": summary.get("method"),
-            "scenario": summary.get("scenario")}
+    meta = {
+        "versions": run_metadata(),
+        "method": summary.get("method"),
+        "scenario": summary.get("scenario"),
+    }
     if schedule is not None and scenario is not None:
         for name, df in schedule.tidy(scenario).items():
             path = out / f"schedule_{name}.parquet"

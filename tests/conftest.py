@@ -20,20 +20,38 @@ BASE: dict[str, Any] = {
     "carbon_price_usd_per_t": 0.0,
     "steps": [1],
     "data_centers": [{"name": "dc", "pue": 1.0}],
-    "asps": [{
-        "name": "a", "data_center": "dc", "gpus": 1, "idle_kw_per_gpu": 0.0,
-        "gpu_seconds_per_step": 3600.0,  # one 1-step job fills one GPU-hour
-        "kwh_per_step": 1000.0,          # 1 MWh per job
-        "quality": {"form": "table", "steps": [1, 2], "quality": [1.0, 1.0]},
-    }],
-    "job_classes": [{"name": "k", "price_usd": 100.0, "quality_floor": 0.0,
-                     "max_wait_slots": 0, "delay_usd_per_slot": 0.0, "drop_usd": 0.0}],
+    "asps": [
+        {
+            "name": "a",
+            "data_center": "dc",
+            "gpus": 1,
+            "idle_kw_per_gpu": 0.0,
+            "gpu_seconds_per_step": 3600.0,  # one 1-step job fills one GPU-hour
+            "kwh_per_step": 1000.0,  # 1 MWh per job
+            "quality": {"form": "table", "steps": [1, 2], "quality": [1.0, 1.0]},
+        }
+    ],
+    "job_classes": [
+        {
+            "name": "k",
+            "price_usd": 100.0,
+            "quality_floor": 0.0,
+            "max_wait_slots": 0,
+            "delay_usd_per_slot": 0.0,
+            "drop_usd": 0.0,
+        }
+    ],
 }
 
 
-def unit_scenario(overrides: dict[str, Any] | None = None, *, price: list[float],
-                  arrivals: np.ndarray | list, carbon: list[float] | None = None,
-                  renewable: list[float] | None = None) -> Scenario:
+def unit_scenario(
+    overrides: dict[str, Any] | None = None,
+    *,
+    price: list[float],
+    arrivals: np.ndarray | list,
+    carbon: list[float] | None = None,
+    renewable: list[float] | None = None,
+) -> Scenario:
     """A one-region scenario for hand-computed optima; ``overrides`` replace BASE keys."""
     p = copy.deepcopy(BASE)
     p.update(copy.deepcopy(overrides or {}))
@@ -44,8 +62,7 @@ def unit_scenario(overrides: dict[str, Any] | None = None, *, price: list[float]
         arr = arr.reshape(1, 1, T)
     pr = np.tile(np.asarray(price, dtype=float), (D, 1))
     co = np.tile(np.asarray(carbon if carbon is not None else [0.0] * T, dtype=float), (D, 1))
-    re = np.tile(np.asarray(renewable if renewable is not None else [0.0] * T, dtype=float),
-                 (D, 1))
+    re = np.tile(np.asarray(renewable if renewable is not None else [0.0] * T, dtype=float), (D, 1))
     return make_scenario(p, pr, co, re, arr)
 
 

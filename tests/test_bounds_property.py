@@ -36,8 +36,11 @@ REL_TOL = 1e-6
 
 def _concave_table(draw, n_lo: int, n_hi: int) -> dict:
     """A concave, non-decreasing (steps, quality) table covering [n_lo, n_hi]."""
-    inner = draw(st.lists(st.integers(n_lo + 1, max(n_lo + 1, n_hi - 1)), max_size=2,
-                          unique=True)) if n_hi - n_lo > 1 else []
+    inner = (
+        draw(st.lists(st.integers(n_lo + 1, max(n_lo + 1, n_hi - 1)), max_size=2, unique=True))
+        if n_hi - n_lo > 1
+        else []
+    )
     steps = sorted({n_lo, n_hi, *inner})
     q0 = draw(st.floats(0.05, 0.5))
     top = draw(st.floats(q0 + 0.05, 1.0))
@@ -47,15 +50,21 @@ def _concave_table(draw, n_lo: int, n_hi: int) -> dict:
     slopes = np.sort(raw)[::-1]
     rise = slopes * gaps
     q = np.concatenate([[q0], q0 + np.cumsum(rise / rise.sum() * (top - q0))])
-    return {"form": "table", "steps": [float(s) for s in steps],
-            "quality": [float(min(1.0, v)) for v in q]}
+    return {
+        "form": "table",
+        "steps": [float(s) for s in steps],
+        "quality": [float(min(1.0, v)) for v in q],
+    }
 
 
 def _quality(draw, n_lo: int, n_hi: int) -> dict:
     form = draw(st.sampled_from(["exp", "log", "table"]))
     if form == "exp":
-        return {"form": "exp", "q_max": draw(st.floats(0.6, 1.0)),
-                "beta": draw(st.floats(0.02, 0.5))}
+        return {
+            "form": "exp",
+            "q_max": draw(st.floats(0.6, 1.0)),
+            "beta": draw(st.floats(0.02, 0.5)),
+        }
     if form == "log":
         alpha = draw(st.floats(0.05, 0.3))
         c = draw(st.floats(-alpha * math.log(n_lo) + 1e-3, 0.4))  # valid at every level
@@ -78,64 +87,96 @@ def small_scenarios(draw) -> Scenario:
             dc["grid_cap_mw"] = draw(st.floats(0.05, 1.0))
         if draw(st.booleans()):
             cap = draw(st.floats(0.05, 0.5))
-            dc["battery"] = {"capacity_mwh": cap, "charge_mw": draw(st.floats(0.02, 0.3)),
-                             "discharge_mw": draw(st.floats(0.02, 0.3)),
-                             "eta_charge": draw(st.floats(0.8, 1.0)),
-                             "eta_discharge": draw(st.floats(0.8, 1.0)),
-                             "soc_initial_mwh": cap * draw(st.floats(0.0, 1.0)),
-                             "wear_usd_per_mwh": draw(st.floats(0.0, 10.0))}
+            dc["battery"] = {
+                "capacity_mwh": cap,
+                "charge_mw": draw(st.floats(0.02, 0.3)),
+                "discharge_mw": draw(st.floats(0.02, 0.3)),
+                "eta_charge": draw(st.floats(0.8, 1.0)),
+                "eta_discharge": draw(st.floats(0.8, 1.0)),
+                "soc_initial_mwh": cap * draw(st.floats(0.0, 1.0)),
+                "wear_usd_per_mwh": draw(st.floats(0.0, 10.0)),
+            }
         if draw(st.booleans()):
             omax = draw(st.floats(0.02, 0.3))
-            dc["generator"] = {"min_mw": omax * draw(st.floats(0.0, 0.8)), "max_mw": omax,
-                               "fuel_usd_per_mwh": draw(st.floats(20.0, 150.0)),
-                               "emission_t_per_mwh": draw(st.floats(0.0, 0.8)),
-                               "startup_usd": draw(st.floats(0.0, 5.0)),
-                               "initially_on": draw(st.booleans())}
+            dc["generator"] = {
+                "min_mw": omax * draw(st.floats(0.0, 0.8)),
+                "max_mw": omax,
+                "fuel_usd_per_mwh": draw(st.floats(20.0, 150.0)),
+                "emission_t_per_mwh": draw(st.floats(0.0, 0.8)),
+                "startup_usd": draw(st.floats(0.0, 5.0)),
+                "initially_on": draw(st.booleans()),
+            }
         dcs.append(dc)
     asps = []
     for b in range(A):
-        asps.append({
-            "name": f"asp{b}", "data_center": f"dc{draw(st.integers(0, D - 1))}",
-            "gpus": draw(st.integers(1, 3)), "idle_kw_per_gpu": draw(st.floats(0.0, 20.0)),
-            "gpu_seconds_fixed": draw(st.floats(0.0, 20.0)),
-            "gpu_seconds_per_step": draw(st.floats(2.0, 30.0)),
-            "kwh_fixed": draw(st.floats(0.0, 0.5)),
-            "kwh_per_step": draw(st.floats(0.0, 0.2)),
-            "quality": _quality(draw, steps[0], steps[-1]),
-        })
+        asps.append(
+            {
+                "name": f"asp{b}",
+                "data_center": f"dc{draw(st.integers(0, D - 1))}",
+                "gpus": draw(st.integers(1, 3)),
+                "idle_kw_per_gpu": draw(st.floats(0.0, 20.0)),
+                "gpu_seconds_fixed": draw(st.floats(0.0, 20.0)),
+                "gpu_seconds_per_step": draw(st.floats(2.0, 30.0)),
+                "kwh_fixed": draw(st.floats(0.0, 0.5)),
+                "kwh_per_step": draw(st.floats(0.0, 0.2)),
+                "quality": _quality(draw, steps[0], steps[-1]),
+            }
+        )
     classes = []
     for k in range(K):
-        classes.append({
-            "name": f"k{k}", "price_usd": draw(st.floats(0.1, 3.0)),
-            "quality_floor": 0.0,  # set below from the drawn curves
-            "max_wait_slots": draw(st.integers(0, 2)),
-            "delay_usd_per_slot": draw(st.floats(0.0, 0.2)),
-            "drop_usd": draw(st.floats(0.0, 1.0)),
-            "work_factor": draw(st.floats(0.5, 2.0)),
-            "_floor_share": draw(st.floats(0.0, 1.0)),
-        })
-    params = {"name": "random", "carbon_price_usd_per_t": draw(st.floats(0.0, 100.0)),
-              "steps": steps, "data_centers": dcs, "asps": asps, "job_classes": classes,
-              "transfer": {"default_usd_per_job": draw(st.floats(0.0, 0.3))}}
+        classes.append(
+            {
+                "name": f"k{k}",
+                "price_usd": draw(st.floats(0.1, 3.0)),
+                "quality_floor": 0.0,  # set below from the drawn curves
+                "max_wait_slots": draw(st.integers(0, 2)),
+                "delay_usd_per_slot": draw(st.floats(0.0, 0.2)),
+                "drop_usd": draw(st.floats(0.0, 1.0)),
+                "work_factor": draw(st.floats(0.5, 2.0)),
+                "_floor_share": draw(st.floats(0.0, 1.0)),
+            }
+        )
+    params = {
+        "name": "random",
+        "carbon_price_usd_per_t": draw(st.floats(0.0, 100.0)),
+        "steps": steps,
+        "data_centers": dcs,
+        "asps": asps,
+        "job_classes": classes,
+        "transfer": {"default_usd_per_job": draw(st.floats(0.0, 0.3))},
+    }
     if A > 1 and draw(st.booleans()):
         params["transfer"]["forbidden"] = [("asp0", f"asp{A - 1}")]
     # quality floors: a share of the best quality some model reaches at the top level
-    probe = make_scenario({**params, "job_classes": [
-        {k: v for k, v in c.items() if not k.startswith("_")} for c in classes]},
-        np.zeros((D, T)), np.zeros((D, T)), np.zeros((D, T)), np.zeros((A, K, T)))
+    probe = make_scenario(
+        {
+            **params,
+            "job_classes": [{k: v for k, v in c.items() if not k.startswith("_")} for c in classes],
+        },
+        np.zeros((D, T)),
+        np.zeros((D, T)),
+        np.zeros((D, T)),
+        np.zeros((A, K, T)),
+    )
     best = float(probe.quality[:, -1].max())
     for c in classes:
         c["quality_floor"] = round(best * 0.95 * c.pop("_floor_share"), 6)
     price = np.array([[draw(st.floats(-20.0, 120.0)) for _ in range(T)] for _ in range(D)])
     carbon = np.array([[draw(st.floats(0.0, 0.6)) for _ in range(T)] for _ in range(D)])
     renew = np.array([[draw(st.floats(0.0, 0.2)) for _ in range(T)] for _ in range(D)])
-    arrivals = np.array(draw(st.lists(st.integers(0, 40), min_size=A * K * T,
-                                      max_size=A * K * T)), dtype=float).reshape(A, K, T)
+    arrivals = np.array(
+        draw(st.lists(st.integers(0, 40), min_size=A * K * T, max_size=A * K * T)), dtype=float
+    ).reshape(A, K, T)
     return make_scenario(params, price, carbon, renew, arrivals, source="<hypothesis>")
 
 
-@settings(max_examples=N_EXAMPLES, derandomize=True, database=None, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=N_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(scn=small_scenarios())
 def test_bound_hierarchy_on_random_scenarios(scn: Scenario) -> None:
     with warnings.catch_warnings():

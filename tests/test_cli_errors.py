@@ -13,8 +13,9 @@ from aigc_opt.data.catalog import SCENARIO_DIR
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aigc_opt", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -31,16 +32,22 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 CASES = {
-    "missing field": (lambda d: edit(d / "scenario.toml", 'gpu_seconds_per_step = 18.0', ""),
-                      ["gpu_seconds_per_step", "missing"]),
-    "negative capacity": (lambda d: edit(d / "scenario.toml", "capacity_mwh = 1.0",
-                                         "capacity_mwh = -1.0"),
-                          ["capacity_mwh", "-1.0"]),
-    "NaN in a series": (lambda d: edit(d / "energy.csv", "1,dc1,50,", "1,dc1,nan,"),
-                        ["energy.csv", "price_usd_per_mwh", "nan"]),
-    "unreachable quality floor": (lambda d: edit(d / "scenario.toml", "quality_floor = 0.5",
-                                                 "quality_floor = 0.99"),
-                                  ["quality_floor", "0.99", "no model reaches it"]),
+    "missing field": (
+        lambda d: edit(d / "scenario.toml", "gpu_seconds_per_step = 18.0", ""),
+        ["gpu_seconds_per_step", "missing"],
+    ),
+    "negative capacity": (
+        lambda d: edit(d / "scenario.toml", "capacity_mwh = 1.0", "capacity_mwh = -1.0"),
+        ["capacity_mwh", "-1.0"],
+    ),
+    "NaN in a series": (
+        lambda d: edit(d / "energy.csv", "1,dc1,50,", "1,dc1,nan,"),
+        ["energy.csv", "price_usd_per_mwh", "nan"],
+    ),
+    "unreachable quality floor": (
+        lambda d: edit(d / "scenario.toml", "quality_floor = 0.5", "quality_floor = 0.99"),
+        ["quality_floor", "0.99", "no model reaches it"],
+    ),
 }
 
 
@@ -77,9 +84,25 @@ def test_json_output_is_clean_and_out_dir_written(tmp_path):
     p = run_cli("solve", "--horizon", "3", "--scenario", "tiny", "--json", "--out", str(out))
     assert p.returncode == 0, p.stderr
     s = json.loads(p.stdout)  # nothing but the JSON object on stdout
-    for key in ("scenario", "horizon", "method", "status", "utility", "best_bound", "mip_gap",
-                "terms", "kpis", "build_seconds", "solve_seconds", "solver"):
+    for key in (
+        "scenario",
+        "horizon",
+        "method",
+        "status",
+        "utility",
+        "best_bound",
+        "mip_gap",
+        "terms",
+        "kpis",
+        "build_seconds",
+        "solve_seconds",
+        "solver",
+    ):
         assert key in s
     assert s["method"] == "oracle-milp" and s["status"] == "optimal"
-    assert {p.name for p in out.iterdir()} >= {"summary.json", "scenario.json",
-                                               "schedule_jobs.parquet", "per_slot.parquet"}
+    assert {p.name for p in out.iterdir()} >= {
+        "summary.json",
+        "scenario.json",
+        "schedule_jobs.parquet",
+        "per_slot.parquet",
+    }

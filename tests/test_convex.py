@@ -39,16 +39,25 @@ from aigc_opt.solvers.oracle import solve_oracle
 EXACT = 1e-7  # relative accuracy asked of the hand-derived optima (Clarabel at 1e-9: ~1e-8)
 
 
-def one_pool(quality: dict, *, steps: list[int], arrivals: list[int], floor: float = 0.0,
-             drop: float = 0.0) -> Scenario:
+def one_pool(
+    quality: dict, *, steps: list[int], arrivals: list[int], floor: float = 0.0, drop: float = 0.0
+) -> Scenario:
     """One data center, one ASP (1 GPU, 36 GPU-s/step), one class at 1 $/job, no energy."""
     params = {
-        "name": "one-pool", "steps": steps,
+        "name": "one-pool",
+        "steps": steps,
         "data_centers": [{"name": "dc"}],
-        "asps": [{"name": "m", "data_center": "dc", "gpus": 1, "gpu_seconds_per_step": 36.0,
-                  "kwh_per_step": 0.0, "quality": quality}],
-        "job_classes": [{"name": "k", "price_usd": 1.0, "quality_floor": floor,
-                         "drop_usd": drop}],
+        "asps": [
+            {
+                "name": "m",
+                "data_center": "dc",
+                "gpus": 1,
+                "gpu_seconds_per_step": 36.0,
+                "kwh_per_step": 0.0,
+                "quality": quality,
+            }
+        ],
+        "job_classes": [{"name": "k", "price_usd": 1.0, "quality_floor": floor, "drop_usd": drop}],
     }
     T = len(arrivals)
     z = np.zeros((1, T))
@@ -153,8 +162,11 @@ def test_non_concave_table_rejected_at_load(tmp_path: Path):
     toml = dst / "scenario.toml"
     old = 'quality = { form = "table", steps = [10, 20], quality = [0.5, 0.8] }'
     assert old in toml.read_text()
-    toml.write_text(toml.read_text().replace(
-        old, 'quality = { form = "table", steps = [10, 15, 20], quality = [0.5, 0.55, 0.8] }'))
+    toml.write_text(
+        toml.read_text().replace(
+            old, 'quality = { form = "table", steps = [10, 15, 20], quality = [0.5, 0.55, 0.8] }'
+        )
+    )
     with pytest.raises(ScenarioError) as err:
         load_scenario_file(toml)
     msg = str(err.value)
@@ -185,7 +197,8 @@ def test_convex_on_default_terms_and_order():
     assert res.status == "optimal" and res.method == "oracle-convex"
     assert set(res.terms) == set(TERMS)
     assert res.utility == pytest.approx(
-        res.terms["revenue"] - sum(res.terms[n] for n in TERMS[1:]), abs=1e-9)
+        res.terms["revenue"] - sum(res.terms[n] for n in TERMS[1:]), abs=1e-9
+    )
     assert res.utility == pytest.approx(res.objective, rel=1e-7)
     assert res.utility >= lp.utility
     k = res.kpis
@@ -230,16 +243,26 @@ def test_numerical_failure_is_retried():
     One GPU, 19 GPU-s/step, work factor 1.4375: 3600/27.3125 job-steps; Q(9) = 0.875·
     (1 − e^{−4.5}), levels {9, 10}; 21 jobs do not fit at 9 steps, so 3600/27.3125/9 jobs
     are served at n = 9, each earning 0.875·Q(9)."""
-    params = {"name": "retry", "steps": [9, 10],
-              "data_centers": [{"name": "dc", "generator": {
-                  "min_mw": 0.0, "max_mw": 0.25, "fuel_usd_per_mwh": 20.0}}],
-              "asps": [{"name": "m", "data_center": "dc", "gpus": 1,
-                        "gpu_seconds_per_step": 19.0, "kwh_per_step": 0.0,
-                        "quality": {"form": "exp", "q_max": 0.875, "beta": 0.5}}],
-              "job_classes": [{"name": "k", "price_usd": 0.875, "work_factor": 1.4375}]}
+    params = {
+        "name": "retry",
+        "steps": [9, 10],
+        "data_centers": [
+            {"name": "dc", "generator": {"min_mw": 0.0, "max_mw": 0.25, "fuel_usd_per_mwh": 20.0}}
+        ],
+        "asps": [
+            {
+                "name": "m",
+                "data_center": "dc",
+                "gpus": 1,
+                "gpu_seconds_per_step": 19.0,
+                "kwh_per_step": 0.0,
+                "quality": {"form": "exp", "q_max": 0.875, "beta": 0.5},
+            }
+        ],
+        "job_classes": [{"name": "k", "price_usd": 0.875, "work_factor": 1.4375}],
+    }
     z = np.zeros((1, 4))
-    scn = make_scenario(params, z, z, np.array([[0, 0, 0, 0.125]]),
-                        np.array([[[0, 0, 0, 21.0]]]))
+    scn = make_scenario(params, z, z, np.array([[0, 0, 0, 0.125]]), np.array([[[0, 0, 0, 21.0]]]))
     res = solve_convex(scn)
     x = 3600 / (19 * 1.4375) / 9
     check_result(res, x * 0.875 * 0.875 * (1 - math.exp(-4.5)))
@@ -260,8 +283,12 @@ def test_infeasible_and_limited_solves_carry_no_bound():
     base = one_pool({"form": "exp", "q_max": 0.9, "beta": 0.1}, steps=[5, 20], arrivals=[8])
     params = base.params.model_dump(by_alias=True)
     params["data_centers"][0]["battery"] = {
-        "capacity_mwh": 1.0, "charge_mw": 0.1, "discharge_mw": 0.1, "soc_initial_mwh": 0.0,
-        "soc_terminal_mwh": 1.0}
+        "capacity_mwh": 1.0,
+        "charge_mw": 0.1,
+        "discharge_mw": 0.1,
+        "soc_initial_mwh": 0.0,
+        "soc_terminal_mwh": 1.0,
+    }
     z = np.zeros((1, 1))
     bad = make_scenario(params, z, z, z, base.arrivals)
     res = solve_convex(bad)
@@ -285,8 +312,12 @@ def test_dpp_resolve_reuses_compiled_problem():
     compiled = prog.problem._cache.param_prog
     assert compiled is not None and first.status == "optimal"
     first_compile = first.options["compile_seconds"]
-    changed = scn.with_series(price=scn.price * 1.7 - 5.0, renewable=scn.renewable * 0.3,
-                              carbon=scn.carbon * 1.2, arrivals=np.round(scn.arrivals * 1.1))
+    changed = scn.with_series(
+        price=scn.price * 1.7 - 5.0,
+        renewable=scn.renewable * 0.3,
+        carbon=scn.carbon * 1.2,
+        arrivals=np.round(scn.arrivals * 1.1),
+    )
     update_series(prog, changed)
     second = solve_program(prog, opts)
     assert prog.problem._cache.param_prog is compiled  # no recompilation
@@ -312,14 +343,14 @@ def test_update_series_rejects_a_new_cohort():
 # the bounds command
 # ---------------------------------------------------------------------------------------
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aigc_opt", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_bounds_json_and_out(tmp_path: Path):
     out = tmp_path / "run"
-    proc = run_cli("bounds", "--scenario", "tiny", "--horizon", "3", "--json", "--out",
-                   str(out))
+    proc = run_cli("bounds", "--scenario", "tiny", "--horizon", "3", "--json", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # stdout is exactly one JSON document
     assert set(data) == {"milp", "lp", "convex"}
@@ -328,7 +359,8 @@ def test_bounds_json_and_out(tmp_path: Path):
             assert field in s, (key, field)
         assert s["status"] == "optimal"
         assert s["utility"] == pytest.approx(
-            s["terms"]["revenue"] - sum(s["terms"][n] for n in TERMS[1:]), abs=1e-6)
+            s["terms"]["revenue"] - sum(s["terms"][n] for n in TERMS[1:]), abs=1e-6
+        )
     u = {k: data[k]["utility"] for k in data}
     assert u["convex"] >= u["lp"] - 1e-6 and u["lp"] >= u["milp"] - 1e-6
     for sub in ("milp", "lp", "convex"):
@@ -342,8 +374,14 @@ def test_bounds_table_and_bad_input():
     proc = run_cli("bounds", "--scenario", "tiny", "--horizon", "3")
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    for word in ("convex", "LP", "MILP", "optimal", "Upper bounds on the utility of any policy",
-                 "holds"):
+    for word in (
+        "convex",
+        "LP",
+        "MILP",
+        "optimal",
+        "Upper bounds on the utility of any policy",
+        "holds",
+    ):
         assert word in text, word
     bad = run_cli("bounds", "--scenario", "tiny", "--horizon", "3", "--solver", "gurobi")
     assert bad.returncode == 2 and "--solver" in bad.stderr and "Traceback" not in bad.stderr

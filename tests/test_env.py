@@ -43,8 +43,9 @@ def test_same_seed_and_options_give_the_same_episode():
         assert r1 == r2
         assert i1.get("terms") == i2.get("terms")
     other = play(env, actions, seed=8, options={})
-    assert [r for _, r, _ in other] != [r for _, r, _ in first] or \
-        other[0][2]["start"] != first[0][2]["start"]
+    assert [r for _, r, _ in other] != [r for _, r, _ in first] or other[0][2]["start"] != first[0][
+        2
+    ]["start"]
 
 
 @pytest.mark.parametrize("horizon", [24])

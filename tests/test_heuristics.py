@@ -65,20 +65,31 @@ def test_local_greedy_serves_at_home_with_the_fewest_steps():
 def _two_regions(price_a: float, price_b: float):
     """One class, two pools in two regions, ample capacity; all jobs arrive at pool 0."""
     p = {
-        "name": "two", "steps": [10], "carbon_price_usd_per_t": 0.0,
+        "name": "two",
+        "steps": [10],
+        "carbon_price_usd_per_t": 0.0,
         "data_centers": [{"name": "a"}, {"name": "b"}],
-        "asps": [{"name": f"p{i}", "data_center": dc, "gpus": 10, "idle_kw_per_gpu": 0.0,
-                  "gpu_seconds_per_step": 1.0, "kwh_per_step": 1.0,
-                  "quality": {"form": "table", "steps": [10, 20], "quality": [1.0, 1.0]}}
-                 for i, dc in enumerate(("a", "b"))],
+        "asps": [
+            {
+                "name": f"p{i}",
+                "data_center": dc,
+                "gpus": 10,
+                "idle_kw_per_gpu": 0.0,
+                "gpu_seconds_per_step": 1.0,
+                "kwh_per_step": 1.0,
+                "quality": {"form": "table", "steps": [10, 20], "quality": [1.0, 1.0]},
+            }
+            for i, dc in enumerate(("a", "b"))
+        ],
         "job_classes": [{"name": "k", "price_usd": 100.0}],
         "transfer": {"default_usd_per_job": 0.5},
     }
     T = 3
     arrivals = np.zeros((2, 1, T))
     arrivals[0, 0] = 50.0
-    return make_scenario(p, np.array([[price_a] * T, [price_b] * T]), np.zeros((2, T)),
-                         np.zeros((2, T)), arrivals)
+    return make_scenario(
+        p, np.array([[price_a] * T, [price_b] * T]), np.zeros((2, T)), np.zeros((2, T)), arrivals
+    )
 
 
 def test_price_greedy_routes_to_the_cheapest_pool():
@@ -104,12 +115,34 @@ def test_price_greedy_spills_when_the_cheapest_pool_is_full():
 
 
 def test_cli_run_json(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "aigc_opt", "run", "--policy", "greedy",
-                        "--scenario", "tiny", "--horizon", "3", "--json"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aigc_opt",
+            "run",
+            "--policy",
+            "greedy",
+            "--scenario",
+            "tiny",
+            "--horizon",
+            "3",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["method"] == "greedy" and out["utility"] <= out["oracle_bound"]
-    assert set(out["terms"]) == {"revenue", "delay_penalty", "drop_penalty", "transfer_cost",
-                                 "energy_cost", "carbon_cost", "generator_cost",
-                                 "battery_wear"}
+    assert set(out["terms"]) == {
+        "revenue",
+        "delay_penalty",
+        "drop_penalty",
+        "transfer_cost",
+        "energy_cost",
+        "carbon_cost",
+        "generator_cost",
+        "battery_wear",
+    }

@@ -35,8 +35,11 @@ TIGHT = HighsOptions(mip_gap=1e-7)
 def test_full_window_perfect_mpc_reproduces_the_oracle(case):
     """Perfect forecasts and a window covering the rest of the horizon: every re-solve is
     the oracle's tail problem, so the realized utility is the oracle's (MIP tolerance)."""
-    scn = {"tiny": lambda: load_scenario("tiny"), "stress": stress_scenario,
-           "default-4": lambda: load_scenario("default", horizon=4)}[case]()
+    scn = {
+        "tiny": lambda: load_scenario("tiny"),
+        "stress": stress_scenario,
+        "default-4": lambda: load_scenario("default", horizon=4),
+    }[case]()
     oracle = solve_oracle(scn, options=TIGHT)
     pol = MPCPolicy(scn.T, "perfect", window="milp", options=TIGHT)
     ep = run_episode(scn, pol, mode="strict")
@@ -171,8 +174,12 @@ def test_user_callable_and_errors():
     scn = load_scenario("tiny")
 
     def flat(s, t, n):
-        return SeriesForecast(price=np.full((s.D, n), 42.0), carbon=np.zeros((s.D, n)),
-                              renewable=np.zeros((s.D, n)), arrivals=np.ones((s.A, s.K, n)))
+        return SeriesForecast(
+            price=np.full((s.D, n), 42.0),
+            carbon=np.zeros((s.D, n)),
+            renewable=np.zeros((s.D, n)),
+            arrivals=np.ones((s.A, s.K, n)),
+        )
 
     f = _reset(CallableForecaster(flat), scn)(0, 2)
     assert f.price.tolist() == [[42.0, 42.0]]
@@ -191,30 +198,56 @@ def test_user_callable_and_errors():
 # CLI
 # ---------------------------------------------------------------------------------------
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aigc_opt", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_mpc_json_is_clean_and_complete(tmp_path):
-    r = _cli("mpc", "--horizon", "12", "--lookahead", "6", "--forecast", "noisy:0.1",
-             "--seed", "0", "--json", "--out", str(tmp_path / "run"))
+    r = _cli(
+        "mpc",
+        "--horizon",
+        "12",
+        "--lookahead",
+        "6",
+        "--forecast",
+        "noisy:0.1",
+        "--seed",
+        "0",
+        "--json",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("method", "scenario", "horizon", "utility", "terms", "oracle_bound",
-                "gap_pct", "seconds", "status"):
+    for key in (
+        "method",
+        "scenario",
+        "horizon",
+        "utility",
+        "terms",
+        "oracle_bound",
+        "gap_pct",
+        "seconds",
+        "status",
+    ):
         assert key in out
     assert out["utility"] <= out["oracle_bound"] + 1e-6 * abs(out["oracle_bound"])
     assert out["gap_pct"] == pytest.approx(
-        100 * (out["oracle_bound"] - out["utility"]) / abs(out["oracle_bound"]))
+        100 * (out["oracle_bound"] - out["utility"]) / abs(out["oracle_bound"])
+    )
     assert (tmp_path / "run" / "summary.json").exists()
     assert (tmp_path / "run" / "schedule_jobs.parquet").exists()
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (("mpc", "--forecast", "crystal"), "unknown forecaster"),
-    (("mpc", "--lookahead", "0"), "lookahead"),
-    (("run", "--policy", "clever"), "--policy"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("mpc", "--forecast", "crystal"), "unknown forecaster"),
+        (("mpc", "--lookahead", "0"), "lookahead"),
+        (("run", "--policy", "clever"), "--policy"),
+    ],
+)
 def test_cli_bad_options_exit_2(args, needle):
     r = _cli(*args, "--horizon", "4")
     assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr

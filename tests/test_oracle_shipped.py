@@ -24,7 +24,8 @@ def test_lp_bounds_milp_and_accounting_reproduces_utility(name):
         assert ev.utility == pytest.approx(res.objective, rel=1e-6)
         assert sum(ev.terms.values()) != 0.0
         assert ev.utility == pytest.approx(
-            ev.terms["revenue"] - sum(v for k, v in ev.terms.items() if k != "revenue"))
+            ev.terms["revenue"] - sum(v for k, v in ev.terms.items() if k != "revenue")
+        )
 
 
 def test_time_limited_solve_is_reported_honestly():

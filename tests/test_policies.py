@@ -32,8 +32,7 @@ def env() -> AIGCDataCenterEnv:
 
 
 def test_zip_and_onnx_give_the_same_actions_and_stay_below_the_bound(trained, env):
-    zp = load_policy(trained / "model.zip", env.observation_space, env.action_space,
-                     trust=True)
+    zp = load_policy(trained / "model.zip", env.observation_space, env.action_space, trust=True)
     ox = load_policy(trained / "model.onnx", env.observation_space, env.action_space)
     assert zp.kind.startswith("sb3-") and ox.kind == "onnx"
     rng = np.random.default_rng(1)
@@ -45,8 +44,7 @@ def test_zip_and_onnx_give_the_same_actions_and_stay_below_the_bound(trained, en
     u, terms, _ = run_policy_in_env(zp, full, start=0, horizon=24)
     bound = solve_oracle(full.cut(horizon=24)).best_bound
     assert u <= bound + 1e-6 * abs(bound)
-    assert u == pytest.approx(terms["revenue"] - sum(v for k, v in terms.items()
-                                                      if k != "revenue"))
+    assert u == pytest.approx(terms["revenue"] - sum(v for k, v in terms.items() if k != "revenue"))
 
 
 def test_torchscript_and_callable_loaders(tmp_path, env):
@@ -75,13 +73,17 @@ def test_loader_errors(tmp_path, trained, env):
     with pytest.raises(PolicyLoadError, match="corrupt|zip"):
         load_policy(bad, env.observation_space, env.action_space, trust=True)
     with pytest.raises(PolicyLoadError, match="action shape"):
-        load_policy("tests.policy_fixtures:wrong_shape", env.observation_space,
-                    env.action_space)
+        load_policy("tests.policy_fixtures:wrong_shape", env.observation_space, env.action_space)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aigc_opt", *args], capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "aigc_opt", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
 
 
 @pytest.mark.parametrize("case", ["no-trust", "corrupt", "wrong-shape"])
@@ -160,13 +162,23 @@ def test_untrusted_pt2_payload_never_runs(tmp_path, env):
     """A .pt2 whose weights unpickle a payload is refused before the file is read, in the
     library and on the command line (exit 2, one line, the payload's file not created)."""
     marker = tmp_path / "PWNED"
-    evil = _evil_pt2(tmp_path, env.observation_space.shape[0], env.action_space.shape[0],
-                     marker)
+    evil = _evil_pt2(tmp_path, env.observation_space.shape[0], env.action_space.shape[0], marker)
     with pytest.raises(PolicyLoadError, match="--trust"):
         load_policy(evil, env.observation_space, env.action_space)
     assert not marker.exists()
-    p = run_cli("compare", "--policy", str(evil), "--horizon", "3", "--episodes", "1",
-                "--baselines", "greedy", "--scenario", "tiny")
+    p = run_cli(
+        "compare",
+        "--policy",
+        str(evil),
+        "--horizon",
+        "3",
+        "--episodes",
+        "1",
+        "--baselines",
+        "greedy",
+        "--scenario",
+        "tiny",
+    )
     assert p.returncode == 2, p.stderr
     assert not marker.exists()
     assert "--trust" in p.stderr and "Traceback" not in p.stderr

@@ -42,12 +42,12 @@ def scale_price(folder: Path, factor: float) -> None:
     df.to_csv(path, index=False)
 
 
-def test_regress_passes_unchanged_and_detects_one_percent_price_drift(tiny_copy: Path,
-                                                                        tmp_path: Path) -> None:
+def test_regress_passes_unchanged_and_detects_one_percent_price_drift(
+    tiny_copy: Path, tmp_path: Path
+) -> None:
     golden = tmp_path / "golden.json"
     over = f"tiny={tiny_copy / 'scenario.toml'}"
-    p = cli("regress", "--golden", str(golden), "--update", "--only", ORACLES,
-            "--scenario", over)
+    p = cli("regress", "--golden", str(golden), "--update", "--only", ORACLES, "--scenario", over)
     assert p.exit_code == 0, p.stdout + p.stderr
     doc = json.loads(golden.read_text())
     assert set(doc["cases"]) == {"tiny/full/oracle-milp", "tiny/full/oracle-lp"}
@@ -71,11 +71,11 @@ def test_regress_passes_unchanged_and_detects_one_percent_price_drift(tiny_copy:
     assert "DRIFT" in p.stdout and "regress: FAILED" in p.stdout.splitlines()[-1]
 
 
-def test_update_is_atomic_and_keeps_other_cases_with_only(tiny_copy: Path,
-                                                          tmp_path: Path) -> None:
+def test_update_is_atomic_and_keeps_other_cases_with_only(tiny_copy: Path, tmp_path: Path) -> None:
     golden = tmp_path / "g.json"
-    scn = rg.load_catalog_scenario("tiny", None, overrides={"tiny": str(tiny_copy /
-                                                                         "scenario.toml")})
+    scn = rg.load_catalog_scenario(
+        "tiny", None, overrides={"tiny": str(tiny_copy / "scenario.toml")}
+    )
     outs = [rg.run_case(rg.Case("tiny", None, m), scn) for m in ("oracle-milp", "oracle-lp")]
     assert all(o.status == "optimal" for o in outs)
     rg.update_golden(golden, outs)
@@ -88,15 +88,29 @@ def test_update_is_atomic_and_keeps_other_cases_with_only(tiny_copy: Path,
 
 def test_compare_tolerances() -> None:
     case = rg.Case("tiny", None, "oracle-lp")
-    golden = {"cases": {case.id: {"status": "optimal", "values": {
-        "utility": 100.0, "best_bound": 100.0, "terms.energy_cost": 10.0,
-        "kpis.jobs_served": 1000.0}}}}
+    golden = {
+        "cases": {
+            case.id: {
+                "status": "optimal",
+                "values": {
+                    "utility": 100.0,
+                    "best_bound": 100.0,
+                    "terms.energy_cost": 10.0,
+                    "kpis.jobs_served": 1000.0,
+                },
+            }
+        }
+    }
 
     def run(values: dict, status: str = "optimal") -> rg.Comparison:
         return rg.compare(golden, [rg.Outcome(case, status=status, values=values)])
 
-    same = {"utility": 100.0, "best_bound": 100.0, "terms.energy_cost": 10.0,
-            "kpis.jobs_served": 1000.0}
+    same = {
+        "utility": 100.0,
+        "best_bound": 100.0,
+        "terms.energy_cost": 10.0,
+        "kpis.jobs_served": 1000.0,
+    }
     assert run(same).ok
     assert run({**same, "utility": 100.0 + 5e-5}).ok  # 1e-6 rel of 100 = 1e-4
     bad = run({**same, "utility": 100.0 + 2e-4})
@@ -123,7 +137,9 @@ def test_catalog_registry_and_hooks() -> None:
     assert len(ids) == len(set(ids))
     assert "tiny/full/oracle-lp" in ids and "default/h24/oracle-milp" in ids
     assert rg.select_cases(rg.default_catalog(), ["*/oracle-lp"]) == [
-        rg.Case("tiny", None, "oracle-lp"), rg.Case("default", 24, "oracle-lp")]
+        rg.Case("tiny", None, "oracle-lp"),
+        rg.Case("default", 24, "oracle-lp"),
+    ]
     with pytest.raises(rg.RegressInputError):
         rg.parse_overrides(["tiny"])
 
@@ -136,7 +152,8 @@ def test_committed_golden_matches_on_tiny() -> None:
     cases = rg.select_cases(rg.default_catalog(), ["tiny/*"])
     cmp = rg.compare(golden, rg.run_cases(cases), partial=True)
     assert cmp.ok, [d.as_dict() for d in cmp.diffs if d.verdict != "ok"] + [
-        c.as_dict() for c in cmp.cases if c.failed]
+        c.as_dict() for c in cmp.cases if c.failed
+    ]
 
 
 def test_cli_errors(tmp_path: Path) -> None:
@@ -152,8 +169,12 @@ def test_cli_errors(tmp_path: Path) -> None:
 
 def test_pytest_fixture_writes_then_checks(tmp_path: Path) -> None:
     reg = UtilityRegression(tmp_path / "test_paper", "test_table[milp]", update=False)
-    summary = {"status": "optimal", "utility": 10.0, "best_bound": 10.0,
-               "terms": {"revenue": 12.0, "energy_cost": 2.0}}
+    summary = {
+        "status": "optimal",
+        "utility": 10.0,
+        "best_bound": 10.0,
+        "terms": {"revenue": 12.0, "energy_cost": 2.0},
+    }
     with pytest.raises(pytest.fail.Exception, match="golden file written"):
         reg.check(summary, method="oracle-lp")
     assert reg.path().name == "test_table_milp.json"
@@ -174,7 +195,8 @@ def test_pytest_plugin_is_registered_for_downstream_suites(tmp_path: Path) -> No
         "def test_numbers(utility_regression):\n"
         "    utility_regression.check({'utility': 1.5, 'status': 'optimal',\n"
         "                              'terms': {'revenue': 2.0, 'energy_cost': 0.5}},\n"
-        "                             method='oracle-milp')\n")
+        "                             method='oracle-milp')\n"
+    )
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
     first = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert first.returncode == 1 and "golden file written" in first.stdout, first.stdout

@@ -39,25 +39,40 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         d = root / "mpc" / f"noise-{sigma}"
         d.mkdir(parents=True)
         shutil.copy(root / "solve" / "per_slot.parquet", d)  # summary + per-slot terms only
-        s = dict(base, method="mpc", oracle_bound=base["best_bound"], gap_pct=gap,
-                 utility=base["best_bound"] * (1 - gap / 100),
-                 options={"forecast": "perfect" if sigma == 0 else f"noisy:{sigma}",
-                          "lookahead": 3, "seed": 0})
+        s = dict(
+            base,
+            method="mpc",
+            oracle_bound=base["best_bound"],
+            gap_pct=gap,
+            utility=base["best_bound"] * (1 - gap / 100),
+            options={
+                "forecast": "perfect" if sigma == 0 else f"noisy:{sigma}",
+                "lookahead": 3,
+                "seed": 0,
+            },
+        )
         s["terms"] = dict(base["terms"])
         s["terms"]["energy_cost"] += base["utility"] - s["utility"]
         (d / "summary.json").write_text(json.dumps(s))
     bundle = root / "bounds"
     bundle.mkdir()
-    conv = dict(base, method="oracle-convex", status="optimal",
-                utility=base["best_bound"] * 1.01, best_bound=base["best_bound"] * 1.01)
+    conv = dict(
+        base,
+        method="oracle-convex",
+        status="optimal",
+        utility=base["best_bound"] * 1.01,
+        best_bound=base["best_bound"] * 1.01,
+    )
     (bundle / "summary.json").write_text(json.dumps({"convex": conv}))
     rows = []
     for ep in range(2):
         for name, u in (("ppo", 0.9), ("greedy", 0.8)):
             util = base["best_bound"] * (u + 0.01 * ep)
-            rows += [("ppo" if name == "ppo" else name, ep, "utility", util),
-                     (name, ep, "gap_pct", 100 * (1 - util / base["best_bound"])),
-                     (name, ep, "oracle_bound", base["best_bound"])]
+            rows += [
+                ("ppo" if name == "ppo" else name, ep, "utility", util),
+                (name, ep, "gap_pct", 100 * (1 - util / base["best_bound"])),
+                (name, ep, "oracle_bound", base["best_bound"]),
+            ]
             rows += [(name, ep, t, base["terms"][t]) for t in TERMS]
     df = pd.DataFrame(rows, columns=["method", "episode", "metric", "value"])
     df["scenario"] = "default"
@@ -75,8 +90,9 @@ def report(runs: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_discovers_every_kind_of_input(runs: Path) -> None:
     col = discover([runs])
     methods = sorted(r.method for r in col.runs)
-    assert methods == sorted(["oracle-milp", "oracle-lp", "mpc", "mpc", "mpc",
-                              "oracle-convex", "ppo", "greedy"])
+    assert methods == sorted(
+        ["oracle-milp", "oracle-lp", "mpc", "mpc", "mpc", "oracle-convex", "ppo", "greedy"]
+    )
     labels = [r.label for r in col.runs]
     assert len(set(labels)) == len(labels), labels
     # bounds first, then MPC by noise, then the rest
@@ -114,11 +130,24 @@ def test_csv_has_one_row_per_run_with_every_kpi(report) -> None:
     res, out = report
     df = pd.read_csv(out / "tables" / "summary.csv")
     assert len(df) == len(res.collection.runs)
-    for col in ("utility_usd", "bound_usd", "gap_pct", *(f"{t}_usd" for t in TERMS),
-                "energy_grid_mwh", "energy_renewable_used_mwh", "energy_renewable_curtailed_mwh",
-                "energy_battery_charge_mwh", "energy_battery_discharge_mwh",
-                "energy_generator_mwh", "carbon_t", "jobs_served", "jobs_transferred",
-                "jobs_dropped", "mean_quality", "mean_wait_slots"):
+    for col in (
+        "utility_usd",
+        "bound_usd",
+        "gap_pct",
+        *(f"{t}_usd" for t in TERMS),
+        "energy_grid_mwh",
+        "energy_renewable_used_mwh",
+        "energy_renewable_curtailed_mwh",
+        "energy_battery_charge_mwh",
+        "energy_battery_discharge_mwh",
+        "energy_generator_mwh",
+        "carbon_t",
+        "jobs_served",
+        "jobs_transferred",
+        "jobs_dropped",
+        "mean_quality",
+        "mean_wait_slots",
+    ):
         assert col in df.columns, col
     milp = df[df["method"] == "oracle-milp"].iloc[0]
     stored = json.loads((res.collection.runs[2].path / "summary.json").read_text())
@@ -140,7 +169,7 @@ def _check_latex(text: str) -> None:
     for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
         assert rule in text
     assert text.index("\\toprule") < text.index("\\midrule") < text.index("\\bottomrule")
-    body = text[text.index("\\toprule"): text.index("\\bottomrule")]
+    body = text[text.index("\\toprule") : text.index("\\bottomrule")]
     ncols = len(re.search(r"\\begin\{tabular\}\{(\w+)\}", text).group(1))
     for line in body.splitlines():
         if line.endswith("\\\\") and "\\multicolumn" not in line:
@@ -176,10 +205,21 @@ def test_wide_latex_table_spans_text_width(runs: Path, tmp_path: Path) -> None:
 def test_markdown_table_shows_every_metric(report) -> None:
     _res, out = report
     md = (out / "tables" / "summary.md").read_text()
-    for label in ("Utility U ($)", "Upper bound ($)", "Gap to bound (%)", "Revenue ($)",
-                  "Battery wear ($)", "Grid (MWh)", "Renewables curtailed (MWh)",
-                  "Carbon (t CO2)", "Jobs served (jobs)", "Jobs transferred (jobs)",
-                  "Jobs dropped (jobs)", "Mean quality", "Mean wait (slots)"):
+    for label in (
+        "Utility U ($)",
+        "Upper bound ($)",
+        "Gap to bound (%)",
+        "Revenue ($)",
+        "Battery wear ($)",
+        "Grid (MWh)",
+        "Renewables curtailed (MWh)",
+        "Carbon (t CO2)",
+        "Jobs served (jobs)",
+        "Jobs transferred (jobs)",
+        "Jobs dropped (jobs)",
+        "Mean quality",
+        "Mean wait (slots)",
+    ):
         assert f"| {label} |" in md, label
     header = md.splitlines()[2]
     assert header.count("|") == 1 + 1 + 8  # metric + eight runs
@@ -202,8 +242,9 @@ def test_summary_only_runs_give_tables_and_summary_figures(runs: Path, tmp_path:
 
 def test_cli_report_and_errors(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "rep"
-    res = CliRunner().invoke(app, ["report", str(runs / "solve"), "--out", str(out), "--json",
-                                   "--formats", "png"])
+    res = CliRunner().invoke(
+        app, ["report", str(runs / "solve"), "--out", str(out), "--json", "--formats", "png"]
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["figures"] and all(f.endswith(".png") for f in doc["figures"])
@@ -213,8 +254,9 @@ def test_cli_report_and_errors(runs: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["report", str(empty), "--out", str(tmp_path / "x")])
     assert res.exit_code == 2
     assert "no results found" in res.output and "Traceback" not in res.output
-    res = CliRunner().invoke(app, ["report", str(runs / "solve"), "--out", str(tmp_path / "y"),
-                                   "--formats", "gif"])
+    res = CliRunner().invoke(
+        app, ["report", str(runs / "solve"), "--out", str(tmp_path / "y"), "--formats", "gif"]
+    )
     assert res.exit_code == 2 and "--formats" in res.output
 
 

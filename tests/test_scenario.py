@@ -24,8 +24,8 @@ def test_cut_keeps_the_series_window(start, horizon):
     full = load_scenario("default")
     cut = load_scenario("default", horizon=horizon, start=start)
     assert cut.T == horizon and cut.start_slot == start
-    np.testing.assert_array_equal(cut.price, full.price[:, start:start + horizon])
-    np.testing.assert_array_equal(cut.arrivals, full.arrivals[:, :, start:start + horizon])
+    np.testing.assert_array_equal(cut.price, full.price[:, start : start + horizon])
+    np.testing.assert_array_equal(cut.arrivals, full.arrivals[:, :, start : start + horizon])
 
 
 @pytest.mark.parametrize("start, horizon", [(0, 169), (160, 10), (-1, 5), (0, 0)])

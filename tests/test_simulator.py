@@ -25,42 +25,97 @@ def stress_scenario(T: int = 8, seed: int = 3) -> Scenario:
     start-up cost, a battery with losses, a negative price, a forbidden transfer, waits
     and drops: every term of the utility is non-zero at the optimum."""
     p = {
-        "name": "stress", "slot_hours": 1.0, "carbon_price_usd_per_t": 30.0, "steps": [10, 20],
+        "name": "stress",
+        "slot_hours": 1.0,
+        "carbon_price_usd_per_t": 30.0,
+        "steps": [10, 20],
         "data_centers": [
-            {"name": "north", "pue": 1.1, "grid_cap_mw": 0.05,
-             "battery": {"capacity_mwh": 0.1, "soc_min_mwh": 0.01, "charge_mw": 0.04,
-                         "discharge_mw": 0.04, "eta_charge": 0.9, "eta_discharge": 0.9,
-                         "soc_initial_mwh": 0.05, "wear_usd_per_mwh": 2.0},
-             "generator": {"min_mw": 0.01, "max_mw": 0.04, "fuel_usd_per_mwh": 120.0,
-                           "emission_t_per_mwh": 0.6, "startup_usd": 3.0,
-                           "initially_on": False}},
+            {
+                "name": "north",
+                "pue": 1.1,
+                "grid_cap_mw": 0.05,
+                "battery": {
+                    "capacity_mwh": 0.1,
+                    "soc_min_mwh": 0.01,
+                    "charge_mw": 0.04,
+                    "discharge_mw": 0.04,
+                    "eta_charge": 0.9,
+                    "eta_discharge": 0.9,
+                    "soc_initial_mwh": 0.05,
+                    "wear_usd_per_mwh": 2.0,
+                },
+                "generator": {
+                    "min_mw": 0.01,
+                    "max_mw": 0.04,
+                    "fuel_usd_per_mwh": 120.0,
+                    "emission_t_per_mwh": 0.6,
+                    "startup_usd": 3.0,
+                    "initially_on": False,
+                },
+            },
             {"name": "south", "pue": 1.3},
         ],
         "asps": [
-            {"name": "n1", "data_center": "north", "gpus": 3, "idle_kw_per_gpu": 2.0,
-             "gpu_seconds_per_step": 36.0, "kwh_per_step": 0.2,
-             "quality": {"form": "exp", "q_max": 0.95, "beta": 0.15}},
-            {"name": "n2", "data_center": "north", "gpus": 2, "idle_kw_per_gpu": 1.0,
-             "gpu_seconds_per_step": 18.0, "kwh_per_step": 0.1,
-             "quality": {"form": "table", "steps": [10, 20], "quality": [0.6, 0.75]}},
-            {"name": "s1", "data_center": "south", "gpus": 3, "idle_kw_per_gpu": 3.0,
-             "gpu_seconds_per_step": 30.0, "kwh_per_step": 0.3,
-             "quality": {"form": "exp", "q_max": 0.9, "beta": 0.2}},
+            {
+                "name": "n1",
+                "data_center": "north",
+                "gpus": 3,
+                "idle_kw_per_gpu": 2.0,
+                "gpu_seconds_per_step": 36.0,
+                "kwh_per_step": 0.2,
+                "quality": {"form": "exp", "q_max": 0.95, "beta": 0.15},
+            },
+            {
+                "name": "n2",
+                "data_center": "north",
+                "gpus": 2,
+                "idle_kw_per_gpu": 1.0,
+                "gpu_seconds_per_step": 18.0,
+                "kwh_per_step": 0.1,
+                "quality": {"form": "table", "steps": [10, 20], "quality": [0.6, 0.75]},
+            },
+            {
+                "name": "s1",
+                "data_center": "south",
+                "gpus": 3,
+                "idle_kw_per_gpu": 3.0,
+                "gpu_seconds_per_step": 30.0,
+                "kwh_per_step": 0.3,
+                "quality": {"form": "exp", "q_max": 0.9, "beta": 0.2},
+            },
         ],
         "job_classes": [
-            {"name": "std", "price_usd": 1.0, "quality_floor": 0.5, "max_wait_slots": 2,
-             "delay_usd_per_slot": 0.05, "drop_usd": 0.3},
-            {"name": "prem", "price_usd": 3.0, "quality_floor": 0.8, "max_wait_slots": 0,
-             "delay_usd_per_slot": 0.1, "drop_usd": 1.5, "work_factor": 1.5},
+            {
+                "name": "std",
+                "price_usd": 1.0,
+                "quality_floor": 0.5,
+                "max_wait_slots": 2,
+                "delay_usd_per_slot": 0.05,
+                "drop_usd": 0.3,
+            },
+            {
+                "name": "prem",
+                "price_usd": 3.0,
+                "quality_floor": 0.8,
+                "max_wait_slots": 0,
+                "delay_usd_per_slot": 0.1,
+                "drop_usd": 1.5,
+                "work_factor": 1.5,
+            },
         ],
         "transfer": {"default_usd_per_job": 0.05, "forbidden": [["s1", "n2"]]},
     }
     rng = np.random.default_rng(seed)
-    price = np.vstack([np.array([30, 80, -10, 120, 150, 40, 20, 90] * 4, float)[:T],
-                       np.array([60, 55, 50, 70, 65, 60, 45, 50] * 4, float)[:T]])
+    price = np.vstack(
+        [
+            np.array([30, 80, -10, 120, 150, 40, 20, 90] * 4, float)[:T],
+            np.array([60, 55, 50, 70, 65, 60, 45, 50] * 4, float)[:T],
+        ]
+    )
     carbon = np.vstack([np.full(T, 0.4), np.full(T, 0.3)])
-    renewable = np.vstack([np.array([0.0, 0.01, 0.03, 0.02, 0.0, 0.0, 0.01, 0.0] * 4)[:T],
-                           np.zeros(T)])
+    renewable = np.vstack(
+        [np.array([0.0, 0.01, 0.03, 0.02, 0.0, 0.0, 0.01, 0.0] * 4)[:T], np.zeros(T)]
+    )
     arrivals = rng.integers(5, 30, size=(3, 2, T)).astype(float)
     return make_scenario(p, price, carbon, renewable, arrivals, source="<stress>")
 
@@ -74,8 +129,7 @@ def _tiny_with(**dc: object) -> Scenario:
     return make_scenario(raw, scn.price, scn.carbon, scn.renewable, scn.arrivals)
 
 
-EPISODES = [(name, None if name == "tiny" else 24) for name in shipped_names()] + [
-    ("default", 48)]
+EPISODES = [(name, None if name == "tiny" else 24) for name in shipped_names()] + [("default", 48)]
 
 
 def _cut(name: str, horizon: int | None) -> Scenario:
@@ -131,8 +185,9 @@ def test_step_returns_slot_terms_and_observations_move_on():
     assert obs.pending[:, :, 1:].sum() == 0
     step = sim.step(SlotDecisions())
     assert set(step.terms) == set(TERMS)
-    assert step.reward == pytest.approx(step.terms["revenue"] - sum(
-        step.terms[n] for n in TERMS[1:]))
+    assert step.reward == pytest.approx(
+        step.terms["revenue"] - sum(step.terms[n] for n in TERMS[1:])
+    )
     nxt = step.observation
     assert nxt.t == 1 and not step.done
     # the class with W = 0 was dropped at once; the other waits with age 1
@@ -153,12 +208,14 @@ def test_doing_nothing_drops_every_job_at_its_window_close():
     np.testing.assert_allclose(sch.drops, scn.arrivals)
     ev = evaluate(scn, sch)
     assert ev.violations == []
-    assert ev.utility == pytest.approx(-(0.3 * scn.arrivals[:, 0].sum()
-                                         + 1.5 * scn.arrivals[:, 1].sum()))
+    assert ev.utility == pytest.approx(
+        -(0.3 * scn.arrivals[:, 0].sum() + 1.5 * scn.arrivals[:, 1].sum())
+    )
     # std (W = 2) arriving in slot 6 is dropped at the horizon's end, slot T − 1 = 7
     per = sim.per_slot_terms[:, TERMS.index("drop_penalty")]
-    assert per[7] == pytest.approx(0.3 * scn.arrivals[:, 0, 5:].sum()
-                                   + 1.5 * scn.arrivals[:, 1, 7].sum())
+    assert per[7] == pytest.approx(
+        0.3 * scn.arrivals[:, 0, 5:].sum() + 1.5 * scn.arrivals[:, 1, 7].sum()
+    )
     with pytest.raises(RuntimeError):
         sim.step(SlotDecisions())
 
@@ -172,17 +229,20 @@ def _row(**kw: object) -> SlotDecisions:
     return SlotDecisions(**{k: np.asarray(v) for k, v in base.items()})
 
 
-@pytest.mark.parametrize(("dec", "match"), [
-    (_row(x=[np.nan]), "not finite"),
-    (_row(b=[7]), "out of range"),
-    (_row(tau=[1]), "not waiting"),
-    (_row(tau=[-1]), "not waiting"),
-    (_row(k=[1], s=[0], b=[1]), "not admissible"),  # n2 never reaches the premium floor
-    (_row(a=[2], b=[1]), "forbidden"),
-    (_row(x=[1.0, 2.0]), "same length"),
-    (SlotDecisions(gpus=np.ones(2)), "expected 3"),
-    (SlotDecisions(charge=np.array([np.inf, 0.0])), "finite"),
-])
+@pytest.mark.parametrize(
+    ("dec", "match"),
+    [
+        (_row(x=[np.nan]), "not finite"),
+        (_row(b=[7]), "out of range"),
+        (_row(tau=[1]), "not waiting"),
+        (_row(tau=[-1]), "not waiting"),
+        (_row(k=[1], s=[0], b=[1]), "not admissible"),  # n2 never reaches the premium floor
+        (_row(a=[2], b=[1]), "forbidden"),
+        (_row(x=[1.0, 2.0]), "same length"),
+        (SlotDecisions(gpus=np.ones(2)), "expected 3"),
+        (SlotDecisions(charge=np.array([np.inf, 0.0])), "finite"),
+    ],
+)
 @pytest.mark.parametrize("mode", ["repair", "strict"])
 def test_malformed_decisions_are_rejected(dec, match, mode):
     sim = Simulator(stress_scenario(), mode=mode)
@@ -215,8 +275,9 @@ def _apply(scn: Scenario, dec: SlotDecisions, *, t: int = 0, soc=None, mode="rep
     for _ in range(t):
         obs = sim.step(SlotDecisions()).observation
     pending = obs.pending
-    return repair_decisions(scn, t, pending, obs.soc if soc is None else np.asarray(soc),
-                            dec, mode=mode)
+    return repair_decisions(
+        scn, t, pending, obs.soc if soc is None else np.asarray(soc), dec, mode=mode
+    )
 
 
 def test_r1_negative_jobs_are_clipped():
@@ -257,8 +318,9 @@ def test_r3_gpu_time_beyond_the_pool_sheds_service():
 
 def test_r4_charge_and_discharge_become_the_net_flow():
     scn = stress_scenario()
-    applied, rep = _apply(scn, SlotDecisions(charge=np.array([0.03, 0.0]),
-                                             discharge=np.array([0.01, 0.0])))
+    applied, rep = _apply(
+        scn, SlotDecisions(charge=np.array([0.03, 0.0]), discharge=np.array([0.01, 0.0]))
+    )
     assert applied.charge[0] == pytest.approx(0.02) and applied.discharge[0] == 0.0
     assert "R4 charge_xor_discharge" in _rules(rep)
 
@@ -322,11 +384,9 @@ def test_r5_generator_status_rounded_and_absent_generator_off():
 def test_r6_grid_is_the_slack_and_a_balanced_decision_is_kept_exactly():
     scn = load_scenario("tiny")
     # 10 fast jobs at 10 steps: 25 kWh + one idle GPU 50 kWh = 0.075 MWh, PUE 1
-    applied, rep = _apply(scn, _row(x=[10.0], gpus=[1.0, 0.0], grid=[0.075],
-                                    renewable=[0.0]))
+    applied, rep = _apply(scn, _row(x=[10.0], gpus=[1.0, 0.0], grid=[0.075], renewable=[0.0]))
     assert rep == [] and applied.grid[0] == 0.075
-    applied, rep = _apply(scn, _row(x=[10.0], gpus=[1.0, 0.0], grid=[0.5],
-                                    renewable=[0.0]))
+    applied, rep = _apply(scn, _row(x=[10.0], gpus=[1.0, 0.0], grid=[0.5], renewable=[0.0]))
     assert applied.grid[0] == pytest.approx(0.075) and _rules(rep) == ["R6 balance_grid_slack"]
 
 
@@ -339,8 +399,9 @@ def test_r6_surplus_discharge_is_reduced():
 
 def test_r6_surplus_generator_down_to_minimum_then_off():
     scn = stress_scenario()
-    applied, rep = _apply(scn, SlotDecisions(generator=np.array([0.03, 0.0]),
-                                             generator_on=np.array([1.0, 0.0])))
+    applied, rep = _apply(
+        scn, SlotDecisions(generator=np.array([0.03, 0.0]), generator_on=np.array([1.0, 0.0]))
+    )
     assert applied.generator[0] == 0.0 and applied.generator_on[0] == 0.0
     assert _rules(rep) == ["R6 generator_reduced", "R6 generator_off"]
 
@@ -404,8 +465,9 @@ def test_any_well_formed_decision_is_repaired_into_the_feasible_set(stress_bound
         a_i, k_i, g_i = a_i[keep], k_i[keep], g_i[keep]
         rows = []
         for a, k, g in zip(a_i, k_i, g_i, strict=True):
-            opts = [(b, s) for b in range(scn.A) if allowed[a, b]
-                    for s in np.flatnonzero(adm[b, k])]
+            opts = [
+                (b, s) for b in range(scn.A) if allowed[a, b] for s in np.flatnonzero(adm[b, k])
+            ]
             for _ in range(int(rng.integers(0, 3))):
                 b, s = opts[int(rng.integers(len(opts)))]
                 rows.append((a, b, k, s, obs.t - g, rng.normal(10.0, 20.0)))
@@ -415,11 +477,20 @@ def test_any_well_formed_decision_is_repaired_into_the_feasible_set(stress_bound
             return None if rng.random() < 0.3 else rng.normal(0.0, scale, shape)
 
         dec = SlotDecisions(
-            a=arr[:, 0].astype(int), b=arr[:, 1].astype(int), k=arr[:, 2].astype(int),
-            s=arr[:, 3].astype(int), tau=arr[:, 4].astype(int), x=arr[:, 5],
-            gpus=maybe(scn.A, 3.0), grid=maybe(scn.D, 0.1), renewable=maybe(scn.D, 0.05),
-            charge=maybe(scn.D, 0.05), discharge=maybe(scn.D, 0.05),
-            generator=maybe(scn.D, 0.05), generator_on=maybe(scn.D, 1.0))
+            a=arr[:, 0].astype(int),
+            b=arr[:, 1].astype(int),
+            k=arr[:, 2].astype(int),
+            s=arr[:, 3].astype(int),
+            tau=arr[:, 4].astype(int),
+            x=arr[:, 5],
+            gpus=maybe(scn.A, 3.0),
+            grid=maybe(scn.D, 0.1),
+            renewable=maybe(scn.D, 0.05),
+            charge=maybe(scn.D, 0.05),
+            discharge=maybe(scn.D, 0.05),
+            generator=maybe(scn.D, 0.05),
+            generator_on=maybe(scn.D, 1.0),
+        )
         step = sim.step(dec)
         obs = step.observation
     ev = sim.evaluation()
