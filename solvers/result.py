@@ -21,6 +21,16 @@ def mip_gap(utility: float | None, bound: float | None) -> float | None:
     return max(0.0, (bound - utility) / max(abs(utility), 1.0))
 
 
+def gap_to_bound(utility: float | None, bound: float | None) -> tuple[float | None, float | None]:
+    """Gap of a feasible utility to a certified upper bound: ``(bound − U`` in $, the same
+    in % of ``max(|bound|, 1)``). The one definition every command, comparison and report
+    uses for "how far from optimal"; ``(None, None)`` without both numbers."""
+    if utility is None or bound is None:
+        return None, None
+    usd = float(bound) - float(utility)
+    return usd, 100.0 * usd / max(abs(float(bound)), 1.0)
+
+
 @dataclass
 class SolveResult:
     """Outcome of one solve.
