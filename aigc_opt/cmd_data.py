@@ -4,6 +4,7 @@ check a user's data file, and build a scenario from a user's files.
     aigc-opt data build [--source DIR] [--out DIR]     profiles from the public datasets
     aigc-opt data scenarios [--profiles DIR] [--out DIR] [--name N]...
     aigc-opt data check FILE --format price [--tz Europe/Berlin] [--eur-to-usd 1.08]
+    aigc-opt data formats                              the formats `check` reads
     aigc-opt data recipe RECIPE.toml --out DIR
 """
 
@@ -18,22 +19,6 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded
-
-FORMATS = (
-    "price",
-    "carbon",
-    "weather",
-    "eia930",
-    "tmy3",
-    "simbench",
-    "moer",
-    "wide",
-    "cluster",
-    "azure",
-    "ml-energy",
-    "power-curves",
-    "transfer",
-)
 
 
 def _sha(path: Path) -> str:
@@ -171,7 +156,12 @@ def register(app: typer.Typer) -> None:
     @data_app.command("check")
     def check(
         file: Annotated[Path, typer.Argument(help="Data file to read")],
-        fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}")],
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format", "-f", help="File format, e.g. price or weather (list: data formats)"
+            ),
+        ],
         tz: Annotated[
             str,
             typer.Option(
@@ -206,6 +196,28 @@ def register(app: typer.Typer) -> None:
             Console().print(t)
 
         guarded(body)
+
+    @data_app.command("formats")
+    def formats(as_json: JsonOpt = False) -> None:
+        """List the file formats ``data check --format`` reads (the loaders' registry)."""
+        from aigc_opt.data.loaders import FORMATS
+
+        rows = [
+            {"format": n, "family": f.family, "options": list(f.options), "file": f.description}
+            for n, f in FORMATS.items()
+        ]
+        if as_json:
+            emit_json(rows)
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="formats of aigc-opt data check")
+        for col in ("format", "family", "options", "file"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            t.add_row(r["format"], r["family"], ", ".join(r["options"]) or "—", r["file"])
+        Console().print(t)
 
     @data_app.command("recipe")
     def recipe(
@@ -274,79 +286,13 @@ def _clean(obj: Any) -> Any:
 def _check_file(
     file: Path, fmt: str, tz: str, eur_to_usd: float | None, year: int | None
 ) -> dict[str, Any]:
-    from aigc_opt.data import loaders as L
+    from aigc_opt.data.loaders import FORMATS, check_file
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: unknown (one of {', '.join(FORMATS)})")
     if eur_to_usd is not None and not eur_to_usd > 0:
         raise UserError(f"--eur-to-usd = {eur_to_usd}: must be > 0")
-    readers = {
-        "price": lambda: L.load_price_csv(
-            file, naive_tz=tz or "UTC", eur_to_usd=eur_to_usd, year=year
-        ),
-        "carbon": lambda: L.load_carbon_csv(file, year=year),
-        "weather": lambda: L.load_open_meteo_json(file, year=year),
-        "eia930": lambda: L.load_eia930_csv(file, year=year),
-        "tmy3": lambda: L.load_tmy3(file, year=year or 2023),
-        "simbench": lambda: L.load_simbench_profiles(
-            file, naive_tz=tz or "Europe/Berlin", year=year
-        ),
-        "moer": lambda: L.load_moer_csv(file),
-        "wide": lambda: L.load_wide_csv(file, year=year),
-    }
-    if fmt in readers:
-        s = readers[fmt]()
-        d = s.data
-        return {
-            "file": str(file),
-            "rows": len(d),
-            "first_utc": d.index[0].isoformat(),
-            "last_utc": d.index[-1].isoformat(),
-            "time_rule": s.time_rule,
-            "units": s.units,
-            "mean": {c: float(d[c].mean()) for c in d.columns},
-            "filled_hours": s.filled_hours,
-            "gaps": [str(g) for g in s.gaps],
-            "notes": list(s.notes),
-            "meta": {k: v for k, v in s.meta.items() if isinstance(v, str | int | float)},
-        }
-    if fmt == "cluster":
-        c = L.load_cluster_trace(file)
-        return {
-            "file": str(file),
-            "rows": len(c),
-            "unit": "fraction of capacity",
-            "mean": float(c.mean()),
-            "min": float(c.min()),
-            "max": float(c.max()),
-        }
-    if fmt == "azure":
-        a = L.load_azure_trace(file)
-        return {
-            "file": str(file),
-            "requests": len(a),
-            "first_utc": a["time_utc"].iloc[0].isoformat(),
-            "last_utc": a["time_utc"].iloc[-1].isoformat(),
-            "burstiness": L.request_burstiness(a["time_utc"]).to_dict(orient="records"),
-        }
-    if fmt == "ml-energy":
-        m = L.load_ml_energy_t2i(file)
-        return {
-            "file": str(file),
-            "rows": len(m),
-            "models": sorted(set(m["nickname"])),
-            "gpus": sorted(set(m["gpu_model"])),
-        }
-    if fmt == "power-curves":
-        pc = L.load_power_curves(file)
-        return {"file": str(file), "turbines": len(pc), "unit": "W at wind speed in m/s"}
-    tr = L.load_transfer_prices(file)
-    return {
-        "file": str(file),
-        "regions": list(tr.index),
-        "unit": "USD/GB",
-        "max": float(tr.to_numpy().max()),
-    }
+    return check_file(fmt, file, naive_tz=tz or None, eur_to_usd=eur_to_usd, year=year)
 
 
-__all__ = ["register", "FORMATS"]
+__all__ = ["register"]

