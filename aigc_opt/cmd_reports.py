@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -171,25 +171,29 @@ def regress(
     """
 
     def body() -> None:
-        from aigc_opt.reports import regress as rg
+        from aigc_opt.solvers.regress_cases import RegressInputError
 
         try:
-            run(rg)
-        except rg.RegressInputError as exc:
+            run()
+        except RegressInputError as exc:
             raise UserError(str(exc)) from None
 
-    def run(rg: Any) -> None:
-        overrides = rg.parse_overrides(scenario_override or [])
-        cases = rg.select_cases(rg.default_catalog(), only or [])
+    def run() -> None:
+        from aigc_opt.reports import regress as rg
+        from aigc_opt.reports.console import print_comparison, print_update
+        from aigc_opt.solvers import regress_cases as rc
+
+        overrides = rc.parse_overrides(scenario_override or [])
+        cases = rc.select_cases(rc.default_catalog(), only or [])
         if not cases:
             raise UserError(
                 f"--only {only}: matches no catalog case "
-                f"(ids: {', '.join(c.id for c in rg.default_catalog())})"
+                f"(ids: {', '.join(c.id for c in rc.default_catalog())})"
             )
         reference = None if update else rg.read_golden(golden)  # fail before solving
         progress = Console(stderr=True)
         with stdout_to_stderr():  # solver libraries write to fd 1; keep stdout for results
-            outcomes = rg.run_cases(
+            outcomes = rc.run_cases(
                 cases,
                 overrides=overrides,
                 progress=lambda msg: progress.print(msg, highlight=False),
@@ -206,7 +210,7 @@ def regress(
                     }
                 )
             else:
-                rg.print_update(golden, outcomes, changed, _console())
+                print_update(golden, outcomes, changed, _console())
             if failed:
                 raise typer.Exit(1)
             return
@@ -214,7 +218,7 @@ def regress(
         if as_json:
             emit_json(cmp.as_dict())
         else:
-            rg.print_comparison(cmp, _console(), verbose=verbose)
+            print_comparison(cmp, _console(), verbose=verbose)
         if not cmp.ok:
             raise typer.Exit(1)
 

@@ -10,11 +10,15 @@ downstream repositories (a paper's repo pinning the U, bound and terms it report
         res = solve_oracle(scn, options=HighsOptions(threads=1, seed=0))
         utility_regression.check(res, method="oracle-milp")
 
-The first run writes ``<test dir>/<test module>/<test name>.json`` and fails (as
-pytest-regressions does); commit the file. Later runs compare every number of
-`aigc_opt.reports.regress.flatten` (U, best bound, the eight terms, KPIs) under the
-tolerances of the named catalog method (``method=``), or ``rtol``/``atol`` given directly.
-``pytest --aigc-opt-update`` (or pytest-regressions' ``--force-regen``) rewrites the files.
+The fixture is pytest-regressions' ``num_regression`` with aigc-opt's numbers and
+tolerances: ``check`` flattens the result with `aigc_opt.solvers.regress_cases.flatten`
+(U, best bound, the eight terms, KPIs; plus the solver status, compared exactly) and
+compares each number under the tolerances of the named catalog method (``method=``), or
+``rtol``/``atol`` given directly; utility terms are relative to max(|U|, 1) as in
+``aigc-opt regress``. The golden file is pytest-regressions' CSV
+``<test dir>/<test module>/<test name>.csv``: the first run writes it and fails; commit it.
+``pytest --force-regen`` rewrites drifted files. pytest-regressions must be installed
+(it is in aigc-opt's ``dev`` extra).
 
 ``check`` accepts a `SolveResult`, an `EpisodeResult`, a summary dict (``summary.json``) or a
 plain ``{name: number}`` dict. The plugin imports nothing from aigc-opt until the fixture
@@ -23,39 +27,23 @@ is used, so it costs nothing in test suites that do not use it.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("aigc-opt", "aigc-opt utility regression")
-    group.addoption(
-        "--aigc-opt-update",
-        action="store_true",
-        default=False,
-        help="Rewrite the golden files of the utility_regression fixture",
-    )
-
-
 class UtilityRegression:
-    """Compare a result's numbers with a golden JSON file beside the test module."""
+    """aigc-opt numbers checked with pytest-regressions' ``num_regression``."""
 
-    def __init__(self, datadir: Path, name: str, update: bool) -> None:
-        self.datadir = datadir
+    def __init__(self, num_regression: Any, name: str) -> None:
+        self.num_regression = num_regression
         self.name = name
-        self.update = update
 
-    def path(self, basename: str | None = None) -> Path:
-        """Golden file of this test (``basename`` distinguishes several checks in one test)."""
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", basename or self.name).strip("_") or "check"
-        return self.datadir / f"{stem}.json"
+    def basename(self, basename: str | None = None) -> str:
+        """Golden-file stem of this check (``basename`` distinguishes several checks)."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", basename or self.name).strip("_") or "check"
 
     def check(
         self,
@@ -66,46 +54,60 @@ class UtilityRegression:
         atol: float = 0.0,
         basename: str | None = None,
     ) -> None:
-        """Fail the test when a number drifts from the golden file.
+        """Fail the test when a number (or the status) drifts from the golden file.
 
         ``method``: use the tolerances of that regression-catalog method (e.g.
         ``"oracle-milp"``, ``"oracle-lp"``, ``"mpc-noisy"``). Otherwise every number uses
-        ``rtol`` (default 1e-6) and ``atol``; terms are relative to max(|U|, 1).
+        ``rtol`` (default 1e-6) and ``atol``.
         """
-        from aigc_opt.reports import regress as rg
+        import numpy as np
+
+        from aigc_opt.solvers import regress_cases as rc
 
         status, values = _numbers(result)
         if method is not None:
-            if method not in rg.METHODS:
-                raise ValueError(f"unknown method {method!r}; known: {', '.join(rg.METHODS)}")
-            tol = rg.METHODS[method].tolerances
+            if method not in rc.METHODS:
+                raise ValueError(f"unknown method {method!r}; known: {', '.join(rc.METHODS)}")
+            tol = rc.METHODS[method].tolerances
         else:
-            t = rg.Tolerance(1e-6 if rtol is None else rtol, atol)
-            tol = rg.MethodTolerances(headline=t, terms=t, kpis=t)
-        path = self.path(basename)
-        entry = {"method": method, "status": status, "values": values}
-        if self.update or not path.is_file():
-            _write_json(path, entry)
-            pytest.fail(
-                f"utility_regression: golden file written: {path}; re-run the test "
-                "(and commit the file)",
-                pytrace=False,
-            )
-        golden = json.loads(path.read_text())
-        diffs = rg.compare_case(path.stem, method or "custom", golden, values, tol)
-        bad = [d for d in diffs if d.verdict in ("DRIFT", "missing")]
-        if golden.get("status") != status:
-            bad.insert(0, rg.Diff(path.stem, "status", golden.get("status"), status, None, "DRIFT"))
-        if bad:
-            lines = [f"utility_regression: {len(bad)} number(s) drifted from {path}:"]
-            for d in bad:
-                delta = "" if d.delta is None else f" (Δ {d.delta:+.3e}, tolerance {d.limit:.3e})"
-                lines.append(f"  {d.metric}: golden {d.golden!r}, now {d.current!r}{delta}")
-            pytest.fail("\n".join(lines), pytrace=False)
+            t = rc.Tolerance(1e-6 if rtol is None else rtol, atol)
+            tol = rc.MethodTolerances(headline=t, terms=t, kpis=t)
+        data: dict[str, Any] = {} if status is None else {"status": np.array([status])}
+        data.update(values)
+        self.num_regression.check(
+            data,
+            basename=self.basename(basename),
+            tolerances=tolerances(values, tol),
+            default_tolerance={"atol": 0.0, "rtol": 0.0},
+        )
+
+
+def tolerances(values: dict[str, float], tol: Any) -> dict[str, dict[str, float]]:
+    """Per-number ``{"atol": limit, "rtol": 0}`` for pytest-regressions (which passes when
+    |obtained − expected| ≤ atol + rtol · |expected|), with the limit of ``aigc-opt
+    regress``: atol + rtol · max(|value|, scale), scale = |U| for terms, jobs served for job
+    counts, energy supplied for energy flows. The scale is taken from the current numbers;
+    within tolerance they differ from the golden ones by a second-order amount. A number
+    the result does not have (NaN) must be absent from the golden file too; numbers whose
+    tolerance is None (KPIs of relaxations) are not compared."""
+    from aigc_opt.reports.regress import scale_of, scales
+
+    sc = scales(values)
+    out: dict[str, dict[str, float]] = {}
+    for metric, v in values.items():
+        t = tol.for_metric(metric)
+        if t is None:
+            limit = math.inf
+        elif math.isnan(v):
+            limit = 0.0  # absent now: equal only to an absent golden number
+        else:
+            limit = t.limit(v, scale_of(metric, sc))
+        out[metric] = {"atol": limit, "rtol": 0.0}
+    return out
 
 
 def _numbers(result: Any) -> tuple[str | None, dict[str, float]]:
-    from aigc_opt.reports.regress import flatten
+    from aigc_opt.solvers.regress_cases import flatten
 
     if hasattr(result, "summary") and callable(result.summary):
         result = result.summary()
@@ -116,32 +118,23 @@ def _numbers(result: Any) -> tuple[str | None, dict[str, float]]:
         )
     if "terms" in result or "utility" in result:
         st = result.get("status")
-        return (None if st is None else str(st)), flatten(result)
+        return (None if st is None else str(st)), flatten(result, complete=True)
     values = {}
     for k, v in result.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             raise TypeError(f"utility_regression.check: {k!r} = {v!r} is not a finite number")
         values[str(k)] = float(v)
     return None, values
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(obj, indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @pytest.fixture
 def utility_regression(request: pytest.FixtureRequest) -> UtilityRegression:
-    """Regression of U, bound, terms and KPIs against a golden JSON file (see module doc)."""
-    update = bool(request.config.getoption("aigc_opt_update", default=False)) or bool(
-        request.config.getoption("force_regen", default=False)
-    )
-    module = Path(str(request.path))
-    return UtilityRegression(module.parent / module.stem, request.node.name, update)
+    """Regression of U, bound, terms and KPIs against a golden CSV (see module doc)."""
+    try:
+        num_regression = request.getfixturevalue("num_regression")
+    except pytest.FixtureLookupError:
+        pytest.fail(
+            "utility_regression needs pytest-regressions (pip install pytest-regressions)",
+            pytrace=False,
+        )
+    return UtilityRegression(num_regression, request.node.name)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,9 @@ from typer.testing import CliRunner
 from aigc_opt.cli import app
 from aigc_opt.data.catalog import SCENARIO_DIR
 from aigc_opt.reports import regress as rg
-from aigc_opt.reports.pytest_plugin import UtilityRegression
+from aigc_opt.solvers import regress_cases as rc
+
+pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden" / "utility.json"
@@ -51,7 +51,7 @@ def test_regress_passes_unchanged_and_detects_one_percent_price_drift(
     assert p.exit_code == 0, p.stdout + p.stderr
     doc = json.loads(golden.read_text())
     assert set(doc["cases"]) == {"tiny/full/oracle-milp", "tiny/full/oracle-lp"}
-    assert doc["settings"] == {"highs_threads": 1, "seed": 0, "mip_gap": rg.MIP_GAP}
+    assert doc["settings"] == {"highs_threads": 1, "seed": 0, "mip_gap": rc.MIP_GAP}
 
     p = cli("regress", "--golden", str(golden), "--only", ORACLES, "--scenario", over)
     assert p.exit_code == 0, p.stdout + p.stderr
@@ -73,10 +73,10 @@ def test_regress_passes_unchanged_and_detects_one_percent_price_drift(
 
 def test_update_is_atomic_and_keeps_other_cases_with_only(tiny_copy: Path, tmp_path: Path) -> None:
     golden = tmp_path / "g.json"
-    scn = rg.load_catalog_scenario(
+    scn = rc.load_catalog_scenario(
         "tiny", None, overrides={"tiny": str(tiny_copy / "scenario.toml")}
     )
-    outs = [rg.run_case(rg.Case("tiny", None, m), scn) for m in ("oracle-milp", "oracle-lp")]
+    outs = [rc.run_case(rc.Case("tiny", None, m), scn) for m in ("oracle-milp", "oracle-lp")]
     assert all(o.status == "optimal" for o in outs)
     rg.update_golden(golden, outs)
     before = json.loads(golden.read_text())
@@ -87,7 +87,7 @@ def test_update_is_atomic_and_keeps_other_cases_with_only(tiny_copy: Path, tmp_p
 
 
 def test_compare_tolerances() -> None:
-    case = rg.Case("tiny", None, "oracle-lp")
+    case = rc.Case("tiny", None, "oracle-lp")
     golden = {
         "cases": {
             case.id: {
@@ -103,7 +103,7 @@ def test_compare_tolerances() -> None:
     }
 
     def run(values: dict, status: str = "optimal") -> rg.Comparison:
-        return rg.compare(golden, [rg.Outcome(case, status=status, values=values)])
+        return rg.compare(golden, [rc.Outcome(case, status=status, values=values)])
 
     same = {
         "utility": 100.0,
@@ -122,26 +122,30 @@ def test_compare_tolerances() -> None:
     del missing["best_bound"]
     assert not run(missing).ok
     assert run({**same, "kpis.new_metric": 1.0}).ok  # new numbers are reported, not failed
-    # a method that is not available fails only when the golden file has it
-    gone = rg.Outcome(case, unavailable="not importable")
-    assert not rg.compare(golden, [gone]).ok
-    assert rg.compare({"cases": {}}, [gone]).ok
+    # a crashed case fails, whether or not the golden file has it
+    crashed = rc.Outcome(case, error="RuntimeError: boom")
+    assert not rg.compare(golden, [crashed]).ok
+    assert not rg.compare({"cases": {}}, [crashed]).ok
     # a golden case the catalog no longer produces is missing
     assert not rg.compare(golden, []).ok
     assert rg.compare(golden, [], partial=True).ok
 
 
-def test_catalog_registry_and_hooks() -> None:
-    assert {"oracle-milp", "oracle-lp"} <= set(rg.METHODS)
-    ids = [c.id for c in rg.default_catalog()]
-    assert len(ids) == len(set(ids))
+def test_catalog_registry() -> None:
+    assert {"oracle-milp", "oracle-lp"} <= set(rc.METHODS)
+    catalog = rc.default_catalog()
+    ids = [c.id for c in catalog]
+    assert len(ids) == len(set(ids)) == len(rc.CATALOG_EPISODES) * len(rc.METHODS)
     assert "tiny/full/oracle-lp" in ids and "default/h24/oracle-milp" in ids
-    assert rg.select_cases(rg.default_catalog(), ["*/oracle-lp"]) == [
-        rg.Case("tiny", None, "oracle-lp"),
-        rg.Case("default", 24, "oracle-lp"),
+    assert rc.select_cases(catalog, ["*/oracle-lp"]) == [
+        rc.Case(s, h, "oracle-lp") for s, h in rc.CATALOG_EPISODES
     ]
     with pytest.raises(rg.RegressInputError):
-        rg.parse_overrides(["tiny"])
+        rc.parse_overrides(["tiny"])
+    out = rc.run_case(
+        rc.Case("tiny", None, "no-such-method"), rc.load_catalog_scenario("tiny", None)
+    )
+    assert out.error is not None and "no-such-method" in out.error and not out.values
 
 
 def test_committed_golden_matches_on_tiny() -> None:
@@ -149,8 +153,8 @@ def test_committed_golden_matches_on_tiny() -> None:
     (CI runs the whole catalog with ``aigc-opt regress``)."""
     assert GOLDEN.is_file(), "tests/golden/utility.json is missing"
     golden = rg.read_golden(GOLDEN)
-    cases = rg.select_cases(rg.default_catalog(), ["tiny/*"])
-    cmp = rg.compare(golden, rg.run_cases(cases), partial=True)
+    cases = rc.select_cases(rc.default_catalog(), ["tiny/*"])
+    cmp = rg.compare(golden, rc.run_cases(cases), partial=True)
     assert cmp.ok, [d.as_dict() for d in cmp.diffs if d.verdict != "ok"] + [
         c.as_dict() for c in cmp.cases if c.failed
     ]
@@ -167,39 +171,54 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert p.exit_code == 2 and "matches no catalog case" in p.stderr
 
 
-def test_pytest_fixture_writes_then_checks(tmp_path: Path) -> None:
-    reg = UtilityRegression(tmp_path / "test_paper", "test_table[milp]", update=False)
-    summary = {
-        "status": "optimal",
-        "utility": 10.0,
-        "best_bound": 10.0,
-        "terms": {"revenue": 12.0, "energy_cost": 2.0},
-    }
-    with pytest.raises(pytest.fail.Exception, match="golden file written"):
-        reg.check(summary, method="oracle-lp")
-    assert reg.path().name == "test_table_milp.json"
-    reg.check(summary, method="oracle-lp")
-    reg.check({**summary, "utility": 10.0 + 1e-6}, method="oracle-lp")
-    with pytest.raises(pytest.fail.Exception, match="utility: golden 10.0"):
-        reg.check({**summary, "utility": 10.1}, method="oracle-lp")
-    with pytest.raises(pytest.fail.Exception):
-        reg.check({"x": 1.0}, basename="plain", rtol=0.1)
-    reg.check({"x": 1.05}, basename="plain", rtol=0.1)
-    with pytest.raises(pytest.fail.Exception):
-        reg.check({"x": 1.2}, basename="plain", rtol=0.1)
+DOWNSTREAM = """
+import pytest
+
+SUMMARY = {{"status": "{status}", "utility": {u!r}, "best_bound": 10.0,
+           "terms": {{"revenue": 12.0, "energy_cost": 2.0}}}}
 
 
-def test_pytest_plugin_is_registered_for_downstream_suites(tmp_path: Path) -> None:
-    test = tmp_path / "test_downstream.py"
-    test.write_text(
-        "def test_numbers(utility_regression):\n"
-        "    utility_regression.check({'utility': 1.5, 'status': 'optimal',\n"
-        "                              'terms': {'revenue': 2.0, 'energy_cost': 0.5}},\n"
-        "                             method='oracle-milp')\n"
+def test_table(utility_regression):
+    utility_regression.check(SUMMARY, method="oracle-lp")
+
+
+def test_plain(utility_regression):
+    utility_regression.check({{"x": {x!r}}}, basename="plain", rtol=0.1)
+"""
+
+
+def test_utility_regression_fixture_writes_then_checks(pytester: pytest.Pytester) -> None:
+    """The fixture is registered by the entry point and runs on pytest-regressions'
+    num_regression: the first run writes the golden CSVs and fails, the next passes, and
+    a drift beyond the method's tolerance (or a changed status) fails."""
+
+    def run(status: str = "optimal", u: float = 10.0, x: float = 1.0) -> pytest.RunResult:
+        pytester.makepyfile(test_paper=DOWNSTREAM.format(status=status, u=u, x=x))
+        return pytester.runpytest("-p", "no:cacheprovider")
+
+    first = run()
+    first.assert_outcomes(failed=2)
+    golden = pd.read_csv(pytester.path / "test_paper" / "test_table.csv")
+    assert golden.loc[0, "status"] == "optimal" and golden.loc[0, "utility"] == 10.0
+    assert (
+        golden.loc[0, "terms.revenue"] == 12.0
+        and (pytester.path / "test_paper" / "plain.csv").is_file()
     )
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
-    first = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert first.returncode == 1 and "golden file written" in first.stdout, first.stdout
-    written = json.loads((tmp_path / "test_downstream" / "test_numbers.json").read_text())
-    assert written["values"]["utility"] == 1.5 and written["status"] == "optimal"
-    # the second run passes: see test_pytest_fixture_writes_then_checks
+    run().assert_outcomes(passed=2)
+    # 1e-6 relative of 10 passes; 1e-3 does not; x within rtol 0.1 passes, beyond fails
+    run(u=10.0 + 5e-6, x=1.05).assert_outcomes(passed=2)
+    drift = run(u=10.01, x=1.2)
+    drift.assert_outcomes(failed=2)
+    assert "utility" in drift.stdout.str()
+    run(status="time_limit").assert_outcomes(passed=1, failed=1)
+
+
+def test_tolerances_follow_the_regress_scales() -> None:
+    from aigc_opt.reports.pytest_plugin import tolerances
+
+    values = {"utility": 200.0, "terms.energy_cost": 10.0, "kpis.jobs_dropped": 3.0}
+    values["kpis.jobs_served"] = 1000.0
+    tol = tolerances(values, rc.METHODS["oracle-lp"].tolerances)
+    assert tol["utility"] == {"atol": pytest.approx(1e-6 * 200.0), "rtol": 0.0}
+    assert tol["terms.energy_cost"]["atol"] == pytest.approx(1e-4 * 200.0)  # × |U|
+    assert tol["kpis.jobs_dropped"]["atol"] == pytest.approx(1e-3 * 1000.0)  # × jobs served
