@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aigc_opt.reports import figures, tables
 from aigc_opt.reports.reader import Collection, discover
+from aigc_opt.solvers.store import write_text
 
 FIGURE_DESCRIPTIONS = {
     "dispatch": "energy dispatch per data center (renewables, grid, battery, generator; "
@@ -50,12 +51,6 @@ class ReportResult:
         return [*self.tables, *self.figures, *self.extra]
 
 
-def _write_text(path: Path, text: str) -> None:
-    from aigc_opt.solvers.store import _atomic_write
-
-    _atomic_write(path, lambda p: p.write_text(text))
-
-
 def render_report(
     inputs: Sequence[str | Path],
     out_dir: str | Path,
@@ -66,7 +61,7 @@ def render_report(
     """Read stored results under ``inputs`` and write tables and figures to ``out_dir``."""
     out = Path(out_dir)
     col = discover(inputs)
-    tabs = tables.write_tables(col.runs, out, _write_text)
+    tabs = tables.write_tables(col.runs, out, write_text)
     figs = figures.write_figures(col, out, formats) if figures_on else []
     extra = [_write_index(col, out, tabs, figs), _write_manifest(col, out, tabs, figs)]
     return ReportResult(collection=col, tables=tabs, figures=figs, extra=extra)
@@ -101,7 +96,7 @@ def _write_index(col: Collection, out: Path, tabs: list[Path], figs: list[Path])
             rel = p.relative_to(out)
             lines += [f"### {p.stem}", "", describe_figure(p) + ".", "", f"![{p.stem}]({rel})", ""]
     path = out / "index.md"
-    _write_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path
 
 

@@ -9,8 +9,6 @@ Figures are built with the object-oriented API on the Agg canvas (`matplotlib.fi
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,8 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from aigc_opt.solvers.store import atomic_write
 
 COLUMN_WIDTH_IN = 3.5
 """Width of one column of a two-column paper (IEEE/ACM ≈ 3.5 in)."""
@@ -117,14 +117,7 @@ def save(
     written = []
     for ext in formats:
         path = out_dir / f"{stem}.{ext}"
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, metadata=_metadata(ext))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda p, ext=ext: fig.savefig(p, format=ext, metadata=_metadata(ext)))
         written.append(path)
     return written
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.schedule import Schedule
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Create ``path``'s folder, let ``write`` fill a temporary file beside ``path``, then
+    rename it to ``path``; on any failure the temporary file is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -28,8 +31,13 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary name in the same folder, then rename)."""
+    atomic_write(path, lambda p: p.write_text(text))
+
+
 def write_json(path: Path, obj: Any) -> None:
-    _atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=str) + "\n"))
+    atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2, default=str) + "\n"))
 
 
 def write_parquet(path: Path, df: pd.DataFrame, meta: dict[str, Any] | None = None) -> None:
@@ -41,7 +49,7 @@ def write_parquet(path: Path, df: pd.DataFrame, meta: dict[str, Any] | None = No
         md = dict(table.schema.metadata or {})
         md[b"aigc_opt"] = json.dumps(meta, default=str).encode()
         table = table.replace_schema_metadata(md)
-    _atomic_write(path, lambda p: pq.write_table(table, p))
+    atomic_write(path, lambda p: pq.write_table(table, p))
 
 
 def run_metadata() -> dict[str, Any]:
