@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,69 +17,54 @@ from aigc_opt.cli import app
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.reports.reader import ReportInputError, discover
 from aigc_opt.reports.report import render_report
+from aigc_opt.solvers.convex import solve_convex
+
+OPTS = HighsOptions(threads=1, seed=0)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PDF_MAGIC = b"%PDF-"
-OPTS = HighsOptions(threads=1, seed=0)
+H = 6
+"""Horizon of the stored runs (slots of the `default` scenario)."""
+NOISE = (0.0, 0.1, 0.2)
+"""Forecast noise σ of the stored MPC runs (0 = perfect forecasts)."""
+
+
+def cli(*args: str) -> Any:
+    res = CliRunner().invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A results tree: oracle MILP and LP on `default` (4 data centers, 6 slots), three
-    MPC-like runs with different forecast noise (edited copies of the MILP summary, with
-    per-slot terms but no schedule tables), a bounds-style bundle summary, and a tidy
-    comparison table."""
+    """A results tree written by the commands themselves (``--out``): ``bounds`` (MILP, LP
+    and convex run directories and their bundle ``bounds.json``), ``mpc`` at three forecast
+    noise levels, and ``compare`` (a tidy comparison table of two heuristics)."""
     root = tmp_path_factory.mktemp("runs")
-    scn = load_scenario("default", horizon=6)
-    milp = solve_oracle(scn, options=OPTS)
-    lp = solve_oracle(scn, relax=True, options=OPTS)
-    milp.write(root / "solve")
-    lp.write(root / "solve-lp")
-    base = json.loads((root / "solve" / "summary.json").read_text())
-    for sigma, gap in ((0.0, 0.5), (0.1, 2.0), (0.2, 4.0)):
-        d = root / "mpc" / f"noise-{sigma}"
-        d.mkdir(parents=True)
-        shutil.copy(root / "solve" / "per_slot.parquet", d)  # summary + per-slot terms only
-        s = dict(
-            base,
-            method="mpc",
-            oracle_bound=base["best_bound"],
-            gap_pct=gap,
-            utility=base["best_bound"] * (1 - gap / 100),
-            options={
-                "forecast": "perfect" if sigma == 0 else f"noisy:{sigma}",
-                "lookahead": 3,
-                "seed": 0,
-            },
-        )
-        s["terms"] = dict(base["terms"])
-        s["terms"]["energy_cost"] += base["utility"] - s["utility"]
-        (d / "summary.json").write_text(json.dumps(s))
-    bundle = root / "bounds"
-    bundle.mkdir()
-    conv = dict(
-        base,
-        method="oracle-convex",
-        status="optimal",
-        utility=base["best_bound"] * 1.01,
-        best_bound=base["best_bound"] * 1.01,
+    common = ("--scenario", "default", "--horizon", str(H))
+    cli("bounds", *common, "--out", str(root / "bounds"))
+    for sigma in NOISE:
+        forecast = "perfect" if sigma == 0 else f"noisy:{sigma}"
+        out = root / "mpc" / f"noise-{sigma}"
+        cli("mpc", *common, "--lookahead", "3", "--forecast", forecast, "--out", str(out))
+    cli(
+        "compare",
+        *common,
+        *("--baselines", "greedy,price-greedy", "--episodes", "2"),
+        *("--out", str(root / "compare")),
     )
-    (bundle / "summary.json").write_text(json.dumps({"convex": conv}))
-    rows = []
-    for ep in range(2):
-        for name, u in (("ppo", 0.9), ("greedy", 0.8)):
-            util = base["best_bound"] * (u + 0.01 * ep)
-            rows += [
-                ("ppo" if name == "ppo" else name, ep, "utility", util),
-                (name, ep, "gap_pct", 100 * (1 - util / base["best_bound"])),
-                (name, ep, "oracle_bound", base["best_bound"]),
-            ]
-            rows += [(name, ep, t, base["terms"][t]) for t in TERMS]
-    df = pd.DataFrame(rows, columns=["method", "episode", "metric", "value"])
-    df["scenario"] = "default"
-    df["horizon"] = 6
-    df.to_parquet(root / "compare.parquet", index=False)
     return root
+
+
+def stored_summaries(root: Path) -> dict[Path, dict]:
+    """Every ``summary.json`` under ``root``, read with the json module."""
+    return {p.parent: json.loads(p.read_text()) for p in sorted(root.rglob("summary.json"))}
+
+
+def compare_means(root: Path) -> pd.DataFrame:
+    """Per (method, metric) means over episodes of the stored comparison table."""
+    df = pd.read_parquet(root / "compare" / "compare.parquet")
+    return df.groupby(["method", "metric"])["value"].mean().unstack()
 
 
 @pytest.fixture(scope="module")
@@ -87,20 +73,80 @@ def report(runs: Path, tmp_path_factory: pytest.TempPathFactory):
     return render_report([runs], out), out
 
 
-def test_discovers_every_kind_of_input(runs: Path) -> None:
+def test_discovers_every_run_the_commands_wrote(runs: Path) -> None:
     col = discover([runs])
-    methods = sorted(r.method for r in col.runs)
-    assert methods == sorted(
-        ["oracle-milp", "oracle-lp", "mpc", "mpc", "mpc", "oracle-convex", "ppo", "greedy"]
-    )
+    stored = stored_summaries(runs)
+    means = compare_means(runs)
+    want = sorted([s["method"] for s in stored.values()] + list(means.index))
+    assert sorted(r.method for r in col.runs) == want
+    assert len(col.runs) == len(stored) + len(means)
     labels = [r.label for r in col.runs]
     assert len(set(labels)) == len(labels), labels
-    # bounds first, then MPC by noise, then the rest
+    # bounds first (loosest to tightest), then MPC by noise, then the rest
     assert [r.method for r in col.runs][:3] == ["oracle-convex", "oracle-lp", "oracle-milp"]
-    assert [r.forecast_noise for r in col.runs if r.method == "mpc"] == [0.0, 0.1, 0.2]
-    ppo = next(r for r in col.runs if r.method == "ppo")
-    assert ppo.kind == "compare" and ppo.summary["episodes"] == 2
-    assert ppo.gap_pct == pytest.approx(9.5)
+    assert [r.forecast_noise for r in col.runs if r.is_mpc] == list(NOISE)
+    for r in col.runs:
+        if r.kind == "compare":
+            assert r.summary["episodes"] == 2
+            assert r.gap_pct == pytest.approx(means.loc[r.method, "gap_pct"], rel=1e-12)
+            assert r.utility == pytest.approx(means.loc[r.method, "utility"], rel=1e-12)
+
+
+def csv_row(out: Path, method: str) -> pd.Series:
+    df = pd.read_csv(out / "tables" / "summary.csv")
+    rows = df[df["method"] == method]
+    assert len(rows) == 1, (method, list(df["method"]))
+    return rows.iloc[0]
+
+
+def test_report_numbers_equal_optima_solved_again_in_memory(report) -> None:
+    """``bounds --out`` → files → ``report``: the LP and convex optima in the report's CSV
+    equal the same programs solved again in memory (their optimal values are unique); the
+    MILP incumbent lies below the LP bound within its gap; no policy beats its bound, and
+    the MPC runs' bound (on the same episode) is below the convex bound."""
+    _res, out = report
+    scn = load_scenario("default", horizon=H)
+    lp = solve_oracle(scn, relax=True, options=OPTS)
+    conv = solve_convex(scn)
+    assert lp.status == conv.status == "optimal"
+    assert csv_row(out, "oracle-lp")["utility_usd"] == pytest.approx(lp.utility, rel=1e-7)
+    assert csv_row(out, "oracle-convex")["utility_usd"] == pytest.approx(conv.utility, rel=1e-6)
+    milp = csv_row(out, "oracle-milp")
+    assert milp["status"] == "optimal"
+    assert milp["utility_usd"] <= milp["bound_usd"] <= lp.utility * (1 + 1e-7)
+    assert milp["bound_usd"] - milp["utility_usd"] <= 1e-4 * abs(milp["utility_usd"])
+    df = pd.read_csv(out / "tables" / "summary.csv")
+    policies = df[~df["method"].str.startswith("oracle")]
+    assert len(policies) == len(NOISE) + 2
+    assert (policies["utility_usd"] <= policies["bound_usd"] * (1 + 1e-9)).all()
+    mpc = policies[policies["method"].str.startswith("mpc")]  # the same episode as the bounds
+    assert len(mpc) == len(NOISE)
+    assert (mpc["bound_usd"] <= conv.utility * (1 + 1e-6)).all()
+
+
+def test_out_then_report_round_trip(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """What ``solve --json --out`` prints is what ``report`` finds in what it stored."""
+    run = tmp_path / "lp"
+    res = CliRunner().invoke(
+        app,
+        ["solve", "--relax", "--horizon", str(H), "--threads", "1", "--json", "--out", str(run)],
+    )
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.stdout or capfd.readouterr().out)  # solver fd 1 is redirected
+    rep = CliRunner().invoke(app, ["report", str(run), "--out", str(tmp_path / "rep")])
+    assert rep.exit_code == 0, rep.output
+    row = csv_row(tmp_path / "rep", printed["method"])
+    assert row["status"] == printed["status"]
+    assert row["utility_usd"] == pytest.approx(printed["utility"], rel=1e-12)
+    assert row["bound_usd"] == pytest.approx(printed["best_bound"], rel=1e-12)
+    for n in TERMS:
+        assert row[f"{n}_usd"] == pytest.approx(printed["terms"][n], rel=1e-12, abs=1e-9), n
+    k = printed["kpis"]
+    for key in ("jobs_served", "jobs_transferred", "jobs_dropped", "carbon_t", "mean_quality"):
+        assert row[key] == pytest.approx(k[key], rel=1e-12, abs=1e-9), key
+    for src, v in k["energy_mwh"].items():
+        if f"energy_{src}_mwh" in row:
+            assert row[f"energy_{src}_mwh"] == pytest.approx(v, rel=1e-12, abs=1e-9), src
 
 
 def test_every_table_and_figure_is_written(report) -> None:
@@ -114,9 +160,9 @@ def test_every_table_and_figure_is_written(report) -> None:
         assert s in stems, sorted(stems)
     # runs and the comparison table's episode means are separate episode groups
     for s in ("utility_decomposition", "gap_to_bound", "cumulative_utility", "mpc_gap_vs_noise"):
-        assert f"{s}_default_H6" in stems, sorted(stems)
+        assert f"{s}_default_H{H}" in stems, sorted(stems)
     for s in ("utility_decomposition", "gap_to_bound"):
-        assert f"{s}_default_H6_compare" in stems, sorted(stems)
+        assert f"{s}_default_H{H}_compare" in stems, sorted(stems)
     for p in res.files:
         assert p.is_file() and p.stat().st_size > 0, p
     for p in res.figures:
@@ -126,7 +172,7 @@ def test_every_table_and_figure_is_written(report) -> None:
     assert not list(out.rglob("*.tmp"))
 
 
-def test_csv_has_one_row_per_run_with_every_kpi(report) -> None:
+def test_csv_has_one_row_per_run_with_every_kpi(report, runs: Path) -> None:
     res, out = report
     df = pd.read_csv(out / "tables" / "summary.csv")
     assert len(df) == len(res.collection.runs)
@@ -149,10 +195,13 @@ def test_csv_has_one_row_per_run_with_every_kpi(report) -> None:
         "mean_wait_slots",
     ):
         assert col in df.columns, col
-    milp = df[df["method"] == "oracle-milp"].iloc[0]
-    stored = json.loads((res.collection.runs[2].path / "summary.json").read_text())
-    assert milp["utility_usd"] == pytest.approx(stored["utility"], rel=1e-12)
-    assert milp["bound_usd"] == pytest.approx(stored["best_bound"], rel=1e-12)
+    by_source = df.set_index("source")
+    for folder, stored in stored_summaries(runs).items():
+        row = by_source.loc[str(folder)]
+        assert row["utility_usd"] == pytest.approx(stored["utility"], rel=1e-12)
+        assert row["status"] == stored["status"]
+        bound = stored.get("best_bound", stored.get("oracle_bound"))
+        assert row["bound_usd"] == pytest.approx(bound, rel=1e-12)
 
 
 def _check_latex(text: str) -> None:
@@ -194,8 +243,8 @@ def test_latex_tables_are_balanced_booktabs(report) -> None:
 def test_wide_latex_table_spans_text_width(runs: Path, tmp_path: Path) -> None:
     from aigc_opt.reports.tables import summary_frame, summary_latex
 
-    col = discover([runs, runs / "solve"])  # the same run twice is read once
-    assert len(col.runs) == 8
+    col = discover([runs, runs / "bounds" / "milp"])  # the same run twice is read once
+    assert len(col.runs) == len(discover([runs]).runs)
     frame = pd.concat([summary_frame(col.runs)] * 2, ignore_index=True)
     text = summary_latex(frame, caption="wide")
     assert "\\begin{table*}" in text and "\\resizebox{\\textwidth}" in text
@@ -203,8 +252,13 @@ def test_wide_latex_table_spans_text_width(runs: Path, tmp_path: Path) -> None:
 
 
 def test_markdown_table_shows_every_metric(report) -> None:
-    _res, out = report
+    res, out = report
     md = (out / "tables" / "summary.md").read_text()
+    rows = [ln for ln in md.splitlines() if ln.startswith("|")]
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in rows]
+    assert all(len(c) == 1 + len(res.collection.runs) for c in cells)  # metric + one per run
+    assert cells[0][1:] == [r.label for r in res.collection.runs]
+    labels = [c[0] for c in cells[2:]]
     for label in (
         "Utility U ($)",
         "Upper bound ($)",
@@ -220,30 +274,41 @@ def test_markdown_table_shows_every_metric(report) -> None:
         "Mean quality",
         "Mean wait (slots)",
     ):
-        assert f"| {label} |" in md, label
-    header = md.splitlines()[2]
-    assert header.count("|") == 1 + 1 + 8  # metric + eight runs
+        assert label in labels, label
 
 
 def test_no_noise_figure_without_several_noise_levels(runs: Path, tmp_path: Path) -> None:
-    res = render_report([runs / "solve", runs / "mpc" / "noise-0.1"], tmp_path, formats=("png",))
+    res = render_report(
+        [runs / "bounds" / "milp", runs / "mpc" / "noise-0.1"], tmp_path, formats=("png",)
+    )
     stems = {p.stem for p in res.figures}
     assert "mpc_gap_vs_noise" not in stems
     assert "gap_to_bound" in stems
 
 
 def test_summary_only_runs_give_tables_and_summary_figures(runs: Path, tmp_path: Path) -> None:
-    res = render_report([runs / "bounds", runs / "compare.parquet"], tmp_path)
-    assert (tmp_path / "tables" / "summary.tex").is_file()
+    """The bundle ``bounds`` writes (one JSON of named summaries, here away from its run
+    directories) and the comparison table: tables and summary figures, no dispatch."""
+    bundle = tmp_path / "saved" / "bounds.json"
+    bundle.parent.mkdir()
+    shutil.copy(runs / "bounds" / "bounds.json", bundle)
+    col = discover([bundle])
+    assert {r.kind for r in col.runs} == {"bundle"}
+    assert sorted(r.method for r in col.runs) == sorted(
+        json.loads(bundle.read_text())[k]["method"] for k in json.loads(bundle.read_text())
+    )
+    res = render_report([bundle, runs / "compare" / "compare.parquet"], tmp_path / "rep")
+    assert (tmp_path / "rep" / "tables" / "summary.tex").is_file()
     stems = {p.stem for p in res.figures}
-    assert {"utility_decomposition_default_H6", "utility_decomposition_default_H6_compare"} <= stems
+    assert {f"utility_decomposition_default_H{H}", f"gap_to_bound_default_H{H}"} <= stems, stems
     assert not any(s.startswith("dispatch_") for s in stems)
 
 
 def test_cli_report_and_errors(runs: Path, tmp_path: Path) -> None:
     out = tmp_path / "rep"
     res = CliRunner().invoke(
-        app, ["report", str(runs / "solve"), "--out", str(out), "--json", "--formats", "png"]
+        app,
+        ["report", str(runs / "bounds" / "milp"), "--out", str(out), "--json", "--formats", "png"],
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
@@ -255,7 +320,7 @@ def test_cli_report_and_errors(runs: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "no results found" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(
-        app, ["report", str(runs / "solve"), "--out", str(tmp_path / "y"), "--formats", "gif"]
+        app, ["report", str(runs / "bounds"), "--out", str(tmp_path / "y"), "--formats", "gif"]
     )
     assert res.exit_code == 2 and "--formats" in res.output
 
