@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from aigc_opt.data.build_scenarios import (
     SCENARIO_DIR,
     Profiles,
     write_catalog,
+    write_scenario,
 )
 from aigc_opt.data.catalog import load_scenario, shipped_names
 
@@ -66,6 +68,21 @@ def test_scenarios_regenerate_bit_for_bit(tmp_path: Path):
             assert data == (SCENARIO_DIR / name / f).read_bytes(), (
                 f"data/scenarios/{name}/{f} differs from 'aigc-opt data scenarios'"
             )
+
+
+def test_scenario_toml_round_trips_any_description(tmp_path: Path):
+    """The TOML writer escapes strings: quotes, backslashes and newlines survive a write and
+    a load unchanged."""
+    text = 'A "quoted" week \\ with a backslash,\na newline and a tab\t.'
+    spec = replace(CATALOG[0], name="quoted", description=text)
+    path = write_scenario(spec, tmp_path / "quoted")
+    scn = load_scenario(path)
+    assert scn.params.description == text and scn.name == "quoted"
+    ref = load_scenario(CATALOG[0].name)
+    np.testing.assert_array_equal(scn.arrivals, ref.arrivals)
+    assert scn.params.model_dump(exclude={"name", "description"}) == ref.params.model_dump(
+        exclude={"name", "description"}
+    )
 
 
 def test_shipped_profiles_are_small_and_documented():
