@@ -206,27 +206,16 @@ def solve(
     guarded(body)
 
 
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules register themselves here."""
-    import importlib
+def _register_commands() -> None:
+    """Add the commands that live in their own modules (imported here, after everything
+    they import from this module is defined; a missing module is an ImportError)."""
+    from aigc_opt import cmd_bounds, cmd_data, cmd_drl, cmd_reports, cmd_sim
 
-    for mod in (
-        "aigc_opt.cmd_bounds",
-        "aigc_opt.cmd_sim",
-        "aigc_opt.cmd_drl",
-        "aigc_opt.cmd_reports",
-        "aigc_opt.cmd_data",
-    ):
-        try:
-            module = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name == mod:
-                continue
-            raise
+    for module in (cmd_bounds, cmd_sim, cmd_drl, cmd_reports, cmd_data):
         module.register(app)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:
