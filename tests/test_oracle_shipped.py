@@ -2,9 +2,70 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from aigc_opt import HighsOptions, evaluate, load_scenario, shipped_names, solve_oracle
+from aigc_opt import (
+    TERMS,
+    HighsOptions,
+    Scenario,
+    evaluate,
+    load_scenario,
+    shipped_names,
+    solve_oracle,
+)
+
+
+def terms_from_tables(scn: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The eight utility terms ($) recomputed from a schedule's named tables and the
+    scenario's parameters (MODEL.md §4), without the accounting module."""
+    p = scn.params
+    cls = {k.name: k for k in p.job_classes}
+    asp = {b.name: i for i, b in enumerate(p.asps)}
+    level = {n: i for i, n in enumerate(p.steps)}
+    dcs = {d.name: d for d in p.data_centers}
+    j = tables["jobs"]
+    x = j["jobs"].to_numpy(float)
+    a = j["origin"].map(asp).to_numpy(int)
+    b = j["server"].map(asp).to_numpy(int)
+    k = j["job_class"]
+    quality = scn.quality[b, j["steps"].map(level).to_numpy(int)]
+    wait = (j["slot"] - j["arrival_slot"]).to_numpy(float)
+    d = tables["drops"]
+    e = tables["energy"]
+    bat = {n: dc.battery for n, dc in dcs.items()}
+    gen = {n: dc.generator for n, dc in dcs.items()}
+
+    def per_dc(field: str, table: dict) -> np.ndarray:
+        return e["data_center"].map(lambda n: getattr(table[n], field) if table[n] else 0.0)
+
+    startups = 0.0
+    for name, rows in e.groupby("data_center"):
+        g = gen[name]
+        if g is not None:
+            on = rows.sort_values("slot")["generator_on"].to_numpy(float)
+            prev = np.concatenate([[1.0 if g.initially_on else 0.0], on[:-1]])
+            startups += g.startup_usd * float(np.maximum(on - prev, 0.0).sum())
+    return {
+        "revenue": float((x * k.map(lambda c: cls[c].price_usd) * quality).sum()),
+        "delay_penalty": float((x * k.map(lambda c: cls[c].delay_usd_per_slot) * wait).sum()),
+        "drop_penalty": float((d["jobs"] * d["job_class"].map(lambda c: cls[c].drop_usd)).sum()),
+        "transfer_cost": float((x * np.nan_to_num(scn.transfer_cost[a, b])).sum()),
+        "energy_cost": float((e["grid_mwh"] * e["price_usd_per_mwh"]).sum()),
+        "carbon_cost": p.carbon_price_usd_per_t
+        * float(
+            (
+                e["grid_mwh"] * e["carbon_t_per_mwh"]
+                + e["generator_mwh"] * per_dc("emission_t_per_mwh", gen)
+            ).sum()
+        ),
+        "generator_cost": float((e["generator_mwh"] * per_dc("fuel_usd_per_mwh", gen)).sum())
+        + startups,
+        "battery_wear": float(
+            ((e["charge_mwh"] + e["discharge_mwh"]) * per_dc("wear_usd_per_mwh", bat)).sum()
+        ),
+    }
 
 
 @pytest.mark.parametrize("name", shipped_names())
@@ -21,24 +82,28 @@ def test_lp_bounds_milp_and_accounting_reproduces_utility(name):
     for res, relaxed in ((milp, False), (lp, True)):
         ev = evaluate(scn, res.schedule, relaxed=relaxed)
         assert ev.violations == [], ev.violations[:3]
-        assert ev.utility == pytest.approx(res.objective, rel=1e-6)
-        assert sum(ev.terms.values()) != 0.0
-        assert ev.utility == pytest.approx(
-            ev.terms["revenue"] - sum(v for k, v in ev.terms.items() if k != "revenue")
-        )
+        assert ev.utility == pytest.approx(res.objective, rel=1e-6)  # solver vs accounting
+        mine = terms_from_tables(scn, res.schedule.tidy(scn))
+        for n in TERMS:
+            assert ev.terms[n] == pytest.approx(mine[n], rel=1e-9, abs=1e-6), n
+        u = mine["revenue"] - sum(mine[n] for n in TERMS[1:])
+        assert res.utility == pytest.approx(u, rel=1e-7)
 
 
 def test_time_limited_solve_is_reported_honestly():
-    """A limit far too short for horizon 168 must not be reported as optimal; what it
-    reports as a bound must still be ≥ its incumbent, and the limit must be kept."""
+    """A limit far too short for horizon 168 is reported as ``time_limit`` (never as
+    optimal), the limit is recorded, an incumbent (if any) is feasible and below the bound,
+    and the bound exists even without an incumbent (the root LP bound)."""
     scn = load_scenario("default", horizon=168)
     res = solve_oracle(scn, options=HighsOptions(time_limit=0.5))
-    assert res.status in ("time_limit", "optimal")
-    assert res.solve_seconds < 5.0
-    if res.status == "time_limit":
-        assert res.mip_gap is None or res.mip_gap >= 0
-    if res.utility is not None and res.best_bound is not None:
+    assert res.status == "time_limit"
+    assert res.options["time_limit"] == 0.5
+    if res.utility is not None:
+        assert res.best_bound is not None
         assert res.best_bound >= res.utility - 1e-6 * abs(res.utility)
+        assert evaluate(scn, res.schedule).violations == []
+    if res.best_bound is None:
+        pytest.xfail("a time-limited MILP without an incumbent reports no root bound yet")
 
 
 def test_integer_jobs_is_bounded_by_continuous_jobs():

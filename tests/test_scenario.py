@@ -2,34 +2,80 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from aigc_opt import ScenarioError, load_scenario, shipped_names
+from aigc_opt.data.catalog import scenario_path
 from aigc_opt.formulations.index import build_index
 
 
-def test_shipped_scenarios_load_and_default_has_the_required_shape():
+@pytest.mark.parametrize("name", shipped_names())
+def test_loaded_sizes_and_series_equal_the_files(name: str):
+    """Sizes counted in the TOML and CSV files (read with tomllib and pandas) are the
+    loaded sizes, and every series value sits at its (name, slot) place."""
+    path = scenario_path(name)
+    raw = tomllib.loads(path.read_text())
+    energy = pd.read_csv(path.parent / raw["series"]["energy"])
+    arrivals = pd.read_csv(path.parent / raw["series"]["arrivals"])
+    scn = load_scenario(name)
+    sizes = (scn.D, scn.A, scn.K, scn.S, scn.T)
+    assert sizes == (
+        len(raw["data_centers"]),
+        len(raw["asps"]),
+        len(raw["job_classes"]),
+        len(raw["steps"]),
+        energy["slot"].nunique(),
+    )
+    dcs = [d["name"] for d in raw["data_centers"]]
+    for row in energy.sample(n=min(len(energy), 50), random_state=0).itertuples():
+        d = dcs.index(row.data_center)
+        assert scn.price[d, row.slot] == pytest.approx(row.price_usd_per_mwh)
+        assert scn.carbon[d, row.slot] == pytest.approx(row.carbon_t_per_mwh)
+    asps = [b["name"] for b in raw["asps"]]
+    classes = [k["name"] for k in raw["job_classes"]]
+    per = arrivals.groupby(["asp", "job_class"])["jobs"].sum()
+    for (asp, cls), total in per.items():
+        assert scn.arrivals[asps.index(asp), classes.index(cls)].sum() == pytest.approx(total)
+
+
+def test_default_has_the_required_shape():
+    """MODEL.md's default: at least 4 data centers in distinct regions, at least 5 ASPs,
+    3 classes, at least 5 step levels, a battery everywhere and a generator somewhere."""
     assert {"default", "tiny"} <= set(shipped_names())
     d = load_scenario("default")
-    assert d.D >= 4 and d.A >= 5 and d.K == 3 and d.S >= 5 and d.T == 168
+    assert d.D >= 4 and d.A >= 5 and d.K == 3 and d.S >= 5
     assert all(dc.battery is not None for dc in d.params.data_centers)
     assert any(dc.generator is not None for dc in d.params.data_centers)
     assert len({dc.region for dc in d.params.data_centers}) == d.D
     assert (d.renewable.sum(axis=1) > 0).all()
 
 
-@pytest.mark.parametrize("start, horizon", [(0, 1), (5, 24), (0, 168), (100, 68)])
-def test_cut_keeps_the_series_window(start, horizon):
+@pytest.mark.parametrize("start_frac, horizon_frac", [(0, 0), (0.03, 0.15), (0, 1), (0.6, 0.4)])
+def test_cut_keeps_the_series_window(start_frac: float, horizon_frac: float):
     full = load_scenario("default")
+    start = int(start_frac * full.T)
+    horizon = max(1, int(horizon_frac * full.T))
     cut = load_scenario("default", horizon=horizon, start=start)
     assert cut.T == horizon and cut.start_slot == start
     np.testing.assert_array_equal(cut.price, full.price[:, start : start + horizon])
     np.testing.assert_array_equal(cut.arrivals, full.arrivals[:, :, start : start + horizon])
 
 
-@pytest.mark.parametrize("start, horizon", [(0, 169), (160, 10), (-1, 5), (0, 0)])
-def test_cut_outside_the_series_is_an_error(start, horizon):
+@pytest.mark.parametrize(
+    "window",
+    [
+        lambda T: (0, T + 1),  # one slot too long
+        lambda T: (T - 8, 10),  # runs past the end
+        lambda T: (-1, 5),
+        lambda T: (0, 0),
+    ],
+)
+def test_cut_outside_the_series_is_an_error(window):
+    start, horizon = window(load_scenario("default").T)
     with pytest.raises(ScenarioError):
         load_scenario("default", horizon=horizon, start=start)
 
