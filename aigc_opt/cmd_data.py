@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
         """List the file formats ``data check --format`` reads (the loaders' registry)."""
         from aigc_opt.data.loaders import FORMATS
 
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"format": n, "family": f.family, "options": list(f.options), "file": f.description}
             for n, f in FORMATS.items()
         ]

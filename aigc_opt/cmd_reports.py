@@ -214,6 +214,7 @@ def regress(
             if failed:
                 raise typer.Exit(1)
             return
+        assert reference is not None  # read above unless --update
         cmp = rg.compare(reference, outcomes, strict=strict, partial=bool(only))
         if as_json:
             emit_json(cmp.as_dict())

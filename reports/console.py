@@ -142,8 +142,8 @@ def print_comparison(cmp: Comparison, console: Console, *, verbose: bool = False
     ):
         t.add_column(
             col,
-            justify=just,
-            overflow="fold",  # type: ignore[arg-type]
+            justify="left" if just == "left" else "right",
+            overflow="fold",
             no_wrap=col == "case",
         )
     for c in cmp.cases:

@@ -458,7 +458,7 @@ _RANK = (
 )
 
 
-def _order(r: Run) -> tuple:
+def _order(r: Run) -> tuple[Any, ...]:
     """Runs of one episode together; bounds first (loosest to tightest), then MPC by
     forecast noise, then every other method (heuristics, DRL) by name."""
     m = r.method.lower()

@@ -285,44 +285,37 @@ def compare(
         cid = o.case.id
         g = gcases.get(cid)
         gs = g.get("status") if g else None
-        base = dict(
-            case=cid,
-            method=o.case.method,
-            status=o.status,
-            golden_status=gs,
-            seconds=round(o.seconds, 3),
-        )
+        compared, worst = 0, None
         if o.error:
-            verdicts.append(
-                CaseVerdict(**base, verdict="ERROR", compared=0, worst=None, note=o.error)
-            )
-            continue
-        if g is None:
-            verdicts.append(
-                CaseVerdict(
-                    **base,
-                    verdict="new",
-                    compared=0,
-                    worst=None,
-                    note="not in the golden file (run with --update)",
-                )
-            )
-            continue
-        spec = METHODS[o.case.method]
-        ds = compare_case(cid, o.case.method, g, o.values, spec.tolerances)
-        diffs += ds
-        ratios = [d.ratio for d in ds if d.ratio is not None]
-        worst = max(ratios) if ratios else None
-        bad = [d for d in ds if d.verdict in ("DRIFT", "missing")]
-        if gs != o.status:
-            verdict, note = "STATUS", f"status {gs} → {o.status}"
-        elif bad:
-            verdict = "DRIFT"
-            note = ", ".join(d.metric for d in bad[:4]) + (" …" if len(bad) > 4 else "")
+            verdict, note = "ERROR", o.error
+        elif g is None:
+            verdict, note = "new", "not in the golden file (run with --update)"
         else:
-            verdict, note = "ok", ""
+            ds = compare_case(cid, o.case.method, g, o.values, METHODS[o.case.method].tolerances)
+            diffs += ds
+            compared = len(ds)
+            ratios = [r for r in (d.ratio for d in ds) if r is not None]
+            worst = max(ratios) if ratios else None
+            bad = [d for d in ds if d.verdict in ("DRIFT", "missing")]
+            if gs != o.status:
+                verdict, note = "STATUS", f"status {gs} → {o.status}"
+            elif bad:
+                verdict = "DRIFT"
+                note = ", ".join(d.metric for d in bad[:4]) + (" …" if len(bad) > 4 else "")
+            else:
+                verdict, note = "ok", ""
         verdicts.append(
-            CaseVerdict(**base, verdict=verdict, compared=len(ds), worst=worst, note=note)
+            CaseVerdict(
+                case=cid,
+                method=o.case.method,
+                verdict=verdict,
+                status=o.status,
+                golden_status=gs,
+                compared=compared,
+                worst=worst,
+                seconds=round(o.seconds, 3),
+                note=note,
+            )
         )
     if not partial:
         ran = {o.case.id for o in outcomes}

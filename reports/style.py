@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler
 
 from aigc_opt.solvers.store import atomic_write
 
@@ -86,7 +88,7 @@ RC: dict[str, Any] = {
     "lines.linewidth": 1.2,
     "xtick.major.width": 0.6,
     "ytick.major.width": 0.6,
-    "axes.prop_cycle": mpl.cycler(color=SERIES_CYCLE),
+    "axes.prop_cycle": cycler(color=SERIES_CYCLE),
     "pdf.fonttype": 42,  # embed TrueType: editable text, accepted by publishers
     "ps.fonttype": 42,
     "savefig.dpi": 300,
@@ -97,7 +99,7 @@ RC: dict[str, Any] = {
 @contextlib.contextmanager
 def paper_style() -> Iterator[None]:
     """Apply the report style for the duration (restores the caller's rcParams)."""
-    with mpl.rc_context(RC):
+    with mpl.rc_context(RC):  # type: ignore[arg-type]  # stubs want literal keys
         yield
 
 
@@ -117,9 +119,13 @@ def save(
     written = []
     for ext in formats:
         path = out_dir / f"{stem}.{ext}"
-        atomic_write(path, lambda p, ext=ext: fig.savefig(p, format=ext, metadata=_metadata(ext)))
+        atomic_write(path, partial(_savefig, fig, ext))
         written.append(path)
     return written
+
+
+def _savefig(fig: Figure, ext: str, path: Path) -> None:
+    fig.savefig(path, format=ext, metadata=_metadata(ext))
 
 
 def _metadata(ext: str) -> dict[str, Any]:

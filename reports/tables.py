@@ -98,7 +98,8 @@ def _f(v: Any) -> float | None:
 def run_row(run: Run) -> dict[str, Any]:
     """All table numbers of one run ($, MWh, t, jobs, slots); None where not stored."""
     k = run.kpis
-    energy = k.get("energy_mwh") if isinstance(k.get("energy_mwh"), dict) else {}
+    e = k.get("energy_mwh")
+    energy: dict[str, Any] = e if isinstance(e, dict) else {}
     row: dict[str, Any] = {
         "label": run.label,
         "method": run.method,
@@ -213,7 +214,7 @@ def _escape(text: str) -> str:
 # ---------------------------------------------------------------------------------------
 # renderers (tabulate: GitHub Markdown, booktabs LaTeX)
 # ---------------------------------------------------------------------------------------
-def _transposed(frame: pd.DataFrame, metrics: Sequence[Metric]) -> list[tuple[Metric, list]]:
+def _transposed(frame: pd.DataFrame, metrics: Sequence[Metric]) -> list[tuple[Metric, list[Any]]]:
     return [(m, [row.get(m.key) for row in frame.to_dict("records")]) for m in metrics]
 
 
@@ -229,8 +230,8 @@ def _label(m: Metric) -> str:
 def _table(rows: list[Any], headers: Sequence[str], left: int, fmt_: str) -> str:
     """``rows`` under ``headers``; the first ``left`` columns left-aligned, numbers right."""
     align = ("left",) * left + ("right",) * (len(headers) - left)
-    return tabulate(
-        rows, headers=list(headers), tablefmt=fmt_, colalign=align, disable_numparse=True
+    return str(
+        tabulate(rows, headers=list(headers), tablefmt=fmt_, colalign=align, disable_numparse=True)
     )
 
 

@@ -340,7 +340,8 @@ def flatten(summary: dict[str, Any] | Any, *, complete: bool = False) -> dict[st
         v = finite(kp.get(k))
         if v is not None:
             out[f"kpis.{k}"] = v
-    en = kp.get("energy_mwh") if isinstance(kp.get("energy_mwh"), dict) else {}
+    e = kp.get("energy_mwh")
+    en: dict[str, Any] = e if isinstance(e, dict) else {}
     for k in ENERGY_KEYS:
         v = finite(en.get(k))
         if v is not None:

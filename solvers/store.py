@@ -55,7 +55,7 @@ def write_parquet(path: Path, df: pd.DataFrame, meta: dict[str, Any] | None = No
 def run_metadata() -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
+    out: dict[str, str | None] = {}
     for pkg in ("aigc-opt", "highspy", "pyomo", "cvxpy", "numpy", "pandas"):
         try:
             out[pkg] = version(pkg)

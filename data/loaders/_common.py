@@ -62,7 +62,7 @@ def numeric(
     if not allow_blank and blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])
         raise DataFileError(path, "empty cell", line=first_line + i, column=column)
-    return vals.to_numpy(dtype=float)
+    return np.asarray(vals, dtype=float)
 
 
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")

@@ -137,9 +137,8 @@ def load_price_csv(
         raise ScenarioError(path, "eur_to_usd", eur_to_usd, "must be > 0 (USD per EUR)")
     data = series.data.copy()
     data["price_usd_per_mwh"] = data[col] * eur_to_usd
-    filled = series.filled.copy() if series.filled is not None else None
-    if filled is not None:
-        filled["price_usd_per_mwh"] = filled[col]
+    filled = series.filled.copy()
+    filled["price_usd_per_mwh"] = filled[col]
     return HourlySeries(
         data=data,
         units={**units, "price_usd_per_mwh": "USD/MWh"},

@@ -93,8 +93,8 @@ class HourlySeries:
     units : column -> unit text (e.g. ``"USD/MWh"``, ``"tCO2/MWh"``, ``"m/s"``).
     source : the file that was read.
     time_rule : how local time and daylight-saving time were turned into UTC.
-    gaps : filled runs of missing hours.
     filled : boolean DataFrame like ``data``; True where a value was filled.
+    gaps : filled runs of missing hours.
     meta : format-specific metadata (coordinates, zone ids, ...).
     notes : other repairs (dropped rows, rows outside the requested year, ...).
     """
@@ -103,8 +103,8 @@ class HourlySeries:
     units: dict[str, str]
     source: str
     time_rule: str
+    filled: pd.DataFrame
     gaps: tuple[Gap, ...] = ()
-    filled: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -121,8 +121,6 @@ class HourlySeries:
     @property
     def filled_hours(self) -> dict[str, int]:
         """Number of filled hours per column."""
-        if self.filled is None:
-            return {c: 0 for c in self.data.columns}
         return {c: int(self.filled[c].sum()) for c in self.data.columns}
 
 

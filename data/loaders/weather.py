@@ -113,23 +113,23 @@ def load_open_meteo_json(
     utc = (local - pd.Timedelta(seconds=offset)).tz_localize("UTC")
     data, units = {}, {}
     for out, (keys, accepted, unit) in _OM_VARIABLES.items():
-        key = next((k for k in keys if k in hourly), None)
-        if key is None:
+        found = next((k for k in keys if k in hourly), None)
+        if found is None:
             if out in required:
                 raise DataFileError(path, "missing variable", column=f"hourly.{keys[0]}")
             continue
-        got = hunits.get(key)
+        got = hunits.get(found)
         if got not in accepted:
             raise DataFileError(
                 path,
                 f"wrong unit (expected {' or '.join(accepted)})",
-                column=f"hourly_units.{key}",
+                column=f"hourly_units.{found}",
                 value=got,
             )
-        vals = pd.to_numeric(pd.Series(hourly[key], dtype="object"), errors="coerce")
+        vals = pd.to_numeric(pd.Series(hourly[found], dtype="object"), errors="coerce")
         if len(vals) != len(local):
             raise DataFileError(
-                path, f"{len(vals)} values but {len(local)} times", column=f"hourly.{key}"
+                path, f"{len(vals)} values but {len(local)} times", column=f"hourly.{found}"
             )
         data[out] = vals.to_numpy(dtype=float) * accepted[got]
         units[out] = unit
