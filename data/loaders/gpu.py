@@ -51,16 +51,7 @@ def load_ml_energy_t2i(path: str | Path) -> pd.DataFrame:
             )
     require_columns(path, df, ML_ENERGY_COLUMNS)
     out = df.copy()
-    for c in (
-        "num_gpus",
-        "batch_size",
-        "inference_steps",
-        "energy_per_image_joules",
-        "batch_latency_s",
-        "avg_power_watts",
-        "image_height",
-        "image_width",
-    ):
+    for c in ML_ENERGY_COLUMNS[3:]:  # every column after the three names is a number > 0
         out[c] = numeric(path, df, c, 2, allow_blank=False)
         bad = out[c] <= 0
         if bad.any():
