@@ -216,6 +216,7 @@ def _register_optional_commands() -> None:
         "aigc_opt.cmd_drl",
         "aigc_opt.cmd_reports",
         "aigc_opt.cmd_data",
+        "aigc_opt.cmd_experiment",
     ):
         try:
             module = importlib.import_module(mod)
