@@ -71,8 +71,9 @@ def shipped_names() -> list[str]:
 
 
 def scenario_digest(scn: Scenario) -> str:
-    """SHA-256 of the resolved scenario (parameters and every series)."""
-    text = json.dumps(scn.to_dict(), sort_keys=True, default=str)
+    """SHA-256 of the resolved scenario (parameters and every series; not its file path)."""
+    data = {k: v for k, v in scn.to_dict().items() if k != "source"}
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -132,6 +133,7 @@ def solve_program(
         )
     seconds = time.perf_counter() - t0
     valid = res.best_bound is not None and res.status in BOUND_OK
+    note = violation_note(res.violations)
     return Outcome(
         status=res.status,
         utility=res.utility,
@@ -141,7 +143,7 @@ def solve_program(
         terms={k: float(v) for k, v in res.terms.items()},
         kpis=flat_kpis(res.kpis),
         seconds=seconds,
-        message=res.message,
+        message="; ".join(m for m in (res.message, f"the solution {note}" if note else "") if m),
     )
 
 
@@ -168,13 +170,24 @@ def play(scn: Scenario, method: Any, seed: int) -> Outcome:
     from aigc_opt.solvers.policy import run_episode
 
     ep = run_episode(scn, make_policy(method), seed=seed)
+    note = violation_note(ep.violations)
     return Outcome(
-        status=ep.status,
+        status="infeasible" if note else ep.status,
         utility=float(ep.utility),
         terms={k: float(v) for k, v in ep.terms.items()},
         kpis=flat_kpis(ep.kpis),
         seconds=float(ep.seconds),
+        message=f"the realized schedule {note}" if note else "",
     )
+
+
+def violation_note(violations: list[dict[str, Any]]) -> str:
+    """``violates <constraint> (<index>) by <amount>[ and N more]``, or "" when none."""
+    if not violations:
+        return ""
+    v = violations[0]
+    more = f" and {len(violations) - 1} more" if len(violations) > 1 else ""
+    return f"violates {v['constraint']} ({v['index']}) by {v['amount']:.6g}{more}"
 
 
 def play_trained(full: Scenario, start: int, horizon: int, method: Any, path: str) -> Outcome:

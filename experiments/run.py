@@ -78,7 +78,8 @@ def _execute(job: Job) -> adapter.Outcome:
         out.best_bound, out.bound_method = b.best_bound, b.bound_method
         out.bound_status, out.bound_seconds = b.status, b.seconds
         if b.best_bound is None:
-            out.message = f"bound oracle-{job.bound}: {b.status} ({b.message})"
+            note = f"bound oracle-{job.bound}: {b.status} ({b.message})"
+            out.message = "; ".join(m for m in (out.message, note) if m)
     return out
 
 

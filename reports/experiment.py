@@ -114,9 +114,8 @@ def with_episode_gaps(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     episode = ["scenario", "horizon", "start"]
     ok = df[np.isfinite(df["best_bound"])]
-    best = ok.loc[ok.groupby(episode)["best_bound"].idxmin(), [*episode, "best_bound", "method"]]
-    best = best.rename(columns={"best_bound": "episode_bound", "method": "bound_source"})
-    df = df.merge(best, on=episode, how="left")
+    best = ok.groupby(episode, sort=False)[["best_bound", "bound_method"]].apply(_tightest)
+    df = df.merge(best.reset_index(), on=episode, how="left")
     gaps = [
         gap_to_bound(u, b) if np.isfinite(u) and np.isfinite(b) else (None, None)
         for u, b in zip(df["utility"], df["episode_bound"], strict=True)
@@ -124,6 +123,21 @@ def with_episode_gaps(df: pd.DataFrame) -> pd.DataFrame:
     df["gap_usd"] = [math.nan if g[0] is None else g[0] for g in gaps]
     df["gap_pct"] = [math.nan if g[1] is None else g[1] for g in gaps]
     return df
+
+
+EXACTNESS = ("oracle-milp", "oracle-lp", "oracle-convex")
+"""Bound programs from the most to the least exact solve (simplex/branch-and-bound before
+an interior-point conic solve at tolerance 1e-9)."""
+
+
+def _tightest(g: pd.DataFrame) -> pd.Series:
+    """The smallest bound of an episode; among bounds within 1e-6 relative of it (solver
+    tolerances), the one of the most exact program."""
+    low = float(g["best_bound"].min())
+    near = g[g["best_bound"] <= low + 1e-6 * max(1.0, abs(low))]
+    rank = near["bound_method"].map({m: i for i, m in enumerate(EXACTNESS)}).fillna(len(EXACTNESS))
+    pick = near.loc[rank.idxmin()]
+    return pd.Series({"episode_bound": pick["best_bound"], "bound_source": pick["bound_method"]})
 
 
 def ci95(values: pd.Series) -> tuple[float, float, int]:
