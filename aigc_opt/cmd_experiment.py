@@ -22,7 +22,13 @@ def register(app: typer.Typer) -> None:
 
 
 def experiment(
-    spec: Annotated[Path, typer.Argument(help="Experiment spec (TOML)", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment spec (TOML), or the name of a shipped one: quick, paper",
+            show_default=False,
+        ),
+    ],
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Local worker processes (default: CPU count)")
     ] = 0,
@@ -51,14 +57,15 @@ def experiment(
     def body() -> None:
         from aigc_opt.experiments.executor import ExecutorError, scheduler_address
         from aigc_opt.experiments.jobs import expand
-        from aigc_opt.experiments.spec import SpecError, load_spec
+        from aigc_opt.experiments.spec import SpecError, load_spec, resolve_spec_path
         from aigc_opt.experiments.store import ExperimentStore
 
         if workers < 0:
             raise UserError(f"--workers = {workers}: must be ≥ 1 (0: one per CPU)")
+        path = resolve_spec_path(spec)
         try:
-            sp = load_spec(spec)
-            jobs = expand(sp, spec)
+            sp = load_spec(path)
+            jobs = expand(sp, path)
         except SpecError as exc:
             raise UserError(str(exc)) from None
         folder = out if out is not None else Path("runs") / spec.stem
@@ -71,12 +78,12 @@ def experiment(
         n = workers or os.cpu_count() or 1
         if not resume:
             store.clear()
-        store.write_manifest(spec, sp.name or spec.stem, jobs)
+        store.write_manifest(path, sp.name or spec.stem, jobs)
         try:
             tally, where = _run(jobs, store, n, address, len(finished))
         except ExecutorError as exc:
             raise UserError(str(exc)) from None
-        result = {"out": str(folder), "spec": str(spec), "executor": where, **tally.as_dict()}
+        result = {"out": str(folder), "spec": str(path), "executor": where, **tally.as_dict()}
         if as_json:
             emit_json(result)
         else:

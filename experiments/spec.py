@@ -196,6 +196,19 @@ class Spec(_Model):
         return self
 
 
+SHIPPED = Path(__file__).resolve().parent
+"""Folder of the shipped specs (``quick.toml``, ``paper.toml``)."""
+
+
+def resolve_spec_path(path: str | Path) -> Path:
+    """``path`` itself when it exists, else the shipped spec of that name (``quick``)."""
+    path = Path(path)
+    shipped = SHIPPED / f"{path.stem}.toml"
+    if not path.exists() and path.parent == Path(".") and shipped.is_file():
+        return shipped
+    return path
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file; every problem is a one-line `SpecError`."""
     path = Path(path)

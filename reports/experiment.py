@@ -13,7 +13,8 @@ Parquet file per job) and writes, under the report folder::
 The gap of every run is measured against the tightest certified upper bound stored for
 its episode (same scenario, horizon and start): the smallest ``best_bound`` of any job of
 that episode — the oracle MILP's best bound, the LP or convex optimum, or the bound
-program a policy job solved. Gap = (B − U) / max(|B|, 1) in % (`result.gap_to_bound`).
+program a policy job solved. Gap = (B − U) / max(|B|, 1) in % (`result.gap_to_bound`);
+none for the LP and convex relaxations, whose U is itself an upper bound.
 Means and 95 % confidence intervals (Student t with n − 1 degrees of freedom) run over the
 seeds and episodes of a cell; failed jobs are counted, never averaged.
 """
@@ -35,7 +36,8 @@ MANIFEST = "experiment.json"
 CAPTION = (
     "Mean ± 95 % CI (Student t) over seeds and episodes; n finished runs per cell (failed "
     "runs counted apart). Gap: (B − U) / max(|B|, 1) in %, B the tightest certified upper "
-    "bound stored for the episode."
+    "bound stored for the episode; none for the LP and convex relaxations, whose U is itself "
+    "an upper bound."
 )
 
 # (column, header, unit, decimals): the Markdown / LaTeX table; the CSV has every number
@@ -120,10 +122,18 @@ def with_episode_gaps(df: pd.DataFrame) -> pd.DataFrame:
         gap_to_bound(u, b) if np.isfinite(u) and np.isfinite(b) else (None, None)
         for u, b in zip(df["utility"], df["episode_bound"], strict=True)
     ]
-    df["gap_usd"] = [math.nan if g[0] is None else g[0] for g in gaps]
-    df["gap_pct"] = [math.nan if g[1] is None else g[1] for g in gaps]
+    relaxed = [json.loads(p).get("program") in RELAXATIONS for p in df["params"]]
+    df["gap_usd"] = [
+        math.nan if g[0] is None or r else g[0] for g, r in zip(gaps, relaxed, strict=True)
+    ]
+    df["gap_pct"] = [
+        math.nan if g[1] is None or r else g[1] for g, r in zip(gaps, relaxed, strict=True)
+    ]
     return df
 
+
+RELAXATIONS = ("lp", "convex")
+"""Oracle programs whose U is a relaxed optimum (itself an upper bound): no gap shown."""
 
 EXACTNESS = ("oracle-milp", "oracle-lp", "oracle-convex")
 """Bound programs from the most to the least exact solve (simplex/branch-and-bound before
@@ -265,6 +275,9 @@ def latex(frame: pd.DataFrame, label: str = "tab:aigc-opt-experiment") -> str:
 def _bars(frame: pd.DataFrame, metric: str, ylabel: str) -> Any:
     from aigc_opt.reports import style
 
+    frame = frame[np.isfinite(frame[f"{metric}_mean"])]
+    if frame.empty:
+        return None
     groups = list(dict.fromkeys(zip(frame["scenario"], frame["horizon"], strict=True)))
     methods = list(dict.fromkeys(frame["method"]))
     fig = style.new_figure("text", 2.6)
@@ -275,7 +288,7 @@ def _bars(frame: pd.DataFrame, metric: str, ylabel: str) -> Any:
         mean = [sub[f"{metric}_mean"].get(g, math.nan) for g in groups]
         half = [sub[f"{metric}_ci95"].get(g, math.nan) for g in groups]
         x = np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width
-        ax.bar(
+        bars = ax.bar(
             x,
             mean,
             width * 0.9,
@@ -284,10 +297,11 @@ def _bars(frame: pd.DataFrame, metric: str, ylabel: str) -> Any:
             label=m,
             color=style.SERIES_CYCLE[i % len(style.SERIES_CYCLE)],
         )
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in mean], fontsize=5, padding=1)
     ax.set_xticks(np.arange(len(groups)), [f"{s} (H={h})" for s, h in groups])
     ax.set_ylabel(ylabel)
     ax.axhline(0, color="black", linewidth=0.5)
-    ax.legend(fontsize=6, ncols=min(len(methods), 4))
+    ax.legend(fontsize=6, ncols=min(len(methods), 4), loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return fig
 
 
