@@ -52,28 +52,15 @@ COLUMNS = (
     ("carbon_t", "Carbon", "t", 2),
     ("seconds", "Time", "s", 2),
 )
-CSV_METRICS = (
-    "utility",
-    "episode_bound",
-    "gap_usd",
-    "gap_pct",
-    *TERMS,
-    "jobs_arrived",
-    "jobs_served",
-    "jobs_transferred",
-    "jobs_dropped",
-    "mean_quality",
-    "mean_wait_slots",
-    "carbon_t",
-    "energy_grid_mwh",
-    "energy_renewable_used_mwh",
-    "energy_renewable_curtailed_mwh",
-    "energy_battery_charge_mwh",
-    "energy_battery_discharge_mwh",
-    "energy_generator_mwh",
-    "energy_it_mwh",
-    "seconds",
-)
+CSV_METRICS = ("utility", "episode_bound", "gap_usd", "gap_pct", *TERMS)
+"""Metrics of every CSV cell, followed by each stored KPI column and ``seconds``."""
+KPI_PREFIXES = ("jobs_", "mean_", "energy_", "carbon_")
+
+
+def metrics(df: pd.DataFrame) -> list[str]:
+    """`CSV_METRICS`, the KPI columns the rows hold, then ``seconds``."""
+    kpis = [c for c in df.columns if c.startswith(KPI_PREFIXES)]
+    return [*CSV_METRICS, *kpis, "seconds"]
 
 
 class ExperimentInputError(ValueError):
@@ -168,7 +155,7 @@ def ci95(values: pd.Series) -> tuple[float, float, int]:
 
 def summarize(df: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     """One row per (scenario, horizon, method): n, failed, statuses, and ``<metric>_mean``
-    and ``<metric>_ci95`` for every metric of `CSV_METRICS`."""
+    and ``<metric>_ci95`` for every metric of `metrics`."""
     order = {m: i for i, m in enumerate(methods)}
     out = []
     for (scn, hor, method), g in df.groupby(["scenario", "horizon", "method"], sort=False):
@@ -182,8 +169,8 @@ def summarize(df: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
             "status": ", ".join(f"{s} {c}" for s, c in g["status"].value_counts().items()),
             "bound_source": ", ".join(sorted(set(fin["bound_source"].dropna()))),
         }
-        for m in CSV_METRICS:
-            mean, half, _ = ci95(fin[m]) if m in fin else (math.nan, math.nan, 0)
+        for m in metrics(df):
+            mean, half, _ = ci95(fin[m])
             row[f"{m}_mean"], row[f"{m}_ci95"] = mean, half
         out.append(row)
     frame = pd.DataFrame(out)
