@@ -7,7 +7,8 @@
 * `run`: one job → its tidy row (never raises: a failure is a row with its message).
 * `store`: the experiment folder (manifest, ``results/<key>.parquet``, ``failed/``).
 * `executor`: a local process pool or a Dask ``distributed`` client behind
-  `concurrent.futures.Executor`, the progress display and the resume/interrupt logic.
+  `concurrent.futures.Executor`, and the resume/interrupt logic.
+* `progress`: a Rich bar on a terminal, plain periodic lines otherwise.
 
 Shipped specs: ``quick.toml`` (two scenarios, a few minutes of CPU at most) and
 ``paper.toml`` (every shipped scenario × every method × 5 seeds).
