@@ -209,9 +209,9 @@ def solve(
 def _register_commands() -> None:
     """Add the commands that live in their own modules (imported here, after everything
     they import from this module is defined; a missing module is an ImportError)."""
-    from aigc_opt import cmd_bounds, cmd_data, cmd_drl, cmd_reports, cmd_sim
+    from aigc_opt import cmd_bounds, cmd_data, cmd_drl, cmd_experiment, cmd_reports, cmd_sim
 
-    for module in (cmd_bounds, cmd_sim, cmd_drl, cmd_reports, cmd_data):
+    for module in (cmd_bounds, cmd_sim, cmd_drl, cmd_reports, cmd_data, cmd_experiment):
         module.register(app)
 
 

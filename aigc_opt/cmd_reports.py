@@ -54,6 +54,10 @@ def report(
         bad = [f for f in formats if f not in ("png", "pdf", "svg")]
         if bad or not formats:
             raise UserError(f"--formats = {fmt!r}: choose from png, pdf, svg")
+        if len(inputs) == 1 and _experiment_report(
+            inputs[0], out, not no_figures, formats, as_json
+        ):
+            return
         try:
             res = render_report(inputs, out, figures_on=not no_figures, formats=formats)
         except ReportInputError as exc:
@@ -131,6 +135,29 @@ def report(
         c.print(f)
 
     guarded(body)
+
+
+def _experiment_report(
+    folder: Path, out: Path, figures_on: bool, formats: tuple[str, ...], as_json: bool
+) -> bool:
+    """Render the experiment table if ``folder`` holds an experiment; False otherwise."""
+    import json
+
+    from aigc_opt.reports import experiment as ex
+
+    if not ex.is_experiment(folder):
+        return False
+    try:
+        res = ex.render_experiment(folder, out, figures_on=figures_on, formats=formats)
+    except ex.ExperimentInputError as exc:
+        raise UserError(str(exc)) from None
+    frame = res.pop("summary")
+    if as_json:
+        emit_json({**res, "cells": json.loads(frame.to_json(orient="records"))})
+    else:
+        _console().print((out / "tables" / "experiment.md").read_text(), markup=False)
+        _console().print(f"tables and figures written under {out}", highlight=False)
+    return True
 
 
 def regress(

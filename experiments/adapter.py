@@ -1,0 +1,211 @@
+"""The one place where experiments call the solvers, through their public entry points.
+
+Everything a job needs from the solver floor goes through these functions, which turn
+what the solvers return (`SolveResult`, `EpisodeResult`, the comparison harness' tuple)
+into one flat `Outcome`. When the solver API changes, only this module changes.
+
+HiGHS runs with one thread per job (the executor runs jobs side by side).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aigc_opt.data.scenario import Scenario
+
+HEURISTIC_NAMES = ("greedy", "price-greedy", "random")
+"""Heuristics by name (`aigc_opt.solvers.heuristics.HEURISTICS`)."""
+
+FAILED = ("infeasible", "unbounded", "error")
+"""Statuses that make a job failed (recorded with the solver's message)."""
+
+BOUND_OK = ("optimal", "time_limit")
+"""Statuses at which a solver's best bound is a proven upper bound on U."""
+
+
+@dataclass
+class Outcome:
+    """What one method produced on one episode.
+
+    ``utility`` ($) is `accounting.evaluate`'s U of the realized or solved schedule (None
+    without one); ``best_bound`` ($) a proven upper bound on the episode's optimal U (the
+    method's own for an oracle program; the ``bound`` program's for a policy), None when
+    none was proven; ``terms`` the eight utility terms ($); ``kpis`` scalar KPIs;
+    ``seconds`` the method's wall time (solve, or policy + simulation), bound excluded.
+    """
+
+    status: str
+    utility: float | None
+    best_bound: float | None = None
+    bound_method: str | None = None
+    bound_status: str | None = None
+    terms: dict[str, float] = field(default_factory=dict)
+    kpis: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    bound_seconds: float = 0.0
+    message: str = ""
+
+
+def check_forecast(spelling: str) -> None:
+    """Raise ValueError unless ``spelling`` names a forecaster."""
+    from aigc_opt.solvers.forecast import make_forecaster
+
+    make_forecaster(spelling)
+
+
+def load_full(ref: str) -> Scenario:
+    """The whole scenario (every slot) of a shipped name or a TOML path."""
+    from aigc_opt.data.catalog import load_scenario
+
+    return load_scenario(ref)
+
+
+def shipped_names() -> list[str]:
+    from aigc_opt.data.catalog import shipped_names as names
+
+    return names()
+
+
+def scenario_digest(scn: Scenario) -> str:
+    """SHA-256 of the resolved scenario (parameters and every series; not its file path)."""
+    data = {k: v for k, v in scn.to_dict().items() if k != "source"}
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def gap(utility: float | None, bound: float | None) -> tuple[float | None, float | None]:
+    """Gap of U to a certified bound: ($, % of max(|bound|, 1)) (`result.gap_to_bound`)."""
+    from aigc_opt.solvers.result import gap_to_bound
+
+    return gap_to_bound(utility, bound)
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of aigc-opt and the solver libraries in this (worker) process."""
+    from aigc_opt.solvers.store import run_metadata
+
+    return run_metadata()
+
+
+def flat_kpis(kpis: dict[str, Any]) -> dict[str, float]:
+    """The scalar KPIs of `accounting.kpis`, energy by source as ``energy_<source>_mwh``."""
+    out: dict[str, float] = {}
+    for k, v in kpis.items():
+        if isinstance(v, int | float):
+            out[k] = float(v)
+    for src, v in (kpis.get("energy_mwh") or {}).items():
+        out[f"energy_{src}_mwh"] = float(v)
+    return out
+
+
+def _highs(time_limit: float | None = None, mip_gap: float = 1e-4) -> Any:
+    from aigc_opt.solvers.highs import HighsOptions
+
+    return HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=1, seed=0)
+
+
+def solve_program(
+    scn: Scenario,
+    program: str,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-4,
+    integer_jobs: bool = False,
+) -> Outcome:
+    """Solve the episode's perfect-foresight ``program`` (milp, lp or convex)."""
+    t0 = time.perf_counter()
+    if program == "convex":
+        from aigc_opt.solvers.convex import ConvexOptions, solve_convex
+
+        res = solve_convex(scn, options=ConvexOptions(time_limit=time_limit))
+    else:
+        from aigc_opt.solvers.oracle import solve_oracle
+
+        res = solve_oracle(
+            scn,
+            relax=program == "lp",
+            integer_jobs=integer_jobs,
+            options=_highs(time_limit, mip_gap),
+        )
+    seconds = time.perf_counter() - t0
+    valid = res.best_bound is not None and res.status in BOUND_OK
+    note = violation_note(res.violations)
+    return Outcome(
+        status=res.status,
+        utility=res.utility,
+        best_bound=float(res.best_bound) if valid else None,
+        bound_method=f"oracle-{program}" if valid else None,
+        bound_status=res.status,
+        terms={k: float(v) for k, v in res.terms.items()},
+        kpis=flat_kpis(res.kpis),
+        seconds=seconds,
+        message="; ".join(m for m in (res.message, f"the solution {note}" if note else "") if m),
+    )
+
+
+def make_policy(method: Any) -> Any:
+    """A `Policy` for an ``mpc`` or ``heuristic`` method of the spec."""
+    if method.kind == "mpc":
+        from aigc_opt.solvers.mpc import MPCPolicy
+
+        return MPCPolicy(
+            method.lookahead,
+            method.forecast,
+            window=method.window,
+            carry_weight=method.carry_weight,
+            options=_highs(),
+            name=method.name,
+        )
+    from aigc_opt.solvers.heuristics import HEURISTICS
+
+    return HEURISTICS[method.name_]()
+
+
+def play(scn: Scenario, method: Any, seed: int) -> Outcome:
+    """One episode of an ``mpc`` or ``heuristic`` method through the simulator."""
+    from aigc_opt.solvers.policy import run_episode
+
+    ep = run_episode(scn, make_policy(method), seed=seed)
+    note = violation_note(ep.violations)
+    return Outcome(
+        status="infeasible" if note else ep.status,
+        utility=float(ep.utility),
+        terms={k: float(v) for k, v in ep.terms.items()},
+        kpis=flat_kpis(ep.kpis),
+        seconds=float(ep.seconds),
+        message=f"the realized schedule {note}" if note else "",
+    )
+
+
+def violation_note(violations: list[dict[str, Any]]) -> str:
+    """``violates <constraint> (<index>) by <amount>[ and N more]``, or "" when none."""
+    if not violations:
+        return ""
+    v = violations[0]
+    more = f" and {len(violations) - 1} more" if len(violations) > 1 else ""
+    return f"violates {v['constraint']} ({v['index']}) by {v['amount']:.6g}{more}"
+
+
+def play_trained(full: Scenario, start: int, horizon: int, method: Any, path: str) -> Outcome:
+    """One episode of a trained policy (file or ``module:function``) in the environment.
+
+    The comparison harness returns utility and terms only, so KPIs stay empty."""
+    from aigc_opt.drl_compare.compare import run_policy_in_env
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+    from aigc_opt.drl_compare.policies import load_policy
+
+    env = AIGCDataCenterEnv(full, horizon=horizon)
+    pol = load_policy(
+        path, env.observation_space, env.action_space, trust=method.trust, squashed=method.squashed
+    )
+    utility, terms, seconds = run_policy_in_env(pol, full, start, horizon)
+    return Outcome(
+        status="completed",
+        utility=float(utility),
+        terms={k: float(v) for k, v in terms.items()},
+        seconds=float(seconds),
+    )
