@@ -170,7 +170,7 @@ class ActionLayout:
     def decode(self, action: np.ndarray, obs: Observation) -> Decoded:
         """Decisions of slot ``obs.t`` from ``action`` (clipped to [−1, 1], NaN → 0)."""
         st = self.st
-        A, K, B, W1 = st.A, st.K, st.A, st.Wmax + 1
+        A, K, B = st.A, st.K, st.A
         act = np.asarray(action, dtype=float).reshape(-1)
         if np.isnan(act.sum()):
             act = np.nan_to_num(act)
