@@ -76,7 +76,8 @@ def compare(
         list[str] | None,
         typer.Option(
             "--policy",
-            help="Policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function; repeatable",
+            help="[NAME=]PATH: policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function;"
+            " repeatable; labels must be unique",
         ),
     ] = None,
     trust: Annotated[
@@ -94,7 +95,29 @@ def compare(
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     episodes: Annotated[int, typer.Option("--episodes", help="Episodes per method")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the episode draw")] = 0,
+    split: Annotated[
+        str, typer.Option("--split", help="Episode starts: test (default), val, train or all")
+    ] = "test",
     mpc_forecast: Annotated[str, typer.Option("--mpc-forecast")] = "noisy:0.1",
+    mpc_lookahead: Annotated[int, typer.Option("--mpc-lookahead", help="MPC window (slots)")] = 24,
+    oracle_time_limit: Annotated[
+        float | None,
+        typer.Option("--oracle-time-limit", help="Per-episode oracle limit (s); bound stays valid"),
+    ] = None,
+    action_mode: Annotated[
+        str | None,
+        typer.Option("--action-mode", help="direct or residual (default: the run's, else direct)"),
+    ] = None,
+    forecast: Annotated[
+        str | None, typer.Option("--forecast", help="Observation forecaster, e.g. noisy:0.1")
+    ] = None,
+    forecast_slots: Annotated[
+        int | None, typer.Option("--forecast-slots", help="Forecast slots in observations")
+    ] = None,
+    env_config: Annotated[
+        Path | None,
+        typer.Option("--env-config", help="TOML with environment options (table [env] or top)"),
+    ] = None,
     squashed: Annotated[
         bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
     ] = False,
@@ -105,27 +128,29 @@ def compare(
 
     def body() -> None:
         from aigc_opt.data.catalog import load_scenario
+        from aigc_opt.drl_compare.compare import BASELINES, summarize
         from aigc_opt.drl_compare.compare import compare as run_compare
-        from aigc_opt.drl_compare.compare import summarize
-        from aigc_opt.drl_compare.env import AIGCDataCenterEnv
-        from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
+        from aigc_opt.drl_compare.splits import SPLITS
 
         check_positive("episodes", episodes)
         check_positive("horizon", horizon)
+        check_positive("mpc-lookahead", mpc_lookahead)
+        check_positive("oracle-time-limit", oracle_time_limit)
+        if split not in SPLITS:
+            raise UserError(f"--split = {split!r}: choose one of {', '.join(SPLITS)}")
         full = load_scenario(scenario)
         load_scenario(scenario, horizon=horizon)  # validates the horizon
-        env = AIGCDataCenterEnv(full, horizon=horizon)
-        loaded: dict[str, Any] = {}
-        for spec in policy or []:
-            try:
-                pol = load_policy(
-                    spec, env.observation_space, env.action_space, trust=trust, squashed=squashed
-                )
-            except PolicyLoadError as exc:
-                raise UserError(str(exc)) from None
-            name = pol.name if pol.name not in loaded else f"{pol.name}-{len(loaded)}"
-            loaded[f"{pol.kind}:{name}"] = pol
         bl = [b.strip() for b in baselines.split(",") if b.strip()]
+        flags = {
+            k: v
+            for k, v in (
+                ("action_mode", action_mode),
+                ("forecast", forecast),
+                ("forecast_slots", forecast_slots),
+            )
+            if v is not None
+        }
+        loaded = _load_policies(policy or [], full, horizon, bl, trust, squashed, env_config, flags)
         from rich.progress import Progress
 
         with stdout_to_stderr() as real, Progress(console=err_console, transient=True) as prog:
@@ -135,42 +160,127 @@ def compare(
                 prog.update(task, advance=1, description=msg)
 
             try:
-                df = run_compare(
+                res = run_compare(
                     full,
                     loaded,
                     baselines=bl,
                     horizon=horizon,
                     episodes=episodes,
                     seed=seed,
+                    split=split,
                     mpc_forecast=mpc_forecast,
+                    mpc_lookahead=mpc_lookahead,
+                    oracle_time_limit=oracle_time_limit,
                     progress=tick,
                 )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
-            rows = summarize(df)
+            rows = summarize(res.frame)
             result = {
                 "scenario": full.name,
                 "horizon": horizon,
                 "episodes": episodes,
                 "seed": seed,
-                "baselines": bl,
+                "split": split,
+                "baselines": [b for b in bl if b in BASELINES],
+                "policies": {k: {"kind": p.kind, **p.env_options} for k, p in loaded.items()},
                 "methods": rows,
             }
             if out is not None:
-                from aigc_opt.solvers.store import run_metadata, write_json, write_parquet
-
-                write_parquet(
-                    Path(out) / "compare.parquet",
-                    df,
-                    {"scenario": full.name, "horizon": horizon, "seed": seed},
-                )
-                write_json(Path(out) / "compare.json", {**result, "versions": run_metadata()})
+                _write(Path(out), res, result, full)
             if as_json:
                 emit_json(result, real)
         if not as_json:
             _print(result)
 
     guarded(body)
+
+
+def _load_policies(
+    specs: list[str],
+    full: Any,
+    horizon: int,
+    baselines: list[str],
+    trust: bool,
+    squashed: bool,
+    env_config: Path | None,
+    flags: dict[str, Any],
+) -> dict[str, Any]:
+    """Labelled `EnvPolicy` objects; env options: the run's train.json, then the TOML, then
+    flags (later wins)."""
+    from aigc_opt.drl_compare.compare import BASELINES
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+    from aigc_opt.drl_compare.policies import (
+        ENV_SHAPE_OPTIONS,
+        EnvPolicy,
+        PolicyLoadError,
+        load_policy,
+        parse_policy_specs,
+        run_meta,
+    )
+
+    toml_opts = _env_toml(env_config) if env_config is not None else {}
+    try:
+        labelled = parse_policy_specs(specs, reserved=tuple(BASELINES))
+    except PolicyLoadError as exc:
+        raise UserError(str(exc)) from None
+    loaded: dict[str, Any] = {}
+    for label, path in labelled:
+        meta = run_meta(path)
+        opts = {k: v for k, v in (meta.get("env") or {}).items() if k in ENV_SHAPE_OPTIONS}
+        opts.update(toml_opts)
+        opts.update(flags)
+        try:
+            env = AIGCDataCenterEnv(full, horizon=horizon, **opts)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"--policy {label}: environment options {opts}: {exc}") from None
+        try:
+            pol = load_policy(
+                path, env.observation_space, env.action_space, trust=trust, squashed=squashed
+            )
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
+        kind = str(meta.get("algo") or pol.kind)
+        loaded[label] = EnvPolicy(
+            pol, label, kind=kind, env_options=opts, meta={"source": path, **pol.meta}
+        )
+    return loaded
+
+
+def _env_toml(path: Path) -> dict[str, Any]:
+    """Environment options from a TOML file (keys of table ``[env]``, or top-level keys)."""
+    import tomllib
+
+    from aigc_opt.drl_compare.policies import ENV_SHAPE_OPTIONS
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the TOML ({exc})") from None
+    table = data.get("env", data)
+    unknown = sorted(set(table) - set(ENV_SHAPE_OPTIONS))
+    if unknown:
+        raise UserError(
+            f"{path}: field {unknown[0]!r} is not an environment option "
+            f"(allowed: {', '.join(ENV_SHAPE_OPTIONS)})"
+        )
+    return dict(table)
+
+
+def _write(out: Path, res: Any, result: dict[str, Any], full: Any) -> None:
+    """compare.parquet (tidy), compare.json, and one run folder per (method, episode)
+    written like `aigc-opt run --out` (summary, schedule, per-slot terms)."""
+    from aigc_opt.solvers.store import run_metadata, write_json, write_parquet, write_run
+
+    write_parquet(
+        out / "compare.parquet",
+        res.frame,
+        {"scenario": full.name, "horizon": result["horizon"], "seed": result["seed"]},
+    )
+    write_json(out / "compare.json", {**result, "versions": run_metadata()})
+    for label, e, ep, bound in res.runs:
+        scn = full.cut(horizon=ep.horizon, start=ep.start)
+        write_run(out / "runs" / label / f"episode-{e}", ep.summary(bound), ep.schedule, scn)
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -186,8 +296,9 @@ def _print(result: dict[str, Any]) -> None:
     for col in (
         "method",
         "utility mean ± std ($)",
+        "95 % CI ($)",
         "gap to bound ($)",
-        "gap to bound (%)",
+        "gap to bound (%) ± CI",
         "gap to MPC ($)",
         "s/episode",
     ):
@@ -196,8 +307,10 @@ def _print(result: dict[str, Any]) -> None:
         t.add_row(
             r["method"],
             f"{r['utility_mean']:,.2f} ± {r['utility_std']:,.2f}",
+            "—" if r["utility_ci95"] is None else f"± {r['utility_ci95']:,.2f}",
             f"{r['gap_mean']:,.2f}",
-            f"{r['gap_pct']:.2f}",
+            f"{r['gap_pct']:.2f}"
+            + ("" if r["gap_pct_ci95"] is None else f" ± {r['gap_pct_ci95']:.2f}"),
             "—" if "gap_to_mpc_mean" not in r else f"{r['gap_to_mpc_mean']:,.2f}",
             f"{r['seconds_mean']:.2f}",
         )

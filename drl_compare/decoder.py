@@ -5,10 +5,14 @@ length depends on the scenario; `ActionLayout.parts` lists the index of every en
 
 ==============  ====================================================================
 ``route``       one entry per (origin a, class k, server b) with b allowed for (a, k)
-                (transfer permitted, an admissible level at b) and at least two such
-                servers for (a, k). Shares of (a, k)'s jobs: the default server weighs
-                1 + u, every other server max(0, (u − θ) / (1 − θ)) · 2; shares are the
-                weights normalised (all zero: everything to the default server).
+                (transfer permitted, an admissible level at b), b not the default
+                server of (a, k) (direct mode), and at least two allowed servers.
+                Server b weighs w_b = 4 · max(0, (u − θ) / (1 − θ)), the default server
+                1; shares are the weights normalised (w = 0 everywhere: all jobs to the
+                default server; one other server at u = 1: 80 % of the jobs to it). In
+                residual mode every allowed server has an entry, and the entry of the
+                slot's default (price-greedy's first choice, which moves with prices) is
+                ignored in that slot.
 ``level``       one entry per (pool b, class k) with at least two admissible step
                 levels: position round(max(0, (u − θ) / (1 − θ)) · (n − 1)) in the
                 admissible levels of (b, k), fewest steps first.
@@ -50,6 +54,7 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.solvers.sim_types import Observation, ScenarioArrays, SlotDecisions
 
 DEADBAND = 0.25
+ROUTE_MAX = 4.0
 ACTION_MODES = ("direct", "residual")
 PARTS = ("route", "level", "serve", "battery", "generator")
 
@@ -80,7 +85,11 @@ class ActionLayout:
         home = self.ok[np.arange(A), :, np.arange(A)]  # (A, K)
         self.default = np.where(home, np.arange(A)[:, None], np.argmin(tc, axis=2))
         self.default = np.where(n_ok > 0, self.default, -1)
-        self.route_idx = np.nonzero(self.ok & (n_ok[:, :, None] >= 2))  # (a, k, b)
+        route = self.ok & (n_ok[:, :, None] >= 2)
+        if mode == "direct":  # the default server's weight is fixed at 1
+            aa, kk = np.nonzero(self.default >= 0)
+            route[aa, kk, self.default[aa, kk]] = False
+        self.route_idx = np.nonzero(route)  # (a, k, b)
         # admissible levels of (b, k), fewest steps first, padded with the last one
         n_lv = adm.sum(axis=2)
         S = adm.shape[2]
@@ -185,9 +194,8 @@ class ActionLayout:
         w = np.zeros((A, K, B))
         ra, rk, rb = self.route_idx
         u = act[sl["route"]]
-        w[ra, rk, rb] = 2.0 * np.maximum(0.0, (u - th) / (1.0 - th))
-        is_def = rb == default[ra, rk]
-        w[ra[is_def], rk[is_def], rb[is_def]] = 1.0 + u[is_def]
+        w[ra, rk, rb] = ROUTE_MAX * np.maximum(0.0, (u - th) / (1.0 - th))
+        w[ra, rk, default[ra, rk]] = 0.0  # residual mode: this slot's first choice
         if self.mode == "direct":
             dflt = self.to_default
         else:
@@ -195,7 +203,7 @@ class ActionLayout:
             dflt = np.zeros((A, K, B))
             dflt[aa, kk, default[aa, kk]] = 1.0
         tot = w.sum(axis=2, keepdims=True)
-        share = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), dflt)
+        share = (w + dflt) / (tot + 1.0)
         # step levels (B, K): position in the admissible levels
         pos = np.zeros((B, K), dtype=int)
         lb, lk = self.level_idx
@@ -239,7 +247,7 @@ class ActionLayout:
         slack = st.W[k] - g
         order = np.lexsort((-self.price_k[k], slack))
         a, k, g, b, s, x = a[order], k[order], g[order], b[order], s[order], x[order]
-        gpu_left = lim.gpu_seconds * (1.0 - 1e-9)
+        gpu_left = lim.gpu_seconds.copy()
         e_left = np.maximum(st.cap + obs.renewable + dis + gen - ch - self.reserve, 0.0)
         rows = self._fill(a, k, g, b, s, x, gpu_left, e_left)
         if self.mode == "residual":

@@ -14,7 +14,11 @@ a forecaster) and a seed for its own randomness. `act` returns one slot of decis
 
 `run_episode(scenario, policy, seed=...)` plays one episode through a `Simulator` and
 returns an `EpisodeResult` whose utility is `accounting.evaluate` of the realized
-schedule (the sum of the per-slot `slot_terms` the simulator booked).
+schedule (the sum of the per-slot `slot_terms` the simulator booked). It is the one
+episode loop of aigc-opt: `aigc-opt run`, `aigc-opt mpc` and `aigc-opt compare` (oracle
+replay, MPC, heuristics and trained policies, the latter through
+`aigc_opt.drl_compare.policies.EnvPolicy`) all play through it, so every method's run
+record (`EpisodeResult.summary(bound)`) has the same keys.
 """
 
 from __future__ import annotations
@@ -120,8 +124,15 @@ class EpisodeResult:
     status: str = "completed"
     info: dict[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
-        """JSON-able summary (everything but the schedule and the per-slot array)."""
+    def summary(self, bound: float | None = None) -> dict[str, Any]:
+        """JSON-able run record (everything but the schedule and the per-slot array).
+
+        ``bound`` is a certified upper bound on the episode's utility (e.g. the oracle's
+        best bound); ``oracle_bound``, ``gap_usd`` and ``gap_pct`` (`gap_to_bound`) are
+        None without it."""
+        from aigc_opt.solvers.result import gap_to_bound
+
+        gap_usd, gap_pct = gap_to_bound(self.utility, bound)
         counts: dict[str, int] = {}
         for r in self.repairs:
             counts[r.rule] = counts.get(r.rule, 0) + 1
@@ -138,6 +149,9 @@ class EpisodeResult:
             "violations": self.violations,
             "repairs": {"count": len(self.repairs), "by_rule": counts},
             "seconds": round(self.seconds, 4),
+            "oracle_bound": bound,
+            "gap_usd": gap_usd,
+            "gap_pct": gap_pct,
             **self.info,
         }
 
