@@ -26,46 +26,125 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    algo: Annotated[str, typer.Option("--algo", help="ppo or sac")] = "ppo",
-    timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 50_000,
-    reward: Annotated[str, typer.Option("--reward", help="dense or sparse")] = "dense",
-    out: Annotated[Path | None, typer.Option("--out", help="Run directory")] = None,
+    algo: Annotated[str, typer.Option("--algo", help="ppo, sac, td3 or a2c")] = "ppo",
+    timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 100_000,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="New run directory (never overwritten)")
+    ] = None,
+    n_envs: Annotated[int, typer.Option("--n-envs", help="Environment copies (vector env)")] = 1,
+    action_mode: Annotated[
+        str, typer.Option("--action-mode", help="residual (adjust price-greedy) or direct")
+    ] = "residual",
+    reward: Annotated[str, typer.Option("--reward", help="dense, sparse or delayed:K")] = "dense",
+    forecast: Annotated[
+        str | None, typer.Option("--forecast", help="Observation forecaster, e.g. noisy:0.1")
+    ] = None,
+    forecast_slots: Annotated[
+        int, typer.Option("--forecast-slots", help="Forecast slots in observations")
+    ] = 0,
+    hp: Annotated[
+        list[str] | None,
+        typer.Option("--hp", help="Hyper-parameter KEY=VALUE (JSON value); repeatable"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML with tables [hyperparameters] and [env]"),
+    ] = None,
+    eval_every: Annotated[
+        int, typer.Option("--eval-every", help="Steps between validation evaluations (0: off)")
+    ] = 0,
+    eval_episodes: Annotated[int, typer.Option("--eval-episodes")] = 3,
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", help="Steps between checkpoints (0: off)")
+    ] = 0,
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a reference Stable-Baselines3 agent (CPU) on the environment."""
+    """Train a reference Stable-Baselines3 agent (CPU) on the environment's train split."""
 
     def body() -> None:
+        import json
+
         from aigc_opt.data.catalog import load_scenario
-        from aigc_opt.drl_compare.train import ALGOS
+        from aigc_opt.drl_compare.env import parse_reward_mode
+        from aigc_opt.drl_compare.policies import PolicyLoadError, require_rl
+        from aigc_opt.drl_compare.train import ALGOS, unique_run_dir
         from aigc_opt.drl_compare.train import train as run_train
 
         if algo.lower() not in ALGOS:
             raise UserError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")
-        if reward not in ("dense", "sparse"):
-            raise UserError(f"--reward = {reward!r}: choose dense or sparse")
+        try:
+            parse_reward_mode(reward)
+        except ValueError as exc:
+            raise UserError(f"--reward: {exc}") from None
+        if action_mode not in ("direct", "residual"):
+            raise UserError(f"--action-mode = {action_mode!r}: choose direct or residual")
         check_positive("timesteps", timesteps)
+        check_positive("n-envs", n_envs)
+        check_positive("eval-every", eval_every, allow_zero=True)
+        check_positive("checkpoint-every", checkpoint_every, allow_zero=True)
+        try:
+            require_rl("aigc-opt train", ("torch", "stable_baselines3", "onnx"))
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
         load_scenario(scenario, horizon=horizon)  # validates name and horizon first
-        run_dir = out or Path("runs") / f"{algo.lower()}-{reward}-{timesteps}"
+        hyper: dict[str, Any] = {}
+        env_opts: dict[str, Any] = {}
+        if config is not None:
+            import tomllib
+
+            try:
+                data = tomllib.loads(config.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise UserError(f"{config}: cannot read the TOML ({exc})") from None
+            hyper.update(data.get("hyperparameters", {}))
+            env_opts.update(data.get("env", {}))
+        for item in hp or []:
+            key, sep, val = item.partition("=")
+            if not sep or not key:
+                raise UserError(f"--hp {item!r}: expected KEY=VALUE")
+            try:
+                hyper[key] = json.loads(val)
+            except ValueError:
+                hyper[key] = val
+        env_opts.update({"action_mode": action_mode, "reward_mode": reward})
+        if forecast_slots:
+            env_opts.update({"forecast": forecast or "perfect", "forecast_slots": forecast_slots})
+        if out is not None:
+            run_dir = out
+            if run_dir.exists() and any(run_dir.iterdir()):
+                raise UserError(
+                    f"--out {run_dir}: the directory holds another run; choose a new one"
+                )
+        else:
+            run_dir = unique_run_dir(Path("runs") / f"{algo.lower()}-{action_mode}-{timesteps}")
         with stdout_to_stderr() as real:
-            meta = run_train(
-                algo,
-                timesteps,
-                run_dir,
-                reward=reward,
-                scenario=scenario,
-                horizon=horizon,
-                seed=seed,
-                progress=False,
-            )
+            try:
+                meta = run_train(
+                    algo,
+                    timesteps,
+                    run_dir,
+                    scenario=scenario,
+                    horizon=horizon,
+                    seed=seed,
+                    n_envs=n_envs,
+                    env_options=env_opts,
+                    hyper=hyper,
+                    eval_every=eval_every,
+                    eval_episodes=eval_episodes,
+                    checkpoint_every=checkpoint_every,
+                    log=err_console.file,
+                )
+            except (TypeError, ValueError) as exc:
+                raise UserError(str(exc).splitlines()[0]) from None
             if as_json:
                 emit_json(meta, real)
         if not as_json:
             err_console.print(
                 f"trained {meta['algo']} for {timesteps} steps in "
-                f"{meta['train_seconds']:.1f} s → {meta['model']}"
+                f"{meta['train_seconds']:.1f} s → {run_dir}"
             )
 
     guarded(body)

@@ -54,6 +54,19 @@ class PolicyLoadError(ValueError):
     """A policy file cannot be loaded or does not fit the environment."""
 
 
+RL_HINT = 'needs the rl extra: pip install "aigc-opt[rl]"'
+
+
+def require_rl(what: str, modules: tuple[str, ...] = ("torch", "stable_baselines3")) -> None:
+    """Raise `PolicyLoadError` ("<what> needs the rl extra: pip install …", one line) when
+    one of ``modules`` is not installed."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise PolicyLoadError(f"{what} {RL_HINT} (missing: {', '.join(missing)})")
+
+
 @dataclass
 class LoadedPolicy:
     """A deterministic policy: ``policy(obs) -> action`` (inside the action space)."""
@@ -100,6 +113,7 @@ def load_sb3_zip(
         )
     if not zipfile.is_zipfile(path):
         raise PolicyLoadError(f"{path}: not a valid zip file (corrupt or not an SB3 model)")
+    require_rl(f"{path}: loading a Stable-Baselines3 model")
     try:
         from stable_baselines3.common.save_util import load_from_zip_file
 
@@ -180,6 +194,7 @@ def load_onnx(
     path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, squashed: bool = False
 ) -> LoadedPolicy:
     """ONNX Runtime policy; clipping (and unscaling when ``squashed``) done here."""
+    require_rl(f"{path}: loading an ONNX policy", ("onnxruntime",))
     try:
         import onnxruntime as ort
 
@@ -223,6 +238,7 @@ def load_torch(
             f"{path}: {kind} files can unpickle Python objects, which can run arbitrary code; "
             "pass --trust (trust=True) to load a file you trust, or export the policy to ONNX"
         )
+    require_rl(f"{path}: loading a {kind} policy", ("torch",))
     import torch
 
     module: Any
@@ -306,9 +322,23 @@ def load_policy(
     )
 
 
-def export_sb3_onnx(model: Any, path: Path) -> Path:
-    """Export an SB3 model's deterministic actor to ONNX (action before clipping)."""
+def export_sb3_onnx(model: Any, path: Path, vecnormalize: Any = None) -> Path:
+    """Export an SB3 model's deterministic actor to ONNX (action before clipping).
+
+    With ``vecnormalize`` (a `VecNormalize` with ``norm_obs``), its observation statistics
+    are applied inside the graph — (obs − mean) / sqrt(var + ε) clipped to ±clip_obs — so
+    the ONNX file takes raw observations, like zip + ``vecnormalize.pkl``."""
     import torch
+
+    mean = std = None
+    clip = 0.0
+    if vecnormalize is not None and getattr(vecnormalize, "norm_obs", False):
+        rms = vecnormalize.obs_rms
+        mean = torch.as_tensor(np.asarray(rms.mean), dtype=torch.float32)
+        std = torch.as_tensor(
+            np.sqrt(np.asarray(rms.var) + vecnormalize.epsilon), dtype=torch.float32
+        )
+        clip = float(vecnormalize.clip_obs)
 
     class _Actor(torch.nn.Module):
         def __init__(self, policy: Any):
@@ -316,6 +346,8 @@ def export_sb3_onnx(model: Any, path: Path) -> Path:
             self.policy = policy
 
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            if mean is not None:
+                obs = torch.clamp((obs - mean) / std, -clip, clip)
             return self.policy._predict(obs, deterministic=True)
 
     actor = _Actor(model.policy).eval()
