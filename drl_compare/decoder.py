@@ -97,6 +97,7 @@ class ActionLayout:
         pos = np.minimum(np.arange(S)[None, None, :], np.maximum(n_lv - 1, 0)[:, :, None])
         self.levels = np.take_along_axis(order, pos, axis=2)  # (B, K, S)
         self.n_levels = n_lv
+        self._lvl_base = (np.arange(A * st.K) * S).reshape(A, st.K)  # flat offset of (b, k)
         self.level_idx = np.nonzero(n_lv >= 2)  # (b, k)
         self.serve_idx = np.nonzero((st.W[None, :] >= 1) & (n_ok > 0))  # (a, k)
         bat = (st.smax > 0) & ((st.pch > 0) | (st.pdis > 0))
@@ -209,7 +210,7 @@ class ActionLayout:
         lb, lk = self.level_idx
         frac = np.maximum(0.0, (act[sl["level"]] - th) / (1.0 - th))
         pos[lb, lk] = np.rint(frac * (self.n_levels[lb, lk] - 1)).astype(int)
-        level = np.take_along_axis(self.levels, pos[:, :, None], axis=2)[:, :, 0]
+        level = self.levels.reshape(-1)[self._lvl_base + pos]
         # serve fractions (A, K, W+1); last allowed slot always in full
         f = np.ones((A, K))
         sa, sk = self.serve_idx
@@ -279,10 +280,11 @@ class ActionLayout:
         d = st.dc_of[b]
         e = self.e_fac[b, k, s] * x
         x = x * _prefix_fit(d, e, e_left)
-        gpu_left -= np.bincount(b, weights=self.gpu_s[b, k, s] * x, minlength=gpu_left.size)
-        e_left -= np.bincount(d, weights=self.e_fac[b, k, s] * x, minlength=e_left.size)
-        np.maximum(gpu_left, 0.0, out=gpu_left)
-        np.maximum(e_left, 0.0, out=e_left)
+        if self.mode == "residual":  # capacity left for the spill
+            gpu_left -= np.bincount(b, weights=self.gpu_s[b, k, s] * x, minlength=gpu_left.size)
+            e_left -= np.bincount(d, weights=self.e_fac[b, k, s] * x, minlength=e_left.size)
+            np.maximum(gpu_left, 0.0, out=gpu_left)
+            np.maximum(e_left, 0.0, out=e_left)
         return a, k, g, b, s, x
 
     def _spill(self, rows, wanted, servers, level, gpu_left, e_left):  # type: ignore[no-untyped-def]

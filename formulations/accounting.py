@@ -89,9 +89,18 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
 
 
 def terms_static(scn: Scenario) -> dict[str, np.ndarray]:
-    """Static arrays of `slot_terms_rows`: the data-center cost rates of `_dc_arrays` and
-    ``transfer`` (A, B) $/job with forbidden pairs at 0."""
-    return {**_dc_arrays(scn), "transfer": np.nan_to_num(scn.transfer_cost, nan=0.0)}
+    """Static arrays of `slot_terms_rows`: the data-center cost rates of `_dc_arrays`,
+    ``transfer`` (A, B) $/job with forbidden pairs at 0 and ``u0`` (D,) the generators'
+    initial status (as `Schedule.startups`)."""
+    u0 = [
+        1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
+        for dc in scn.params.data_centers
+    ]
+    return {
+        **_dc_arrays(scn),
+        "transfer": np.nan_to_num(scn.transfer_cost, nan=0.0),
+        "u0": np.array(u0),
+    }
 
 
 def slot_terms_rows(
@@ -134,7 +143,9 @@ def slot_terms_rows(
     dc = static
     sigma = scn.params.carbon_price_usd_per_t
     g, o = sch.grid[:, slots], sch.generator[:, slots]
-    v = sch.startups(scn)[:, slots]
+    on = sch.generator_on
+    prev = np.where(slots > 0, on[:, np.maximum(slots - 1, 0)], static["u0"][:, None])
+    v = np.maximum(on[:, slots] - prev, 0.0)  # start-ups, as `Schedule.startups`
     out[:, 4] = (scn.price[:, slots] * g).sum(0)
     out[:, 5] = sigma * (scn.carbon[:, slots] * g + dc["gen_co2"][:, None] * o).sum(0)
     out[:, 6] = (dc["fuel"][:, None] * o + dc["startup"][:, None] * v).sum(0)

@@ -294,8 +294,7 @@ class Simulator:
         pend = self._pending
         if x.size:
             np.subtract.at(pend, (a, k, t - tau), x)
-        pend[np.abs(pend) < 1e-9] = 0.0
-        np.maximum(pend, 0.0, out=pend)
+        pend[pend < 1e-9] = 0.0  # round-off and any negative to 0
         kk, gg = self._closing_last if t == st.T - 1 else self._closing
         ok = gg <= t
         kk, gg = kk[ok], gg[ok]
