@@ -130,6 +130,11 @@ class ActionLayout:
         self.gpu_s = scn.gpu_seconds
         self.tc = np.nan_to_num(scn.transfer_cost, nan=0.0)
         self.sigma = scn.params.carbon_price_usd_per_t
+        # every (a, k, age, b) cell in fill priority: fewest slots of wait left, then the
+        # higher-priced class, then a, k, age, b
+        ca, ck, cg, cb = np.indices((A, st.K, st.Wmax + 1, A)).reshape(4, -1)
+        self._perm = np.lexsort((cb, cg, ck, ca, -self.price_k[ck], st.W[ck] - cg))
+        self._cell_a, self._cell_k, self._cell_g, self._cell_b = ca, ck, cg, cb
         ages = np.arange(st.Wmax + 1)
         self.last = (ages[None, :] >= st.W[:, None])[None]  # (1, K, W+1) last allowed slot
         self.static_servers = np.full((A, st.K, A), -1)
@@ -184,7 +189,7 @@ class ActionLayout:
         act = np.asarray(action, dtype=float).reshape(-1)
         if np.isnan(act.sum()):
             act = np.nan_to_num(act)
-        act = np.clip(act, -1.0, 1.0)
+        act = np.minimum(np.maximum(act, -1.0), 1.0)
         if act.size != self.size:
             raise ValueError(f"action has {act.size} entries, expected {self.size}")
         th = DEADBAND
@@ -238,24 +243,23 @@ class ActionLayout:
             lim.generator_min[gi] + (2 * ug - 1) * (lim.generator_max[gi] - lim.generator_min[gi]),
             0.0,
         )
-        # requested rows (a, k, age, b)
-        req = want[:, :, :, None] * share[:, :, None, :]
-        a, k, g, b = np.nonzero(req > 1e-12)
-        x = req[a, k, g, b]
+        # requested rows (a, k, age, b) in fill priority order (static permutation)
+        req = (want[:, :, :, None] * share[:, :, None, :]).reshape(-1)[self._perm]
+        nz = np.flatnonzero(req > 1e-12)
+        x = req[nz]
+        cell = self._perm[nz]
+        a, k, g, b = self._cell_a[cell], self._cell_k[cell], self._cell_g[cell], self._cell_b[cell]
         requested = float(want.sum())
         s = level[b, k]
-        # fill oldest first: slack, then higher price, then (a, k, age, b)
-        slack = st.W[k] - g
-        order = np.lexsort((-self.price_k[k], slack))
-        a, k, g, b, s, x = a[order], k[order], g[order], b[order], s[order], x[order]
         gpu_left = lim.gpu_seconds.copy()
         e_left = np.maximum(st.cap + obs.renewable + dis + gen - ch - self.reserve, 0.0)
         rows = self._fill(a, k, g, b, s, x, gpu_left, e_left)
         if self.mode == "residual":
             rows = self._spill(rows, x, servers, level, gpu_left, e_left)
         a, k, g, b, s, x = rows
-        keep = x > 1e-12
-        a, k, g, b, s, x = a[keep], k[keep], g[keep], b[keep], s[keep], x[keep]
+        if x.size and x.min() <= 1e-12:
+            keep = x > 1e-12
+            a, k, g, b, s, x = a[keep], k[keep], g[keep], b[keep], s[keep], x[keep]
         dec = SlotDecisions(
             a=a,
             b=b,

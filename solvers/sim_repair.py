@@ -43,12 +43,12 @@ def _hits(mask: np.ndarray) -> list[int]:
 def _vec(v: Any, n: int, name: str) -> np.ndarray | None:
     if v is None:
         return None
-    arr = np.asarray(v, dtype=float).reshape(-1)
+    arr = np.array(v, dtype=float).reshape(-1)  # a copy
     if arr.size != n:
         raise DecisionError(f"{name}: expected {n} values, got {arr.size}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr.sum()):
         raise DecisionError(f"{name}: values must be finite, got {arr.tolist()}")
-    return arr.copy()
+    return arr
 
 
 def repair_decisions(
@@ -95,7 +95,7 @@ def repair_decisions(
             continue
         if v.size and not np.all(np.equal(np.mod(v.astype(float), 1), 0)):
             raise DecisionError(f"service rows: {name} must be integers")
-    a, b, k, s, tau = (v.astype(np.int64) for v in (a, b, k, s, tau))
+    a, b, k, s, tau = (np.asarray(v, dtype=np.int64) for v in (a, b, k, s, tau))
     if n and not np.isfinite(x.sum()):
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise DecisionError(f"service row {i}: x = {x[i]} is not finite")
