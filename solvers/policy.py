@@ -97,6 +97,27 @@ class OracleReplay(ScheduleReplay):
         super().reset(scenario, seed)
 
 
+#: keys of every run record (`EpisodeResult.summary`); a policy's own ``info`` (e.g. MPC's
+#: lookahead and solve times, a trained policy's kind and source) is added beside them.
+RUN_RECORD_KEYS = (
+    "method",
+    "scenario",
+    "horizon",
+    "start",
+    "seed",
+    "status",
+    "utility",
+    "terms",
+    "kpis",
+    "violations",
+    "repairs",
+    "seconds",
+    "oracle_bound",
+    "gap_usd",
+    "gap_pct",
+)
+
+
 @dataclass
 class EpisodeResult:
     """One episode of one policy, accounted by the simulator.
