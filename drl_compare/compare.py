@@ -11,8 +11,10 @@ is solved once: its best bound is the upper bound every method's utility is meas
 against (`aigc_opt.solvers.result.gap_to_bound`).
 
 Results are tidy: one row per (method, episode, metric) — metrics are ``utility``,
-``oracle_bound``, ``gap``, ``gap_pct``, ``seconds`` and the eight utility terms; the run
-records (`EpisodeResult`) are returned too, for run folders and reports.
+``oracle_bound``, ``gap``, ``gap_pct``, ``seconds``, the eight utility terms and the
+KPIs (jobs served, dropped, transferred, mean quality and wait, carbon, energy by flow
+as ``energy_<flow>_mwh``); the run records (`EpisodeResult`) are returned too, for run
+folders and reports.
 """
 
 from __future__ import annotations
@@ -143,6 +145,12 @@ def _metrics(label: str, e: int, start: int, rec: dict[str, Any]) -> dict[str, A
         "seconds": rec["seconds"],
         **{n: rec["terms"][n] for n in TERMS},
     }
+    kpis = rec.get("kpis") or {}
+    for name, v in kpis.items():  # scalar KPIs and energy by flow, for reports
+        if isinstance(v, int | float) and v is not None:
+            values[name] = v
+    for flow, v in (kpis.get("energy_mwh") or {}).items():
+        values[f"energy_{flow}_mwh"] = v
     return {
         "method": label,
         "episode": e,
