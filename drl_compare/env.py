@@ -158,18 +158,6 @@ class AIGCDataCenterEnv(gym.Env):
         self.episode: Scenario | None = None
         self._obs: Observation | None = None
 
-    def options(self) -> dict[str, Any]:
-        """The keyword arguments that rebuild this environment's spaces and rewards."""
-        return {
-            "horizon": self.horizon,
-            "split": self.split,
-            "reward_mode": self.reward_mode,
-            "reward_scale": self.reward_scale,
-            "forecast": self.forecast,
-            "forecast_slots": self.forecast_slots,
-            "action_mode": self.action_mode,
-        }
-
     # ------------------------------------------------------------------------------------
     # static layout and scales
     # ------------------------------------------------------------------------------------
