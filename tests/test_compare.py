@@ -72,3 +72,24 @@ def test_compare_rows_carry_mean_std_ci_and_the_zero_action_matches_greedy():
     assert starts <= set(split_starts(full, 6, "test").tolist())
     rec_keys = {frozenset(set(r) - {"kind", "oracle_status"}) for r in res.records}
     assert len(rec_keys) == 1  # one run record shape for every method
+
+
+def test_missing_rl_extra_names_the_install_command():
+    from aigc_opt.drl_compare.policies import require_rl
+
+    with pytest.raises(PolicyLoadError, match=r'pip install "aigc-opt\[rl\]"') as err:
+        require_rl("aigc-opt train", ("no_such_module_for_this_test",))
+    assert "\n" not in str(err.value)
+
+
+def test_train_never_overwrites_a_run(tmp_path):
+    from aigc_opt.drl_compare.train import train, unique_run_dir
+
+    run = tmp_path / "ppo"
+    run.mkdir()
+    (run / "model.zip").write_bytes(b"earlier run")
+    with pytest.raises(ValueError, match="holds another run"):
+        train("ppo", 10, run)
+    assert (run / "model.zip").read_bytes() == b"earlier run"
+    assert unique_run_dir(run) == tmp_path / "ppo-2"
+    assert unique_run_dir(tmp_path / "fresh") == tmp_path / "fresh"
