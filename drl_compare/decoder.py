@@ -39,8 +39,10 @@ price-greedy's first choice.
 Requested jobs are then *filled* oldest cohort first (fewest slots of wait left, then
 the higher-priced class): each pool up to its GPU time, then each data center up to its
 energy budget (grid cap + renewables + discharge + generator − charge − one idle GPU per
-pool, as the heuristics); in residual mode what does not fit spills to the next
-cheapest server (as price-greedy). GPUs are left to the simulator's default (just enough).
+pool, as the heuristics). In residual mode the rows are filled one at a time, in the same
+order, by price-greedy's rule: a row on its default server spills to the next cheapest
+server when one is full — so the zero action decodes to price-greedy's decision. GPUs
+are left to the simulator's default (just enough).
 `Decoded.requested` / `Decoded.served` count jobs before and after the fill.
 """
 
@@ -253,9 +255,10 @@ class ActionLayout:
         s = level[b, k]
         gpu_left = lim.gpu_seconds.copy()
         e_left = np.maximum(st.cap + obs.renewable + dis + gen - ch - self.reserve, 0.0)
-        rows = self._fill(a, k, g, b, s, x, gpu_left, e_left)
         if self.mode == "residual":
-            rows = self._spill(rows, x, servers, level, gpu_left, e_left)
+            rows = self._fill_in_turn((a, k, g, b, s, x), servers, level, gpu_left, e_left)
+        else:
+            rows = self._fill(a, k, g, b, s, x, gpu_left, e_left)
         a, k, g, b, s, x = rows
         if x.size and x.min() <= 1e-12:
             keep = x > 1e-12
@@ -275,40 +278,51 @@ class ActionLayout:
         return Decoded(dec, requested, float(x.sum()))
 
     def _fill(self, a, k, g, b, s, x, gpu_left, e_left):  # type: ignore[no-untyped-def]
-        """Rows (already in priority order) cut to the GPU time of their pool, then to the
-        energy budget of their data center, each in priority order; ``gpu_left`` and
-        ``e_left`` are reduced in place by what the kept rows use."""
+        """Direct mode: rows (already in priority order) cut to the GPU time of their pool,
+        then to the energy budget of their data center, each in priority order."""
         st = self.st
         gs = self.gpu_s[b, k, s] * x
         x = x * _prefix_fit(b, gs, gpu_left)
         d = st.dc_of[b]
         e = self.e_fac[b, k, s] * x
         x = x * _prefix_fit(d, e, e_left)
-        if self.mode == "residual":  # capacity left for the spill
-            gpu_left -= np.bincount(b, weights=self.gpu_s[b, k, s] * x, minlength=gpu_left.size)
-            e_left -= np.bincount(d, weights=self.e_fac[b, k, s] * x, minlength=e_left.size)
-            np.maximum(gpu_left, 0.0, out=gpu_left)
-            np.maximum(e_left, 0.0, out=e_left)
         return a, k, g, b, s, x
 
-    def _spill(self, rows, wanted, servers, level, gpu_left, e_left):  # type: ignore[no-untyped-def]
-        """Residual mode: jobs a full default server could not take go to the next servers
-        of (a, k) in price-greedy's order, one rank at a time."""
-        a, k, g, b, s, x = rows
-        out = [rows]
-        left = wanted - x
-        on_default = b == servers[a, k, 0]
-        for r in range(1, servers.shape[2]):
-            nb = servers[a, k, r]
-            m = on_default & (left > 1e-12) & (nb >= 0)
-            if not m.any():
-                break
-            ns = level[nb[m], k[m]]
-            got = self._fill(a[m], k[m], g[m], nb[m], ns, left[m], gpu_left, e_left)
-            out.append(got)
-            left = left.copy()
-            left[m] -= got[5]
-        return tuple(np.concatenate([o[i] for o in out]) for i in range(6))
+    def _fill_in_turn(self, rows, servers, level, gpu_left, e_left):  # type: ignore[no-untyped-def]
+        """Residual mode: rows in priority order, one at a time (price-greedy's rule): a row
+        on its default server tries the servers of (a, k) in price order, the next when
+        one is full; a row the action sent elsewhere tries only its server. Each takes
+        min(jobs left, GPU time left / τ, energy left / facility energy per job)."""
+        a, k, g, b, _s, x = rows
+        kk = np.arange(self.st.K)[None, :]
+        bb = np.arange(self.st.A)[:, None]
+        tau = self.gpu_s[bb, kk, level].tolist()  # (B, K) at the chosen levels
+        efac = self.e_fac[bb, kk, level].tolist()
+        dc = self.st.dc_of.tolist()
+        gl, el, srv = gpu_left.tolist(), e_left.tolist(), servers.tolist()
+        out: list[tuple[int, int, int, int, float]] = []
+        for ai, ki, gi, bi, xi in zip(
+            a.tolist(), k.tolist(), g.tolist(), b.tolist(), x.tolist(), strict=True
+        ):
+            chain = srv[ai][ki]
+            left = xi
+            for c in [c for c in chain if c >= 0] if bi == chain[0] else [bi]:
+                if left <= 0:
+                    break
+                t, e, d = tau[c][ki], efac[c][ki], dc[c]
+                q = min(left, gl[c] / t, el[d] / e if e > 0 else np.inf)
+                if q <= 1e-9:
+                    continue
+                out.append((ai, ki, gi, c, q))
+                left -= q
+                gl[c] -= q * t
+                el[d] -= q * e
+        if not out:
+            z = np.zeros(0, dtype=int)
+            return z, z, z, z, z, np.zeros(0)
+        oa, ok_, og, ob = (np.array(v, dtype=int) for v in list(zip(*out, strict=True))[:4])
+        ox = np.array([r[4] for r in out])
+        return oa, ok_, og, ob, level[ob, ok_], ox
 
 
 def _prefix_fit(group: np.ndarray, use: np.ndarray, cap: np.ndarray) -> np.ndarray:

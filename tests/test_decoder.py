@@ -170,3 +170,13 @@ def test_splits_are_disjoint_and_cover_every_start():
     env = AIGCDataCenterEnv(full, horizon=24, random_start=True, split="test")
     starts = {env.reset(seed=s)[1]["start"] for s in range(10)}
     assert starts <= parts["test"]
+
+
+def test_zero_action_in_residual_mode_is_price_greedy():
+    from aigc_opt.solvers.heuristics import PriceGreedy
+
+    full = load_scenario("default")
+    env = AIGCDataCenterEnv(full, horizon=12, action_mode="residual")
+    for start in (0, 75):
+        pg = run_episode(full.cut(horizon=12, start=start), PriceGreedy()).utility
+        assert _play_zero(env, start) == pytest.approx(pg, rel=1e-9)
