@@ -48,7 +48,7 @@ def train(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="TOML with tables [hyperparameters] and [env]"),
+        typer.Option("--config", help="TOML with tables named hyperparameters and env"),
     ] = None,
     eval_every: Annotated[
         int, typer.Option("--eval-every", help="Steps between validation evaluations (0: off)")
@@ -195,7 +195,9 @@ def compare(
     ] = None,
     env_config: Annotated[
         Path | None,
-        typer.Option("--env-config", help="TOML with environment options (table [env] or top)"),
+        typer.Option(
+            "--env-config", help="TOML with environment options (table named env, or top level)"
+        ),
     ] = None,
     squashed: Annotated[
         bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
