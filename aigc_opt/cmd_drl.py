@@ -26,46 +26,125 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    algo: Annotated[str, typer.Option("--algo", help="ppo or sac")] = "ppo",
-    timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 50_000,
-    reward: Annotated[str, typer.Option("--reward", help="dense or sparse")] = "dense",
-    out: Annotated[Path | None, typer.Option("--out", help="Run directory")] = None,
+    algo: Annotated[str, typer.Option("--algo", help="ppo, sac, td3 or a2c")] = "ppo",
+    timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 100_000,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="New run directory (never overwritten)")
+    ] = None,
+    n_envs: Annotated[int, typer.Option("--n-envs", help="Environment copies (vector env)")] = 1,
+    action_mode: Annotated[
+        str, typer.Option("--action-mode", help="residual (adjust price-greedy) or direct")
+    ] = "residual",
+    reward: Annotated[str, typer.Option("--reward", help="dense, sparse or delayed:K")] = "dense",
+    forecast: Annotated[
+        str | None, typer.Option("--forecast", help="Observation forecaster, e.g. noisy:0.1")
+    ] = None,
+    forecast_slots: Annotated[
+        int, typer.Option("--forecast-slots", help="Forecast slots in observations")
+    ] = 0,
+    hp: Annotated[
+        list[str] | None,
+        typer.Option("--hp", help="Hyper-parameter KEY=VALUE (JSON value); repeatable"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML with tables named hyperparameters and env"),
+    ] = None,
+    eval_every: Annotated[
+        int, typer.Option("--eval-every", help="Steps between validation evaluations (0: off)")
+    ] = 0,
+    eval_episodes: Annotated[int, typer.Option("--eval-episodes")] = 3,
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", help="Steps between checkpoints (0: off)")
+    ] = 0,
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a reference Stable-Baselines3 agent (CPU) on the environment."""
+    """Train a reference Stable-Baselines3 agent (CPU) on the environment's train split."""
 
     def body() -> None:
+        import json
+
         from aigc_opt.data.catalog import load_scenario
-        from aigc_opt.drl_compare.train import ALGOS
+        from aigc_opt.drl_compare.env import parse_reward_mode
+        from aigc_opt.drl_compare.policies import PolicyLoadError, require_rl
+        from aigc_opt.drl_compare.train import ALGOS, unique_run_dir
         from aigc_opt.drl_compare.train import train as run_train
 
         if algo.lower() not in ALGOS:
             raise UserError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")
-        if reward not in ("dense", "sparse"):
-            raise UserError(f"--reward = {reward!r}: choose dense or sparse")
+        try:
+            parse_reward_mode(reward)
+        except ValueError as exc:
+            raise UserError(f"--reward: {exc}") from None
+        if action_mode not in ("direct", "residual"):
+            raise UserError(f"--action-mode = {action_mode!r}: choose direct or residual")
         check_positive("timesteps", timesteps)
+        check_positive("n-envs", n_envs)
+        check_positive("eval-every", eval_every, allow_zero=True)
+        check_positive("checkpoint-every", checkpoint_every, allow_zero=True)
+        try:
+            require_rl("aigc-opt train", ("torch", "stable_baselines3", "onnx"))
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
         load_scenario(scenario, horizon=horizon)  # validates name and horizon first
-        run_dir = out or Path("runs") / f"{algo.lower()}-{reward}-{timesteps}"
+        hyper: dict[str, Any] = {}
+        env_opts: dict[str, Any] = {}
+        if config is not None:
+            import tomllib
+
+            try:
+                data = tomllib.loads(config.read_text())
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise UserError(f"{config}: cannot read the TOML ({exc})") from None
+            hyper.update(data.get("hyperparameters", {}))
+            env_opts.update(data.get("env", {}))
+        for item in hp or []:
+            key, sep, val = item.partition("=")
+            if not sep or not key:
+                raise UserError(f"--hp {item!r}: expected KEY=VALUE")
+            try:
+                hyper[key] = json.loads(val)
+            except ValueError:
+                hyper[key] = val
+        env_opts.update({"action_mode": action_mode, "reward_mode": reward})
+        if forecast_slots:
+            env_opts.update({"forecast": forecast or "perfect", "forecast_slots": forecast_slots})
+        if out is not None:
+            run_dir = out
+            if run_dir.exists() and any(run_dir.iterdir()):
+                raise UserError(
+                    f"--out {run_dir}: the directory holds another run; choose a new one"
+                )
+        else:
+            run_dir = unique_run_dir(Path("runs") / f"{algo.lower()}-{action_mode}-{timesteps}")
         with stdout_to_stderr() as real:
-            meta = run_train(
-                algo,
-                timesteps,
-                run_dir,
-                reward=reward,
-                scenario=scenario,
-                horizon=horizon,
-                seed=seed,
-                progress=False,
-            )
+            try:
+                meta = run_train(
+                    algo,
+                    timesteps,
+                    run_dir,
+                    scenario=scenario,
+                    horizon=horizon,
+                    seed=seed,
+                    n_envs=n_envs,
+                    env_options=env_opts,
+                    hyper=hyper,
+                    eval_every=eval_every,
+                    eval_episodes=eval_episodes,
+                    checkpoint_every=checkpoint_every,
+                    log=err_console.file,
+                )
+            except (TypeError, ValueError) as exc:
+                raise UserError(str(exc).splitlines()[0]) from None
             if as_json:
                 emit_json(meta, real)
         if not as_json:
             err_console.print(
                 f"trained {meta['algo']} for {timesteps} steps in "
-                f"{meta['train_seconds']:.1f} s → {meta['model']}"
+                f"{meta['train_seconds']:.1f} s → {run_dir}"
             )
 
     guarded(body)
@@ -76,7 +155,8 @@ def compare(
         list[str] | None,
         typer.Option(
             "--policy",
-            help="Policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function; repeatable",
+            help="[NAME=]PATH: policy file (.zip SB3, .onnx, .pt/.pt2) or package.module:function;"
+            " repeatable; labels must be unique",
         ),
     ] = None,
     trust: Annotated[
@@ -94,7 +174,31 @@ def compare(
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     episodes: Annotated[int, typer.Option("--episodes", help="Episodes per method")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the episode draw")] = 0,
+    split: Annotated[
+        str, typer.Option("--split", help="Episode starts: test (default), val, train or all")
+    ] = "test",
     mpc_forecast: Annotated[str, typer.Option("--mpc-forecast")] = "noisy:0.1",
+    mpc_lookahead: Annotated[int, typer.Option("--mpc-lookahead", help="MPC window (slots)")] = 24,
+    oracle_time_limit: Annotated[
+        float | None,
+        typer.Option("--oracle-time-limit", help="Per-episode oracle limit (s); bound stays valid"),
+    ] = None,
+    action_mode: Annotated[
+        str | None,
+        typer.Option("--action-mode", help="direct or residual (default: the run's, else direct)"),
+    ] = None,
+    forecast: Annotated[
+        str | None, typer.Option("--forecast", help="Observation forecaster, e.g. noisy:0.1")
+    ] = None,
+    forecast_slots: Annotated[
+        int | None, typer.Option("--forecast-slots", help="Forecast slots in observations")
+    ] = None,
+    env_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-config", help="TOML with environment options (table named env, or top level)"
+        ),
+    ] = None,
     squashed: Annotated[
         bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
     ] = False,
@@ -105,27 +209,29 @@ def compare(
 
     def body() -> None:
         from aigc_opt.data.catalog import load_scenario
+        from aigc_opt.drl_compare.compare import BASELINES, summarize
         from aigc_opt.drl_compare.compare import compare as run_compare
-        from aigc_opt.drl_compare.compare import summarize
-        from aigc_opt.drl_compare.env import AIGCDataCenterEnv
-        from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
+        from aigc_opt.drl_compare.splits import SPLITS
 
         check_positive("episodes", episodes)
         check_positive("horizon", horizon)
+        check_positive("mpc-lookahead", mpc_lookahead)
+        check_positive("oracle-time-limit", oracle_time_limit)
+        if split not in SPLITS:
+            raise UserError(f"--split = {split!r}: choose one of {', '.join(SPLITS)}")
         full = load_scenario(scenario)
         load_scenario(scenario, horizon=horizon)  # validates the horizon
-        env = AIGCDataCenterEnv(full, horizon=horizon)
-        loaded: dict[str, Any] = {}
-        for spec in policy or []:
-            try:
-                pol = load_policy(
-                    spec, env.observation_space, env.action_space, trust=trust, squashed=squashed
-                )
-            except PolicyLoadError as exc:
-                raise UserError(str(exc)) from None
-            name = pol.name if pol.name not in loaded else f"{pol.name}-{len(loaded)}"
-            loaded[f"{pol.kind}:{name}"] = pol
         bl = [b.strip() for b in baselines.split(",") if b.strip()]
+        flags = {
+            k: v
+            for k, v in (
+                ("action_mode", action_mode),
+                ("forecast", forecast),
+                ("forecast_slots", forecast_slots),
+            )
+            if v is not None
+        }
+        loaded = _load_policies(policy or [], full, horizon, bl, trust, squashed, env_config, flags)
         from rich.progress import Progress
 
         with stdout_to_stderr() as real, Progress(console=err_console, transient=True) as prog:
@@ -135,42 +241,127 @@ def compare(
                 prog.update(task, advance=1, description=msg)
 
             try:
-                df = run_compare(
+                res = run_compare(
                     full,
                     loaded,
                     baselines=bl,
                     horizon=horizon,
                     episodes=episodes,
                     seed=seed,
+                    split=split,
                     mpc_forecast=mpc_forecast,
+                    mpc_lookahead=mpc_lookahead,
+                    oracle_time_limit=oracle_time_limit,
                     progress=tick,
                 )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
-            rows = summarize(df)
+            rows = summarize(res.frame)
             result = {
                 "scenario": full.name,
                 "horizon": horizon,
                 "episodes": episodes,
                 "seed": seed,
-                "baselines": bl,
+                "split": split,
+                "baselines": [b for b in bl if b in BASELINES],
+                "policies": {k: {"kind": p.kind, **p.env_options} for k, p in loaded.items()},
                 "methods": rows,
             }
             if out is not None:
-                from aigc_opt.solvers.store import run_metadata, write_json, write_parquet
-
-                write_parquet(
-                    Path(out) / "compare.parquet",
-                    df,
-                    {"scenario": full.name, "horizon": horizon, "seed": seed},
-                )
-                write_json(Path(out) / "compare.json", {**result, "versions": run_metadata()})
+                _write(Path(out), res, result, full)
             if as_json:
                 emit_json(result, real)
         if not as_json:
             _print(result)
 
     guarded(body)
+
+
+def _load_policies(
+    specs: list[str],
+    full: Any,
+    horizon: int,
+    baselines: list[str],
+    trust: bool,
+    squashed: bool,
+    env_config: Path | None,
+    flags: dict[str, Any],
+) -> dict[str, Any]:
+    """Labelled `EnvPolicy` objects; env options: the run's train.json, then the TOML, then
+    flags (later wins)."""
+    from aigc_opt.drl_compare.compare import BASELINES
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+    from aigc_opt.drl_compare.policies import (
+        ENV_SHAPE_OPTIONS,
+        EnvPolicy,
+        PolicyLoadError,
+        load_policy,
+        parse_policy_specs,
+        run_meta,
+    )
+
+    toml_opts = _env_toml(env_config) if env_config is not None else {}
+    try:
+        labelled = parse_policy_specs(specs, reserved=tuple(BASELINES))
+    except PolicyLoadError as exc:
+        raise UserError(str(exc)) from None
+    loaded: dict[str, Any] = {}
+    for label, path in labelled:
+        meta = run_meta(path)
+        opts = {k: v for k, v in (meta.get("env") or {}).items() if k in ENV_SHAPE_OPTIONS}
+        opts.update(toml_opts)
+        opts.update(flags)
+        try:
+            env = AIGCDataCenterEnv(full, horizon=horizon, **opts)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"--policy {label}: environment options {opts}: {exc}") from None
+        try:
+            pol = load_policy(
+                path, env.observation_space, env.action_space, trust=trust, squashed=squashed
+            )
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
+        kind = str(meta.get("algo") or pol.kind)
+        loaded[label] = EnvPolicy(
+            pol, label, kind=kind, env_options=opts, meta={"source": path, **pol.meta}
+        )
+    return loaded
+
+
+def _env_toml(path: Path) -> dict[str, Any]:
+    """Environment options from a TOML file (keys of table ``[env]``, or top-level keys)."""
+    import tomllib
+
+    from aigc_opt.drl_compare.policies import ENV_SHAPE_OPTIONS
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the TOML ({exc})") from None
+    table = data.get("env", data)
+    unknown = sorted(set(table) - set(ENV_SHAPE_OPTIONS))
+    if unknown:
+        raise UserError(
+            f"{path}: field {unknown[0]!r} is not an environment option "
+            f"(allowed: {', '.join(ENV_SHAPE_OPTIONS)})"
+        )
+    return dict(table)
+
+
+def _write(out: Path, res: Any, result: dict[str, Any], full: Any) -> None:
+    """compare.parquet (tidy), compare.json, and one run folder per (method, episode)
+    written like `aigc-opt run --out` (summary, schedule, per-slot terms)."""
+    from aigc_opt.solvers.store import run_metadata, write_json, write_parquet, write_run
+
+    write_parquet(
+        out / "compare.parquet",
+        res.frame,
+        {"scenario": full.name, "horizon": result["horizon"], "seed": result["seed"]},
+    )
+    write_json(out / "compare.json", {**result, "versions": run_metadata()})
+    for label, e, ep, bound in res.runs:
+        scn = full.cut(horizon=ep.horizon, start=ep.start)
+        write_run(out / "runs" / label / f"episode-{e}", ep.summary(bound), ep.schedule, scn)
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -186,8 +377,9 @@ def _print(result: dict[str, Any]) -> None:
     for col in (
         "method",
         "utility mean ± std ($)",
+        "95 % CI ($)",
         "gap to bound ($)",
-        "gap to bound (%)",
+        "gap to bound (%) ± CI",
         "gap to MPC ($)",
         "s/episode",
     ):
@@ -196,8 +388,10 @@ def _print(result: dict[str, Any]) -> None:
         t.add_row(
             r["method"],
             f"{r['utility_mean']:,.2f} ± {r['utility_std']:,.2f}",
+            "—" if r["utility_ci95"] is None else f"± {r['utility_ci95']:,.2f}",
             f"{r['gap_mean']:,.2f}",
-            f"{r['gap_pct']:.2f}",
+            f"{r['gap_pct']:.2f}"
+            + ("" if r["gap_pct_ci95"] is None else f" ± {r['gap_pct_ci95']:.2f}"),
             "—" if "gap_to_mpc_mean" not in r else f"{r['gap_to_mpc_mean']:,.2f}",
             f"{r['seconds_mean']:.2f}",
         )

@@ -36,19 +36,13 @@ OracleLimitOpt = Annotated[
 
 
 def _summary(ep: Any, oracle: Any, seconds: float, oracle_seconds: float) -> dict[str, Any]:
-    out = ep.summary()
-    bound = oracle.best_bound if oracle is not None else None
+    out = ep.summary(oracle.best_bound if oracle is not None else None)
     out.update(
         {
             "seconds": round(seconds, 4),
-            "oracle_bound": bound,
             "oracle_utility": oracle.utility if oracle is not None else None,
             "oracle_status": oracle.status if oracle is not None else None,
             "oracle_seconds": round(oracle_seconds, 4),
-            "gap_usd": None if bound is None else bound - ep.utility,
-            "gap_pct": None
-            if bound is None
-            else 100.0 * (bound - ep.utility) / max(abs(bound), 1e-12),
         }
     )
     return out

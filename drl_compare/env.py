@@ -5,7 +5,7 @@ dynamics, the repair rules and the utility are the simulator's, which accounts e
 with `accounting.slot_terms` — the function that defines U for the oracle. Hence the
 oracle's best bound is an upper bound on the episode utility of every policy here.
 
-Observation (``Box``, float32, length 3 + 3D + A·K·(W_max+1) + 2D + F·D):
+Observation (``Box``, float32, length 3 + 3D + A·K·(W_max+1) + 2D + F·(3D + A·K)):
 
 =====================  =============================================================
 ``[0:2]``              sin, cos of the hour of day (2π·hour/24)
@@ -19,36 +19,34 @@ Observation (``Box``, float32, length 3 + 3D + A·K·(W_max+1) + 2D + F·D):
                        admissible step level (static)
 ``soc``     (D)        state of charge ÷ battery capacity (0 without a battery)
 ``gen``     (D)        generator status of the previous slot (0/1)
-``forecast`` (F·D)     optional (``forecast_slots=F``): price forecasts for t+1..t+F ÷ 100
+``forecast``           optional (``forecast=SPEC``, ``forecast_slots=F``): for each of
+                       the slots t+1 … t+F (the last known slot repeated past the end of
+                       the episode) price ÷ 100, carbon, renewables ÷ L_d (D each) and
+                       arrivals ÷ C_{a,k} (A·K), from the forecaster MPC uses with the
+                       same spelling (`aigc_opt.solvers.forecast.make_forecaster`)
 =====================  =============================================================
 
-Action (``Box`` in [−1, 1], length A·K·A + B·K + A·K + 3D + B), decoded by `decode`:
+Action: ``Box`` in [−1, 1] decoded by `aigc_opt.drl_compare.decoder.ActionLayout`
+(layout, thresholds and the two ``action_mode`` values are documented there and in
+docs/drl.md); `split_action` / `build_action` convert between the vector and its named
+parts. Every action decodes to decisions the simulator makes feasible by its documented
+repair rules.
 
-* routing logits (A, K, A): softmax of 3·u + 2·[b = a] over the admissible servers b of
-  each (origin a, class k) gives the shares of its jobs sent to each b (forbidden pairs
-  and servers with no admissible level get share 0); the home bonus makes the zero
-  action keep most jobs at home;
-* step level (B, K): u ↦ the admissible level of position round((u+1)/2·(n−1));
-* serve fraction (A, K): f = min(1, u + 1) of every pending cohort of (a, k) is served
-  now (u ≥ 0 serves all), the rest waits (jobs whose window closes are dropped by the
-  simulator);
-* battery (D): u > 0 charges u·charge_max, u < 0 discharges |u|·discharge_max (MWh);
-* generator (D): u > 0 switches it on with output max(min, u·max); u ≤ 0 off;
-* GPU activation (B): at least the GPUs the service needs, and (u+1)/2·G_b if more.
+Rewards (``reward_mode``): ``"dense"`` pays the slot utility each step; ``"sparse"`` pays
+0 until the last slot, then the episode utility; ``"delayed:k"`` pays the utility
+accumulated since the last payment every k slots and at the end. Rewards are dollars ×
+``reward_scale``; the sum of rewards over an episode is always the episode utility ×
+``reward_scale``. ``info`` holds ``repairs``, ``t``, ``jobs_requested`` and
+``jobs_served`` (jobs the decoder was asked for and kept after filling capacity) every
+step; the slot's ``utility`` and eight ``terms`` ($, unscaled) only when ``info_level``
+is ``"full"`` — the default for dense rewards — so a method trained on sparse or delayed
+rewards cannot read per-slot utility from ``info`` without asking for it
+(``info_level="full"``). At the end ``info["episode_utility"]`` /
+``info["episode_terms"]`` are always given.
 
-The decoder scales the service of an over-committed pool down to its GPU time, then the
-simulator's repair rules (docs/simulator.md) make the slot feasible (energy balance,
-grid cap, battery room). Every action therefore decodes to decisions inside MODEL.md's
-feasible set.
-
-Rewards: ``reward_mode="dense"`` gives the slot utility ($ × ``reward_scale``);
-``"sparse"`` gives 0 until the last slot, then the episode utility (× ``reward_scale``).
-``info["terms"]`` holds the slot's eight utility terms by their MODEL.md names ($,
-unscaled), ``info["utility"]`` the slot utility, and at the end
-``info["episode_utility"]`` / ``info["episode_terms"]``.
-
-Randomness: the only random choice is the start slot when ``random_start=True``, drawn
-from ``self.np_random``; series are read from the scenario, never sampled.
+Randomness: the start slot when ``random_start=True`` (drawn from ``self.np_random``
+among the starts of ``split``, see `aigc_opt.drl_compare.splits`) and the forecaster's
+noise (seeded by the reset seed); series are otherwise read from the scenario.
 """
 
 from __future__ import annotations
@@ -61,8 +59,40 @@ from gymnasium import spaces
 
 from aigc_opt.data.catalog import load_scenario
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.drl_compare.decoder import ActionLayout, Decoded
+from aigc_opt.drl_compare.splits import split_starts
 from aigc_opt.formulations.accounting import TERMS, utility_of
 from aigc_opt.solvers.simulator import Observation, Simulator, SlotDecisions, StepResult
+
+INFO_LEVELS = ("auto", "full", "minimal")
+#: cached properties of `Scenario` that depend on static parameters only
+_STATIC_CACHED = (
+    "steps",
+    "dc_of_asp",
+    "quality",
+    "gpu_seconds",
+    "job_kwh",
+    "admissible",
+    "transfer_cost",
+    "class_arrays",
+)
+
+
+def parse_reward_mode(mode: str) -> int:
+    """Payment period in slots of a reward mode: dense 1, sparse 0 (end only),
+    ``delayed:k`` k. Raises ValueError on anything else."""
+    if mode == "dense":
+        return 1
+    if mode == "sparse":
+        return 0
+    if mode.startswith("delayed:"):
+        try:
+            k = int(mode.partition(":")[2])
+        except ValueError:
+            k = 0
+        if k >= 1:
+            return k
+    raise ValueError(f"reward_mode must be dense, sparse or delayed:K (K ≥ 1), got {mode!r}")
 
 
 class AIGCDataCenterEnv(gym.Env):
@@ -73,10 +103,15 @@ class AIGCDataCenterEnv(gym.Env):
     scenario : shipped name, path to a TOML, or a `Scenario` (its full series).
     horizon : episode length in slots (default: 24, cut to the series).
     start : first slot of the episode (ignored when ``random_start``).
-    random_start : draw the start slot uniformly from ``np_random`` at each reset.
-    reward_mode : ``"dense"`` or ``"sparse"``.
+    random_start : draw the start slot from ``np_random`` among ``split``'s starts.
+    split : ``train``, ``val``, ``test`` or ``all`` (`aigc_opt.drl_compare.splits`).
+    reward_mode : ``"dense"``, ``"sparse"`` or ``"delayed:k"``.
     reward_scale : multiplies rewards (not ``info``); 1.0 keeps dollars.
-    forecast_slots : number of perfect price forecasts in the observation (0 = none).
+    forecast : forecaster spelling (``perfect``, ``noisy:0.1``, …) for the observation.
+    forecast_slots : number of forecast slots F in the observation (0 = none).
+    action_mode : ``"direct"`` or ``"residual"`` (see `aigc_opt.drl_compare.decoder`).
+    info_level : ``"auto"`` (full for dense rewards, minimal otherwise), ``"full"`` or
+        ``"minimal"``.
     """
 
     metadata = {"render_modes": []}
@@ -88,29 +123,40 @@ class AIGCDataCenterEnv(gym.Env):
         start: int = 0,
         *,
         random_start: bool = False,
+        split: str = "all",
         reward_mode: str = "dense",
         reward_scale: float = 1.0,
+        forecast: str | None = None,
         forecast_slots: int = 0,
+        action_mode: str = "direct",
+        info_level: str = "auto",
     ):
         super().__init__()
-        if reward_mode not in ("dense", "sparse"):
-            raise ValueError(f"reward_mode must be 'dense' or 'sparse', got {reward_mode!r}")
+        self._pay_every = parse_reward_mode(reward_mode)
+        if info_level not in INFO_LEVELS:
+            raise ValueError(f"info_level must be one of {INFO_LEVELS}, got {info_level!r}")
         self.full = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.horizon = int(min(horizon, self.full.T))
         self.start = int(start)
         self.random_start = bool(random_start)
+        self.split = split
+        self._starts = split_starts(self.full, self.horizon, split)
         self.reward_mode = reward_mode
         self.reward_scale = float(reward_scale)
         self.forecast_slots = int(forecast_slots)
+        self.forecast = forecast if self.forecast_slots > 0 else None
+        if self.forecast_slots > 0 and forecast is None:
+            self.forecast = "perfect"
+        self.action_mode = action_mode
+        self.info_full = info_level == "full" or (info_level == "auto" and self._pay_every == 1)
         self._static(self.full)
         self.observation_space = spaces.Box(
             -np.inf, np.inf, shape=(self._obs_dim,), dtype=np.float32
         )
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(self._act_dim,), dtype=np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(self.layout.size,), dtype=np.float32)
         self.sim: Simulator | None = None
         self.episode: Scenario | None = None
         self._obs: Observation | None = None
-        self._episode_utility = 0.0
 
     # ------------------------------------------------------------------------------------
     # static layout and scales
@@ -119,50 +165,35 @@ class AIGCDataCenterEnv(gym.Env):
         A, K, D = scn.A, scn.K, scn.D
         self.A, self.K, self.D, self.B = A, K, D, A
         self.W = int(scn.class_arrays["wait"].max())
-        self.adm = scn.admissible  # (B, K, S)
-        allowed = ~np.isnan(scn.transfer_cost)  # (A, B)
-        self.route_ok = allowed[:, None, :] & self.adm.any(axis=2).T[None, :, :]  # (A, K, B)
-        self.levels = [[np.flatnonzero(self.adm[b, k]) for k in range(K)] for b in range(A)]
-        G = np.array([b.gpus for b in scn.params.asps], dtype=float)
-        self.G = G
+        self.layout = ActionLayout(scn, self.action_mode)
+        st = self.layout.st
         slot_s = 3600.0 * scn.dt
-        cap = np.ones((A, K))
-        for a in range(A):
-            for k in range(K):
-                lv = self.levels[a][k]
-                if lv.size and G[a] > 0:
-                    s = int(lv[lv.size // 2])
-                    cap[a, k] = max(G[a] * slot_s / scn.gpu_seconds[a, k, s], 1.0)
-        self.job_scale = cap
-        idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
-        per_gpu_kw = idle + np.array(
+        lv, n_lv = self.layout.levels, self.layout.n_levels
+        home = np.arange(A)
+        med = lv[home[:, None], np.arange(K)[None, :], n_lv // 2 * (n_lv > 0)]
+        tau = scn.gpu_seconds[home[:, None], np.arange(K)[None, :], med]
+        cap = np.where((n_lv > 0) & (st.G[:, None] > 0), st.G[:, None] * slot_s / tau, 1.0)
+        self.job_scale = np.maximum(cap, 1.0)
+        per_gpu_kw = st.idle_kw + np.array(
             [b.kwh_per_step / max(b.gpu_seconds_per_step, 1e-12) * 3600.0 for b in scn.params.asps]
         )
-        pue = np.array([d.pue for d in scn.params.data_centers])
-        load = np.zeros(D)
-        np.add.at(load, scn.dc_of_asp, G * per_gpu_kw * scn.dt / 1000.0)
-        self.load_scale = np.maximum(load * pue, 1e-6)
-        self.bat_cap = np.array(
-            [d.battery.capacity_mwh if d.battery else 0.0 for d in scn.params.data_centers]
+        load = np.bincount(st.dc_of, weights=st.G * per_gpu_kw * scn.dt / 1000.0, minlength=D)
+        self.load_scale = np.maximum(load * st.pue, 1e-6)
+        self.bat_cap = st.smax
+        self._inv_bat = np.divide(1.0, st.smax, out=np.zeros(D), where=st.smax > 0)
+        self._inv_jobs = (1.0 / self.job_scale)[:, :, None]
+        self._fc_dim = 3 * D + A * K
+        self._obs_dim = (
+            3 + 3 * D + A * K * (self.W + 1) + 2 * D + self.forecast_slots * self._fc_dim
         )
-        self._obs_dim = 3 + 3 * D + A * K * (self.W + 1) + 2 * D + self.forecast_slots * D
-        self._sizes = {
-            "route": A * K * A,
-            "level": A * K,
-            "serve": A * K,
-            "battery": D,
-            "generator": D,
-            "gpus": A,
-        }
-        self._act_dim = sum(self._sizes.values())
 
     def split_action(self, action: np.ndarray) -> dict[str, np.ndarray]:
-        """The action vector cut into its named parts (see module doc)."""
-        out, i = {}, 0
-        for name, n in self._sizes.items():
-            out[name] = np.asarray(action[i : i + n], dtype=float)
-            i += n
-        return out
+        """The action vector cut into its named parts (see `ActionLayout`)."""
+        return self.layout.split_action(action)
+
+    def build_action(self, **parts: np.ndarray) -> np.ndarray:
+        """The action vector from named parts (inverse of `split_action`)."""
+        return self.layout.build_action(**parts)
 
     # ------------------------------------------------------------------------------------
     # gymnasium API
@@ -186,20 +217,35 @@ class AIGCDataCenterEnv(gym.Env):
                 )
             self.full = full
             self._static(full)
+            self._starts = split_starts(full, self.horizon, self.split)
         horizon = int(opts.get("horizon", self.horizon))
         if horizon < 1 or horizon > full.T:
             raise ValueError(f"horizon {horizon} outside [1, {full.T}]")
         if "start" in opts:
             start = int(opts["start"])
         elif self.random_start:
-            start = int(self.np_random.integers(0, full.T - horizon + 1))
+            starts = (
+                self._starts if horizon == self.horizon else split_starts(full, horizon, self.split)
+            )
+            start = int(starts[self.np_random.integers(0, starts.size)])
         else:
             start = self.start
         self.episode = full.cut(horizon=horizon, start=start)
-        self.sim = Simulator(self.episode)
+        # static derived parameters do not depend on the slots cut: reuse them
+        for name in _STATIC_CACHED:
+            if name in full.__dict__:
+                self.episode.__dict__[name] = full.__dict__[name]
+        fc = None
+        if self.forecast is not None:
+            from aigc_opt.solvers.forecast import make_forecaster
+
+            fc = make_forecaster(self.forecast)
+        self.sim = Simulator(
+            self.episode, forecaster=fc, forecast_slots=self.forecast_slots, seed=seed
+        )
         self._obs = self.sim.reset(seed)
-        self._episode_utility = 0.0
         self._episode_terms = np.zeros(len(TERMS))
+        self._unpaid = 0.0
         return self._encode(self._obs), {
             "start": start,
             "horizon": horizon,
@@ -209,29 +255,36 @@ class AIGCDataCenterEnv(gym.Env):
     def step(self, action: np.ndarray):
         if self.sim is None or self._obs is None:
             raise RuntimeError("call reset() before step()")
-        return self._advance(self.sim.step(self.decode(np.asarray(action), self._obs)))
+        dec = self.layout.decode(action, self._obs)
+        return self._advance(self.sim.step(dec.decisions), dec)
 
     def step_decisions(self, decisions: SlotDecisions):
         """Advance with explicit `SlotDecisions` (the env's decisions path, bypassing the
         action decoder); returns the same tuple as `step`. Used to replay schedules."""
         if self.sim is None or self._obs is None:
             raise RuntimeError("call reset() before step_decisions()")
-        return self._advance(self.sim.step(decisions))
+        return self._advance(self.sim.step(decisions), None)
 
-    def _advance(self, res: StepResult):
-        self._episode_terms += np.array([res.terms[n] for n in TERMS])
-        self._episode_utility += res.reward
+    def _advance(self, res: StepResult, dec: Decoded | None):
+        row = res.terms
+        self._episode_terms += [row[n] for n in TERMS]
+        self._unpaid += res.reward
         done = res.done
-        if self.reward_mode == "dense":
-            reward = res.reward * self.reward_scale
-        else:
-            reward = self._episode_utility * self.reward_scale if done else 0.0
+        t = self.sim.t - 1
+        pay = done or (self._pay_every > 0 and (t + 1) % self._pay_every == 0)
+        reward = self._unpaid * self.reward_scale if pay else 0.0
+        if pay:
+            self._unpaid = 0.0
+        served = float(res.decisions.x.sum()) if res.decisions.n_rows else 0.0
         info: dict[str, Any] = {
-            "terms": dict(res.terms),
-            "utility": res.reward,
             "repairs": len(res.repairs),
-            "t": self.sim.t - 1,
+            "t": t,
+            "jobs_requested": dec.requested if dec is not None else served,
+            "jobs_served": served,
         }
+        if self.info_full:
+            info["terms"] = dict(row)
+            info["utility"] = res.reward
         if done:
             terms = {n: float(v) for n, v in zip(TERMS, self._episode_terms, strict=True)}
             info["episode_terms"] = terms
@@ -244,103 +297,55 @@ class AIGCDataCenterEnv(gym.Env):
         return obs, float(reward), bool(done), False, info
 
     # ------------------------------------------------------------------------------------
-    # encoding and decoding
+    # encoding
     # ------------------------------------------------------------------------------------
+    def encode(self, o: Observation) -> np.ndarray:
+        """The observation vector of a simulator `Observation` (see module doc)."""
+        return self._encode(o)
+
     def _encode(self, o: Observation) -> np.ndarray:
+        D = self.D
+        out = np.empty(self._obs_dim, dtype=np.float32)
         ang = 2 * np.pi * o.hour_of_day / 24.0
-        parts = [
-            np.array([np.sin(ang), np.cos(ang), o.t / o.T]),
-            o.price / 100.0,
-            o.carbon,
-            o.renewable / self.load_scale,
-            (o.pending / self.job_scale[:, :, None]).ravel(),
-            np.divide(o.soc, self.bat_cap, out=np.zeros(self.D), where=self.bat_cap > 0),
-            o.generator_on,
-        ]
-        if self.forecast_slots:
-            ep = self.episode
-            idx = np.minimum(np.arange(o.t + 1, o.t + 1 + self.forecast_slots), ep.T - 1)
-            parts.append((ep.price[:, idx] / 100.0).ravel())
-        return np.concatenate(parts).astype(np.float32)
+        out[0], out[1], out[2] = np.sin(ang), np.cos(ang), o.t / o.T
+        i = 3
+        out[i : i + D] = o.price / 100.0
+        out[i + D : i + 2 * D] = o.carbon
+        out[i + 2 * D : i + 3 * D] = o.renewable / self.load_scale
+        i += 3 * D
+        n = o.pending.size
+        out[i : i + n] = (o.pending * self._inv_jobs).ravel()
+        i += n
+        out[i : i + D] = o.soc * self._inv_bat
+        out[i + D : i + 2 * D] = o.generator_on
+        i += 2 * D
+        F = self.forecast_slots
+        if F:
+            out[i:] = self._encode_forecast(o).ravel()
+        return out
+
+    def _encode_forecast(self, o: Observation) -> np.ndarray:
+        """(F, 3D + A·K) scaled forecasts; the last known slot repeats past the end."""
+        F, D = self.forecast_slots, self.D
+        fc = o.forecast
+        m = 0 if fc is None else fc.slots
+        cur = np.concatenate(
+            [
+                o.price / 100.0,
+                o.carbon,
+                o.renewable / self.load_scale,
+                (o.arrivals / self.job_scale).ravel(),
+            ]
+        )
+        rows = np.tile(cur, (F, 1))
+        if m:
+            rows[:m, :D] = fc.price.T / 100.0
+            rows[:m, D : 2 * D] = fc.carbon.T
+            rows[:m, 2 * D : 3 * D] = fc.renewable.T / self.load_scale
+            rows[:m, 3 * D :] = (fc.arrivals / self.job_scale[:, :, None]).reshape(-1, m).T
+            rows[m:] = rows[m - 1]
+        return rows
 
     def decode(self, action: np.ndarray, o: Observation) -> SlotDecisions:
-        """One slot of decisions from an action (see module doc)."""
-        scn = self.episode
-        act = np.clip(np.nan_to_num(np.asarray(action, dtype=float).reshape(-1)), -1.0, 1.0)
-        if act.size != self._act_dim:
-            raise ValueError(f"action has {act.size} entries, expected {self._act_dim}")
-        p = self.split_action(act)
-        A, K = self.A, self.K
-        logits = p["route"].reshape(A, K, A) * 3.0 + 2.0 * np.eye(A)[:, None, :]
-        logits = np.where(self.route_ok, logits, -np.inf)
-        with np.errstate(invalid="ignore"):
-            w = np.exp(
-                logits - np.max(np.where(self.route_ok, logits, -1e9), axis=2, keepdims=True)
-            )
-        w = np.where(self.route_ok, w, 0.0)
-        share = np.divide(
-            w,
-            w.sum(axis=2, keepdims=True),
-            out=np.zeros_like(w),
-            where=w.sum(axis=2, keepdims=True) > 0,
-        )
-        lvl_u = p["level"].reshape(A, K)
-        level = np.full((A, K), -1)
-        for b in range(A):
-            for k in range(K):
-                lv = self.levels[b][k]
-                if lv.size:
-                    level[b, k] = int(lv[int(round((lvl_u[b, k] + 1) / 2 * (lv.size - 1)))])
-        serve = np.minimum(p["serve"].reshape(A, K) + 1.0, 1.0)
-        rows_a, rows_b, rows_k, rows_s, rows_tau, rows_x = [], [], [], [], [], []
-        pend = o.pending  # (A, K, W+1)
-        t = o.t
-        for a in range(A):
-            for k in range(K):
-                amount = pend[a, k] * serve[a, k]
-                if not amount.any():
-                    continue
-                for b in np.flatnonzero(share[a, k] > 0):
-                    for age in np.flatnonzero(amount > 0):
-                        rows_a.append(a)
-                        rows_b.append(b)
-                        rows_k.append(k)
-                        rows_s.append(level[b, k])
-                        rows_tau.append(t - age)
-                        rows_x.append(amount[age] * share[a, k, b])
-        a_, b_, k_, s_ = (np.array(v, dtype=int) for v in (rows_a, rows_b, rows_k, rows_s))
-        tau_, x_ = np.array(rows_tau, dtype=int), np.array(rows_x, dtype=float)
-        # scale each over-committed pool down to its GPU time
-        need = np.zeros(A)
-        if x_.size:
-            np.add.at(need, b_, scn.gpu_seconds[b_, k_, s_] * x_)
-        cap = o.limits.gpu_seconds
-        factor = np.where(need > cap, cap / np.maximum(need, 1e-12), 1.0)
-        if x_.size:
-            x_ = x_ * factor[b_] * (1 - 1e-9)
-            np.multiply.at(need, np.arange(A), factor)
-        slot_s = 3600.0 * scn.dt
-        gpus = np.minimum(
-            np.maximum(np.ceil(need / slot_s - 1e-9), np.round((p["gpus"] + 1) / 2 * self.G)),
-            self.G,
-        )
-        lim = o.limits
-        bat = p["battery"]
-        charge = np.maximum(np.where(bat > 0, bat * lim.charge_max, 0.0), lim.charge_min)
-        discharge = np.where((bat < 0) & (charge <= 0), -bat * lim.discharge_max, 0.0)
-        gen_u = p["generator"]
-        on = (gen_u > 0) & (lim.generator_max > 0)
-        generator = np.where(on, np.maximum(lim.generator_min, gen_u * lim.generator_max), 0.0)
-        return SlotDecisions(
-            a=a_,
-            b=b_,
-            k=k_,
-            s=s_,
-            tau=tau_,
-            x=x_,
-            gpus=gpus,
-            charge=charge,
-            discharge=discharge,
-            generator=generator,
-            generator_on=on.astype(float),
-        )
+        """One slot of decisions from an action (see `ActionLayout.decode`)."""
+        return self.layout.decode(action, o).decisions

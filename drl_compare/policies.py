@@ -25,15 +25,24 @@ never runs Python code from the file.
 
 Each loader checks the policy's observation and action shapes against the environment's
 spaces and raises `PolicyLoadError` (one-line message) on mismatch or a corrupt file.
+
+`EnvPolicy` turns a loaded policy (or any ``obs -> action`` callable) into a simulator
+`Policy` — it encodes the observation as the environment does, calls the model and
+decodes the action — so trained policies play through the same episode loop
+(`aigc_opt.solvers.policy.run_episode`) as the oracle replay, MPC and the heuristics.
+When a ``train.json`` sits beside the policy file, its algorithm names the policy's kind
+(``ppo``) and its environment options (forecasts, action mode) rebuild the observation
+and action layout the policy was trained with.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +52,19 @@ from gymnasium import spaces
 
 class PolicyLoadError(ValueError):
     """A policy file cannot be loaded or does not fit the environment."""
+
+
+RL_HINT = 'needs the rl extra: pip install "aigc-opt[rl]"'
+
+
+def require_rl(what: str, modules: tuple[str, ...] = ("torch", "stable_baselines3")) -> None:
+    """Raise `PolicyLoadError` ("<what> needs the rl extra: pip install …", one line) when
+    one of ``modules`` is not installed."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise PolicyLoadError(f"{what} {RL_HINT} (missing: {', '.join(missing)})")
 
 
 @dataclass
@@ -62,13 +84,6 @@ class LoadedPolicy:
             x = self.obs_transform(x)
         a = np.asarray(self.fn(x), dtype=np.float32).reshape(self.action_space.shape)
         return np.clip(a, self.action_space.low, self.action_space.high)
-
-    # Policy-protocol adapters (reset/act) so a loaded policy can drive the env directly.
-    def reset(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
-        return None
-
-    def act(self, obs: np.ndarray) -> np.ndarray:  # noqa: D102
-        return self(obs)
 
 
 def _check_shape(kind: str, what: str, got: tuple, want: tuple, src: str) -> None:
@@ -98,6 +113,7 @@ def load_sb3_zip(
         )
     if not zipfile.is_zipfile(path):
         raise PolicyLoadError(f"{path}: not a valid zip file (corrupt or not an SB3 model)")
+    require_rl(f"{path}: loading a Stable-Baselines3 model")
     try:
         from stable_baselines3.common.save_util import load_from_zip_file
 
@@ -178,6 +194,7 @@ def load_onnx(
     path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, squashed: bool = False
 ) -> LoadedPolicy:
     """ONNX Runtime policy; clipping (and unscaling when ``squashed``) done here."""
+    require_rl(f"{path}: loading an ONNX policy", ("onnxruntime",))
     try:
         import onnxruntime as ort
 
@@ -221,6 +238,7 @@ def load_torch(
             f"{path}: {kind} files can unpickle Python objects, which can run arbitrary code; "
             "pass --trust (trust=True) to load a file you trust, or export the policy to ONNX"
         )
+    require_rl(f"{path}: loading a {kind} policy", ("torch",))
     import torch
 
     module: Any
@@ -304,9 +322,23 @@ def load_policy(
     )
 
 
-def export_sb3_onnx(model: Any, path: Path) -> Path:
-    """Export an SB3 model's deterministic actor to ONNX (action before clipping)."""
+def export_sb3_onnx(model: Any, path: Path, vecnormalize: Any = None) -> Path:
+    """Export an SB3 model's deterministic actor to ONNX (action before clipping).
+
+    With ``vecnormalize`` (a `VecNormalize` with ``norm_obs``), its observation statistics
+    are applied inside the graph — (obs − mean) / sqrt(var + ε) clipped to ±clip_obs — so
+    the ONNX file takes raw observations, like zip + ``vecnormalize.pkl``."""
     import torch
+
+    mean = std = None
+    clip = 0.0
+    if vecnormalize is not None and getattr(vecnormalize, "norm_obs", False):
+        rms = vecnormalize.obs_rms
+        mean = torch.as_tensor(np.asarray(rms.mean), dtype=torch.float32)
+        std = torch.as_tensor(
+            np.sqrt(np.asarray(rms.var) + vecnormalize.epsilon), dtype=torch.float32
+        )
+        clip = float(vecnormalize.clip_obs)
 
     class _Actor(torch.nn.Module):
         def __init__(self, policy: Any):
@@ -314,6 +346,8 @@ def export_sb3_onnx(model: Any, path: Path) -> Path:
             self.policy = policy
 
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            if mean is not None:
+                obs = torch.clamp((obs - mean) / std, -clip, clip)
             return self.policy._predict(obs, deterministic=True)
 
     actor = _Actor(model.policy).eval()
@@ -329,3 +363,103 @@ def export_sb3_onnx(model: Any, path: Path) -> Path:
         dynamo=False,
     )
     return path
+
+
+# ---------------------------------------------------------------------------------------
+# a loaded policy as a simulator Policy
+# ---------------------------------------------------------------------------------------
+#: environment options that shape observations and actions (recorded in train.json)
+ENV_SHAPE_OPTIONS = ("forecast", "forecast_slots", "action_mode")
+
+
+class EnvPolicy:
+    """A `aigc_opt.solvers.policy.Policy` around an ``obs vector -> action`` model.
+
+    ``reset(scenario, seed)`` builds the environment's encoder and decoder for the
+    episode (and the observation forecaster, seeded with ``seed``, when the options ask
+    for forecasts); ``act(obs)`` encodes, calls the model, decodes to `SlotDecisions`.
+    """
+
+    def __init__(
+        self,
+        model: Callable[[np.ndarray], np.ndarray],
+        name: str,
+        *,
+        kind: str = "callable",
+        env_options: dict[str, Any] | None = None,
+        meta: dict[str, Any] | None = None,
+    ):
+        self.model = model
+        self.name = name
+        self.kind = kind
+        self.env_options = {k: v for k, v in (env_options or {}).items() if k in ENV_SHAPE_OPTIONS}
+        self.info = {"kind": kind, **(meta or {})}
+        self.env: Any = None
+        self._fc: Any = None
+
+    def reset(self, scenario: Any, seed: int | None = None) -> None:
+        from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+
+        self.env = AIGCDataCenterEnv(scenario, horizon=scenario.T, **self.env_options)
+        self.env.episode = scenario
+        self._fc = None
+        if self.env.forecast is not None:
+            from aigc_opt.solvers.forecast import make_forecaster
+
+            self._fc = make_forecaster(self.env.forecast)
+            self._fc.reset(scenario, seed)
+        if hasattr(self.model, "reset"):
+            self.model.reset()
+
+    def act(self, obs: Any) -> Any:
+        if self._fc is not None:
+            obs = replace(obs, forecast=self._fc(obs.t, self.env.forecast_slots))
+        action = self.model(self.env.encode(obs))
+        return self.env.layout.decode(action, obs).decisions
+
+
+def run_meta(spec: str | Path) -> dict[str, Any]:
+    """``train.json`` beside a policy file (its run metadata), or {} when absent/unreadable."""
+    path = Path(str(spec))
+    meta = path.parent / "train.json"
+    if not path.suffix or not meta.is_file():
+        return {}
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def parse_policy_specs(specs: list[str], reserved: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """``[NAME=]PATH`` specs → (label, path) pairs with unique labels.
+
+    An explicit label is used as given; a duplicate explicit label (or one equal to a name
+    in ``reserved``, e.g. a baseline) raises `PolicyLoadError`. Without a label, the
+    file's stem (the function name for ``module:function``) is used, made unique with
+    ``-2``, ``-3``…"""
+    out: list[tuple[str, str]] = []
+    explicit: set[str] = set()
+    for spec in specs:
+        name, sep, rest = spec.partition("=")
+        if sep and name and rest and not any(c in name for c in "/\\:"):
+            if name in explicit or name in reserved:
+                raise PolicyLoadError(
+                    f"--policy {spec}: label {name!r} is used twice (labels must be unique)"
+                )
+            explicit.add(name)
+            out.append((name, rest))
+        else:
+            out.append(("", spec))
+    taken = set(explicit) | set(reserved)
+    labelled: list[tuple[str, str]] = []
+    for name, path in out:
+        if not name:
+            is_callable = ":" in path and not Path(path).exists()
+            base = (path.rpartition(":")[2] if is_callable else Path(path).stem) or "policy"
+            name, i = base, 2
+            while name in taken:
+                name, i = f"{base}-{i}", i + 1
+            taken.add(name)
+        labelled.append((name, path))
+    return labelled

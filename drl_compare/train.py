@@ -1,19 +1,85 @@
-"""Reference training: a Stable-Baselines3 agent (PPO or SAC) on the environment, on CPU.
+"""Reference training: a Stable-Baselines3 agent (PPO, SAC, TD3 or A2C) on the env, on CPU.
 
-It exists so the comparison harness can be shown end to end on a policy really trained,
-and so users have a baseline. The run directory receives ``model.zip`` (the SB3 model),
-``train.json`` (configuration, wall time, versions) and ``model.onnx`` (the deterministic
-actor, for the ONNX loader).
+A run directory receives:
+
+* ``model.zip`` — the SB3 model; ``vecnormalize.pkl`` — the observation/reward
+  normalisation statistics (the zip loader re-applies them); ``model.onnx`` — the
+  deterministic actor *with the observation normalisation inside the graph*, so the ONNX
+  file alone gives the same actions as zip + statistics;
+* ``train.json`` — algorithm, hyper-parameters, seeds, environment options, timesteps,
+  wall time and package versions (``compare`` reads the algorithm and env options);
+* ``monitor.csv`` — one line per training episode (return, length, episode utility in $);
+* ``checkpoints/`` — the model and statistics every ``checkpoint_every`` steps;
+* ``learning_curve.csv`` / ``learning_curve.png`` — every ``eval_every`` steps the
+  deterministic policy plays the validation episodes (`aigc_opt.drl_compare.splits`)
+  through `run_episode`; the mean gap to the oracle's certified bound (bounds solved
+  once per start and cached) is logged.
+
+Training episodes start at random slots of the ``train`` split. Rewards are dollars ×
+``reward_scale`` and then normalised by VecNormalize; evaluation is always in dollars.
+Defaults (`DEFAULTS`) were chosen for 24-slot episodes (γ = 0.99 covers the episode,
+small initial action noise keeps early actions near the zero action — the heuristic in
+residual mode).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ALGOS = ("ppo", "sac")
+ALGOS = ("ppo", "sac", "td3", "a2c")
+
+#: hyper-parameters per algorithm (SB3 keyword arguments); ``--hp KEY=VALUE`` or a TOML
+#: table overrides them.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "ppo": {
+        "learning_rate": 3e-4,
+        "n_steps": 256,
+        "batch_size": 128,
+        "n_epochs": 10,
+        "gamma": 0.99,
+        "gae_lambda": 0.95,
+        "clip_range": 0.2,
+        "ent_coef": 0.0,
+        "policy_kwargs": {"net_arch": [128, 128], "log_std_init": -1.5},
+    },
+    "a2c": {
+        "learning_rate": 7e-4,
+        "n_steps": 24,
+        "gamma": 0.99,
+        "policy_kwargs": {"net_arch": [128, 128], "log_std_init": -1.5},
+    },
+    "sac": {
+        "learning_rate": 3e-4,
+        "buffer_size": 100_000,
+        "learning_starts": 1_000,
+        "batch_size": 256,
+        "tau": 0.005,
+        "gamma": 0.99,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    },
+    "td3": {
+        "learning_rate": 1e-3,
+        "buffer_size": 100_000,
+        "learning_starts": 1_000,
+        "batch_size": 256,
+        "gamma": 0.99,
+        "action_noise_sigma": 0.1,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    },
+}
+
+
+def unique_run_dir(out: str | Path) -> Path:
+    """``out`` itself when absent or empty, else ``out-2``, ``out-3``… (never overwrite)."""
+    base = Path(out)
+    path, i = base, 2
+    while path.exists() and any(path.iterdir()):
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return path
 
 
 def train(
@@ -21,82 +87,137 @@ def train(
     timesteps: int,
     out: str | Path,
     *,
-    reward: str = "dense",
     scenario: str = "default",
     horizon: int = 24,
     seed: int = 0,
-    export_onnx: bool = True,
-    progress: bool = False,
+    n_envs: int = 1,
+    env_options: dict[str, Any] | None = None,
+    hyper: dict[str, Any] | None = None,
     reward_scale: float = 1e-3,
+    eval_every: int = 0,
+    eval_episodes: int = 3,
+    checkpoint_every: int = 0,
+    export_onnx: bool = True,
+    log: Any = None,
 ) -> dict[str, Any]:
-    """Train ``algo`` for ``timesteps`` environment steps and save it under ``out``.
+    """Train ``algo`` for ``timesteps`` env steps into the new run directory ``out``
+    (refused when it holds files). Returns the metadata written to ``train.json``."""
+    from aigc_opt.drl_compare.policies import require_rl
 
-    Episodes start at a slot drawn from the environment's ``np_random`` (seeded), so the
-    agent sees the whole week. Rewards are dollars × ``reward_scale`` (1e-3 keeps returns
-    O(1..10) for the value function); evaluation always uses unscaled dollars. Returns the
-    metadata written to ``train.json``.
-    """
-    import gymnasium as gym
+    require_rl("aigc-opt train", ("torch", "stable_baselines3", "onnx"))
     import torch
-    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
-    from aigc_opt import ENV_ID
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
 
     algo = algo.lower()
     if algo not in ALGOS:
         raise ValueError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")
-    if timesteps < 1:
-        raise ValueError(f"--timesteps = {timesteps}: must be ≥ 1")
-    torch.set_num_threads(1)
+    if timesteps < 1 or n_envs < 1:
+        raise ValueError("--timesteps and --n-envs must be ≥ 1")
     out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"--out {out}: the directory holds another run; choose a new one")
     out.mkdir(parents=True, exist_ok=True)
-    env = gym.make(
-        ENV_ID,
-        scenario=scenario,
-        horizon=horizon,
-        reward_mode=reward,
-        random_start=True,
-        reward_scale=reward_scale,
+    torch.set_num_threads(1)
+    log = log or sys.stderr
+    opts = {"action_mode": "residual", "reward_mode": "dense", **(env_options or {})}
+    opts.setdefault("split", "train")
+    hp = json.loads(json.dumps(DEFAULTS[algo]))  # deep copy
+    for k, v in (hyper or {}).items():
+        hp[k] = v
+
+    def make(i: int):  # noqa: ANN202
+        return lambda: AIGCDataCenterEnv(
+            scenario, horizon=horizon, random_start=True, reward_scale=reward_scale, **opts
+        )
+
+    venv = VecMonitor(
+        DummyVecEnv([make(i) for i in range(n_envs)]),
+        filename=str(out / "monitor.csv"),
+        info_keywords=("episode_utility",),
     )
-    if algo == "ppo":
-        n_steps = max(64, min(2048, timesteps // 4 // 64 * 64 or 64))
-        model = PPO(
-            "MlpPolicy", env, n_steps=n_steps, batch_size=64, seed=seed, verbose=0, device="cpu"
+    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=hp.get("gamma", 0.99))
+    model = _make_model(algo, venv, hp, seed)
+    from aigc_opt.drl_compare.callbacks import GapCurve, Progress
+
+    callbacks: list[Any] = [Progress(timesteps, log)]
+    if checkpoint_every > 0:
+        callbacks.append(
+            CheckpointCallback(
+                max(1, checkpoint_every // n_envs),
+                str(out / "checkpoints"),
+                name_prefix="model",
+                save_vecnormalize=True,
+            )
         )
-    else:
-        model = SAC(
-            "MlpPolicy",
-            env,
-            seed=seed,
-            verbose=0,
-            device="cpu",
-            learning_starts=min(1000, max(100, timesteps // 10)),
-        )
+    curve = None
+    if eval_every > 0:
+        curve = GapCurve(scenario, horizon, opts, eval_every, eval_episodes, seed, log)
+        callbacks.append(curve)
     t0 = time.perf_counter()
-    model.learn(total_timesteps=timesteps, progress_bar=progress)
+    model.learn(total_timesteps=timesteps, callback=CallbackList(callbacks))
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
+    venv.save(str(out / "vecnormalize.pkl"))
     meta: dict[str, Any] = {
         "algo": algo,
         "timesteps": timesteps,
-        "reward": reward,
         "scenario": scenario,
         "horizon": horizon,
         "seed": seed,
+        "n_envs": n_envs,
         "reward_scale": reward_scale,
+        "vecnormalize": {"norm_obs": True, "norm_reward": True, "clip_obs": venv.clip_obs},
+        "hyperparameters": hp,
+        "env": {**opts, "horizon": horizon, "random_start": True},
         "train_seconds": round(wall, 2),
         "model": str(out / "model.zip"),
     }
+    if curve is not None:
+        meta["learning_curve"] = curve.write(out)
     if export_onnx:
         from aigc_opt.drl_compare.policies import export_sb3_onnx
 
-        meta["onnx"] = str(export_sb3_onnx(model, out / "model.onnx"))
-    from aigc_opt.solvers.store import run_metadata, write_json
+        meta["onnx"] = str(export_sb3_onnx(model, out / "model.onnx", venv))
+        meta["onnx_includes_vecnormalize"] = True
+    meta["versions"] = _versions()
+    from aigc_opt.solvers.store import write_json
 
-    meta["versions"] = run_metadata()
     write_json(out / "train.json", meta)
-    env.close()
+    venv.close()
     return meta
+
+
+def _make_model(algo: str, venv: Any, hp: dict[str, Any], seed: int) -> Any:
+    import numpy as np
+    from stable_baselines3 import A2C, PPO, SAC, TD3
+
+    kw = dict(hp)
+    if algo == "td3":
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        sigma = float(kw.pop("action_noise_sigma", 0.1))
+        n = venv.action_space.shape[0]
+        kw["action_noise"] = NormalActionNoise(np.zeros(n), sigma * np.ones(n))
+    cls = {"ppo": PPO, "a2c": A2C, "sac": SAC, "td3": TD3}[algo]
+    return cls("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", **kw)
+
+
+def _versions() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from aigc_opt.solvers.store import run_metadata
+
+    out = dict(run_metadata())
+    for pkg in ("torch", "stable-baselines3", "gymnasium", "onnx", "onnxruntime"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    out["python"] = sys.version.split()[0]
+    return out
 
 
 def load_meta(run: str | Path) -> dict[str, Any]:

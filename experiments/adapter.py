@@ -191,21 +191,28 @@ def violation_note(violations: list[dict[str, Any]]) -> str:
 
 
 def play_trained(full: Scenario, start: int, horizon: int, method: Any, path: str) -> Outcome:
-    """One episode of a trained policy (file or ``module:function``) in the environment.
-
-    The comparison harness returns utility and terms only, so KPIs stay empty."""
-    from aigc_opt.drl_compare.compare import run_policy_in_env
+    """One episode of a trained policy (file or ``module:function``) through the one episode
+    loop (`run_episode` with the environment's encoder and decoder), with the environment
+    options recorded in the run's ``train.json``."""
     from aigc_opt.drl_compare.env import AIGCDataCenterEnv
-    from aigc_opt.drl_compare.policies import load_policy
+    from aigc_opt.drl_compare.policies import ENV_SHAPE_OPTIONS, EnvPolicy, load_policy, run_meta
+    from aigc_opt.solvers.policy import run_episode
 
-    env = AIGCDataCenterEnv(full, horizon=horizon)
+    meta = run_meta(path)
+    opts = {k: v for k, v in (meta.get("env") or {}).items() if k in ENV_SHAPE_OPTIONS}
+    env = AIGCDataCenterEnv(full, horizon=horizon, **opts)
     pol = load_policy(
         path, env.observation_space, env.action_space, trust=method.trust, squashed=method.squashed
     )
-    utility, terms, seconds = run_policy_in_env(pol, full, start, horizon)
+    kind = str(meta.get("algo") or pol.kind)
+    policy = EnvPolicy(pol, method.name, kind=kind, env_options=opts)
+    ep = run_episode(full.cut(horizon=horizon, start=start), policy, seed=0)
+    note = violation_note(ep.violations)
     return Outcome(
-        status="completed",
-        utility=float(utility),
-        terms={k: float(v) for k, v in terms.items()},
-        seconds=float(seconds),
+        status="infeasible" if note else ep.status,
+        utility=float(ep.utility),
+        terms={k: float(v) for k, v in ep.terms.items()},
+        kpis=flat_kpis(ep.kpis),
+        seconds=float(ep.seconds),
+        message=f"the realized schedule {note}" if note else "",
     )

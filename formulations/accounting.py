@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.formulations.schedule import JOB_COLUMNS, Schedule
 
 TERMS = (
     "revenue",
@@ -83,23 +83,54 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
     Job terms are booked in the slot a job is served; a cohort's drop penalty in the slot
     its wait window closes, min(τ + W_k, T − 1); energy terms in their slot.
     """
+    j = sch.jobs
+    rows = tuple(j[c].to_numpy(float if c == "x" else int) for c in JOB_COLUMNS) if len(j) else None
+    return slot_terms_rows(scn, rows, sch, slots)
+
+
+def terms_static(scn: Scenario) -> dict[str, np.ndarray]:
+    """Static arrays of `slot_terms_rows`: the data-center cost rates of `_dc_arrays`,
+    ``transfer`` (A, B) $/job with forbidden pairs at 0 and ``u0`` (D,) the generators'
+    initial status (as `Schedule.startups`)."""
+    u0 = [
+        1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
+        for dc in scn.params.data_centers
+    ]
+    return {
+        **_dc_arrays(scn),
+        "transfer": np.nan_to_num(scn.transfer_cost, nan=0.0),
+        "u0": np.array(u0),
+    }
+
+
+def slot_terms_rows(
+    scn: Scenario,
+    rows: tuple[np.ndarray, ...] | None,
+    sch: Schedule,
+    slots: np.ndarray | None = None,
+    static: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """`slot_terms` with the job rows given as arrays in the order of ``JOB_COLUMNS``
+    (a, b, k, s, tau, t, x) instead of ``sch.jobs`` (which is not read); the simulator's
+    per-slot path, free of DataFrames. ``static`` is `terms_static` of the scenario (computed
+    here when None; a caller accounting many slots computes it once)."""
     T = scn.T
     slots = np.arange(T) if slots is None else np.asarray(slots, dtype=int)
     pos = np.full(T, -1)
     pos[slots] = np.arange(slots.size)
     out = np.zeros((slots.size, len(TERMS)))
     cls = scn.class_arrays
-    j = sch.jobs
-    if len(j):
-        a, b, k, s = (j[c].to_numpy(int) for c in ("a", "b", "k", "s"))
-        tau, t, x = j["tau"].to_numpy(int), j["t"].to_numpy(int), j["x"].to_numpy(float)
+    static = terms_static(scn) if static is None else static
+    if rows is not None and rows[0].size:
+        a, b, k, s, tau, t, x = rows
         keep = pos[t] >= 0
         p = pos[t[keep]]
         a, b, k, s, tau, x = a[keep], b[keep], k[keep], s[keep], tau[keep], x[keep]
-        tr = np.nan_to_num(scn.transfer_cost[a, b], nan=0.0)
-        np.add.at(out[:, 0], p, cls["price"][k] * scn.quality[b, s] * x)
-        np.add.at(out[:, 1], p, cls["delay"][k] * (t[keep] - tau) * x)
-        np.add.at(out[:, 3], p, tr * x)
+        n = slots.size
+        tr = static["transfer"][a, b]
+        out[:, 0] = np.bincount(p, cls["price"][k] * scn.quality[b, s] * x, minlength=n)
+        out[:, 1] = np.bincount(p, cls["delay"][k] * (t[keep] - tau) * x, minlength=n)
+        out[:, 3] = np.bincount(p, tr * x, minlength=n)
     ai, ki, ti = np.nonzero(sch.drops)
     if ai.size:
         close = np.minimum(ti + cls["wait"][ki], T - 1)
@@ -109,10 +140,12 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
             pos[close[keep]],
             cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]],
         )
-    dc = _dc_arrays(scn)
+    dc = static
     sigma = scn.params.carbon_price_usd_per_t
     g, o = sch.grid[:, slots], sch.generator[:, slots]
-    v = sch.startups(scn)[:, slots]
+    on = sch.generator_on
+    prev = np.where(slots > 0, on[:, np.maximum(slots - 1, 0)], static["u0"][:, None])
+    v = np.maximum(on[:, slots] - prev, 0.0)  # start-ups, as `Schedule.startups`
     out[:, 4] = (scn.price[:, slots] * g).sum(0)
     out[:, 5] = sigma * (scn.carbon[:, slots] * g + dc["gen_co2"][:, None] * o).sum(0)
     out[:, 6] = (dc["fuel"][:, None] * o + dc["startup"][:, None] * v).sum(0)

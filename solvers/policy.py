@@ -14,7 +14,11 @@ a forecaster) and a seed for its own randomness. `act` returns one slot of decis
 
 `run_episode(scenario, policy, seed=...)` plays one episode through a `Simulator` and
 returns an `EpisodeResult` whose utility is `accounting.evaluate` of the realized
-schedule (the sum of the per-slot `slot_terms` the simulator booked).
+schedule (the sum of the per-slot `slot_terms` the simulator booked). It is the one
+episode loop of aigc-opt: `aigc-opt run`, `aigc-opt mpc` and `aigc-opt compare` (oracle
+replay, MPC, heuristics and trained policies, the latter through
+`aigc_opt.drl_compare.policies.EnvPolicy`) all play through it, so every method's run
+record (`EpisodeResult.summary(bound)`) has the same keys.
 """
 
 from __future__ import annotations
@@ -93,6 +97,27 @@ class OracleReplay(ScheduleReplay):
         super().reset(scenario, seed)
 
 
+#: keys of every run record (`EpisodeResult.summary`); a policy's own ``info`` (e.g. MPC's
+#: lookahead and solve times, a trained policy's kind and source) is added beside them.
+RUN_RECORD_KEYS = (
+    "method",
+    "scenario",
+    "horizon",
+    "start",
+    "seed",
+    "status",
+    "utility",
+    "terms",
+    "kpis",
+    "violations",
+    "repairs",
+    "seconds",
+    "oracle_bound",
+    "gap_usd",
+    "gap_pct",
+)
+
+
 @dataclass
 class EpisodeResult:
     """One episode of one policy, accounted by the simulator.
@@ -120,8 +145,15 @@ class EpisodeResult:
     status: str = "completed"
     info: dict[str, Any] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, Any]:
-        """JSON-able summary (everything but the schedule and the per-slot array)."""
+    def summary(self, bound: float | None = None) -> dict[str, Any]:
+        """JSON-able run record (everything but the schedule and the per-slot array).
+
+        ``bound`` is a certified upper bound on the episode's utility (e.g. the oracle's
+        best bound); ``oracle_bound``, ``gap_usd`` and ``gap_pct`` (`gap_to_bound`) are
+        None without it."""
+        from aigc_opt.solvers.result import gap_to_bound
+
+        gap_usd, gap_pct = gap_to_bound(self.utility, bound)
         counts: dict[str, int] = {}
         for r in self.repairs:
             counts[r.rule] = counts.get(r.rule, 0) + 1
@@ -138,6 +170,9 @@ class EpisodeResult:
             "violations": self.violations,
             "repairs": {"count": len(self.repairs), "by_rule": counts},
             "seconds": round(self.seconds, 4),
+            "oracle_bound": bound,
+            "gap_usd": gap_usd,
+            "gap_pct": gap_pct,
             **self.info,
         }
 

@@ -1,14 +1,21 @@
-"""Python-callable policies used by the loader tests."""
+"""Python-callable policies used by the loader tests (sizes derived from the env)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-N_ACTIONS = 118  # action size of the default scenario's environment
+
+@functools.cache
+def _action_shape() -> tuple[int, ...]:
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+
+    return AIGCDataCenterEnv("default", horizon=24).action_space.shape
 
 
 def zeros(obs: np.ndarray) -> np.ndarray:
-    return np.zeros(N_ACTIONS, dtype=np.float32)
+    return np.zeros(_action_shape(), dtype=np.float32)
 
 
 def wrong_shape(obs: np.ndarray) -> np.ndarray:

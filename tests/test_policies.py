@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from aigc_opt import load_scenario, solve_oracle
-from aigc_opt.drl_compare.compare import run_policy_in_env
 from aigc_opt.drl_compare.env import AIGCDataCenterEnv
-from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
+from aigc_opt.drl_compare.policies import EnvPolicy, PolicyLoadError, load_policy
+from aigc_opt.solvers.policy import run_episode
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def trained(tmp_path_factory) -> Path:
     from aigc_opt.drl_compare.train import train
 
     out = tmp_path_factory.mktemp("ppo")
-    train("ppo", 2048, out, horizon=24, seed=0)
+    train("ppo", 2048, out, horizon=24, seed=0, env_options={"action_mode": "direct"})
     return out
 
 
@@ -35,16 +35,33 @@ def test_zip_and_onnx_give_the_same_actions_and_stay_below_the_bound(trained, en
     zp = load_policy(trained / "model.zip", env.observation_space, env.action_space, trust=True)
     ox = load_policy(trained / "model.onnx", env.observation_space, env.action_space)
     assert zp.kind.startswith("sb3-") and ox.kind == "onnx"
+    assert zp.meta["vecnormalize"]  # train saves VecNormalize statistics; both apply them
     rng = np.random.default_rng(1)
     obs, _ = env.reset(seed=0)
     observations = [obs] + [rng.normal(size=obs.shape).astype(np.float32) for _ in range(20)]
     for o in observations:
         np.testing.assert_allclose(zp(o), ox(o), atol=1e-5)
     full = load_scenario("default")
-    u, terms, _ = run_policy_in_env(zp, full, start=0, horizon=24)
-    bound = solve_oracle(full.cut(horizon=24)).best_bound
-    assert u <= bound + 1e-6 * abs(bound)
-    assert u == pytest.approx(terms["revenue"] - sum(v for k, v in terms.items() if k != "revenue"))
+    ep = full.cut(horizon=24)
+    res = run_episode(ep, EnvPolicy(zp, "ppo-zip", kind="ppo"), seed=0)
+    bound = solve_oracle(ep).best_bound
+    assert res.utility <= bound + 1e-6 * abs(bound)
+    assert res.violations == []
+
+
+def test_vecnormalize_round_trip(trained, env):
+    """The statistics saved beside the zip are the ones the loader applies."""
+    import pickle
+
+    with (trained / "vecnormalize.pkl").open("rb") as fh:
+        vn = pickle.load(fh)
+    zp = load_policy(trained / "model.zip", env.observation_space, env.action_space, trust=True)
+    obs = np.random.default_rng(2).normal(size=env.observation_space.shape).astype(np.float32)
+    want = np.clip(
+        (obs - vn.obs_rms.mean) / np.sqrt(vn.obs_rms.var + vn.epsilon), -vn.clip_obs, vn.clip_obs
+    )
+    np.testing.assert_allclose(zp.obs_transform(obs), want, rtol=1e-6, atol=1e-6)
+    assert not np.allclose(vn.obs_rms.var, 1.0)  # statistics were really learned
 
 
 def test_torchscript_and_callable_loaders(tmp_path, env):
