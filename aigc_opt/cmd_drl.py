@@ -26,9 +26,14 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    algo: Annotated[str, typer.Option("--algo", help="ppo or sac")] = "ppo",
+    algo: Annotated[str, typer.Option("--algo", help="ppo, sac or d2sac")] = "ppo",
     timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 50_000,
-    reward: Annotated[str, typer.Option("--reward", help="dense or sparse")] = "dense",
+    reward: Annotated[
+        str, typer.Option("--reward", help="dense, sparse or delayed:k (paid every k slots)")
+    ] = "dense",
+    shaping: Annotated[
+        str, typer.Option("--shaping", help="none, diffusion or rrd (sparse/delayed reward)")
+    ] = "none",
     out: Annotated[Path | None, typer.Option("--out", help="Run directory")] = None,
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
@@ -44,11 +49,15 @@ def train(
 
         if algo.lower() not in ALGOS:
             raise UserError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")
-        if reward not in ("dense", "sparse"):
-            raise UserError(f"--reward = {reward!r}: choose dense or sparse")
+        from aigc_opt.drl_compare.shaping import check_options
+
+        try:
+            check_options(algo.lower(), reward, shaping)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         check_positive("timesteps", timesteps)
         load_scenario(scenario, horizon=horizon)  # validates name and horizon first
-        run_dir = out or Path("runs") / f"{algo.lower()}-{reward}-{timesteps}"
+        run_dir = out or Path("runs") / f"{algo.lower()}-{reward.replace(':', '')}-{timesteps}"
         with stdout_to_stderr() as real:
             meta = run_train(
                 algo,
@@ -59,6 +68,7 @@ def train(
                 horizon=horizon,
                 seed=seed,
                 progress=False,
+                shaping=shaping,
             )
             if as_json:
                 emit_json(meta, real)

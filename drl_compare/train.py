@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ALGOS = ("ppo", "sac")
+ALGOS = ("ppo", "sac", "d2sac")
 
 
 def train(
@@ -28,6 +28,7 @@ def train(
     export_onnx: bool = True,
     progress: bool = False,
     reward_scale: float = 1e-3,
+    shaping: str = "none",
 ) -> dict[str, Any]:
     """Train ``algo`` for ``timesteps`` environment steps and save it under ``out``.
 
@@ -50,14 +51,30 @@ def train(
     torch.set_num_threads(1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    env = gym.make(
-        ENV_ID,
-        scenario=scenario,
-        horizon=horizon,
-        reward_mode=reward,
-        random_start=True,
-        reward_scale=reward_scale,
+    from aigc_opt.drl_compare.shaping import check_options, make_env
+
+    check_options(algo, reward, shaping)
+    env, shaping_cb = make_env(
+        lambda mode: gym.make(
+            ENV_ID,
+            scenario=scenario,
+            horizon=horizon,
+            reward_mode=mode,
+            random_start=True,
+            reward_scale=reward_scale,
+        ),
+        reward,
+        shaping,
+        seed=seed,
+        out=out,
     )
+    if algo == "d2sac":
+        from aigc_opt.drl_compare.d2sac import train as train_d2sac
+
+        base = {"reward": reward, "scenario": scenario, "horizon": horizon}
+        return train_d2sac(
+            env, timesteps, out, seed=seed, meta={**base, "reward_scale": reward_scale}
+        )
     if algo == "ppo":
         n_steps = max(64, min(2048, timesteps // 4 // 64 * 64 or 64))
         model = PPO(
@@ -73,7 +90,7 @@ def train(
             learning_starts=min(1000, max(100, timesteps // 10)),
         )
     t0 = time.perf_counter()
-    model.learn(total_timesteps=timesteps, progress_bar=progress)
+    model.learn(total_timesteps=timesteps, progress_bar=progress, callback=shaping_cb)
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
     meta: dict[str, Any] = {
@@ -86,6 +103,7 @@ def train(
         "reward_scale": reward_scale,
         "train_seconds": round(wall, 2),
         "model": str(out / "model.zip"),
+        "shaping": shaping_cb.summary() if shaping_cb else "none",
     }
     if export_onnx:
         from aigc_opt.drl_compare.policies import export_sb3_onnx
