@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    algo: Annotated[str, typer.Option("--algo", help="ppo, sac or d2sac")] = "ppo",
+    algo: Annotated[
+        str, typer.Option("--algo", help="ppo, sac, d2sac or ippo (multi-agent)")
+    ] = "ppo",
     timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 50_000,
     reward: Annotated[
         str, typer.Option("--reward", help="dense, sparse or delayed:k (paid every k slots)")

@@ -352,7 +352,7 @@ def train_ippo(
 ) -> dict[str, Any]:
     """Shared-parameter independent PPO for ``timesteps`` agent-steps (each env step is
     one step per agent); writes ``model.zip``, ``model.onnx`` (the combined policy) and
-    returns the run metadata."""
+    ``train.json``, and returns the latter's content."""
     import torch
     from stable_baselines3 import PPO
 
@@ -372,7 +372,9 @@ def train_ippo(
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
     onnx = export_ippo_onnx(model, penv.layout, out / "model.onnx")
-    return {
+    from aigc_opt.solvers.store import run_metadata, write_json
+
+    meta = {
         "algo": "ippo",
         "timesteps": timesteps,
         "agents": penv.possible_agents,
@@ -381,4 +383,7 @@ def train_ippo(
         "train_seconds": round(wall, 2),
         "model": str(onnx),
         "onnx": str(onnx),
+        "versions": run_metadata(),
     }
+    write_json(out / "train.json", meta)
+    return meta

@@ -58,14 +58,17 @@ def parse_reward(spec: str) -> tuple[str, int | None]:
 
 def check_options(algo: str, reward: str, shaping: str) -> None:
     """Raise ValueError (one line) for an unknown reward spec or shaping method, shaping
-    under dense reward, or shaping with an algorithm that has no SB3 callback (d2sac)."""
+    under dense reward, shaping with an algorithm that has no SB3 callback (d2sac, ippo),
+    or a delayed reward for the multi-agent learner."""
     mode, _ = parse_reward(reward)
     if shaping not in SHAPINGS:
         raise ValueError(f"--shaping = {shaping!r}: choose one of {', '.join(SHAPINGS)}")
     if shaping != "none" and mode == "dense":
         raise ValueError("--shaping needs --reward sparse or delayed:k (dense needs no shaping)")
-    if shaping != "none" and algo == "d2sac":
-        raise ValueError("--shaping works with the Stable-Baselines3 algorithms, not d2sac")
+    if shaping != "none" and algo in ("d2sac", "ippo"):
+        raise ValueError(f"--shaping works with ppo, sac and td3, not {algo}")
+    if algo == "ippo" and mode == "delayed":
+        raise ValueError("--algo ippo takes --reward dense or sparse")
 
 
 class DelayedReward(gym.Wrapper):

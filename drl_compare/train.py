@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ALGOS = ("ppo", "sac", "d2sac")
+ALGOS = ("ppo", "sac", "d2sac", "ippo")
 
 
 def train(
@@ -54,6 +54,11 @@ def train(
     from aigc_opt.drl_compare.shaping import check_options, make_env
 
     check_options(algo, reward, shaping)
+    if algo == "ippo":
+        from aigc_opt.drl_compare.multiagent import train_ippo
+
+        opts = {"scenario": scenario, "horizon": horizon, "reward_scale": reward_scale}
+        return train_ippo(timesteps, out, seed=seed, reward_mode=reward, **opts)
     env, shaping_cb = make_env(
         lambda mode: gym.make(
             ENV_ID,

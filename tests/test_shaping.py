@@ -161,3 +161,25 @@ def test_make_env_rejects_shaping_under_dense_reward():
         make_env(lambda mode: AIGCDataCenterEnv("default", horizon=4), "dense", "diffusion")
     with pytest.raises(ValueError, match="--shaping ="):
         make_env(lambda mode: AIGCDataCenterEnv("default", horizon=4), "sparse", "gan")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--reward", "delayed:0"], ["--reward", "delayed:0"]),
+        (["--reward", "dense", "--shaping", "diffusion"], ["--shaping needs"]),
+        (["--reward", "sparse", "--shaping", "gan"], ["--shaping", "gan"]),
+        (["--algo", "d2sac", "--reward", "sparse", "--shaping", "rrd"], ["not d2sac"]),
+    ],
+)
+def test_train_cli_rejects_bad_reward_and_shaping_in_one_line(args, words, tmp_path):
+    from typer.testing import CliRunner
+
+    from aigc_opt.cli import app
+
+    res = CliRunner().invoke(app, ["train", *args, "--timesteps", "8", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    msg = res.output.strip()
+    assert len(msg.splitlines()) == 1 and "Traceback" not in msg
+    assert all(w in msg for w in words), msg
+    assert not (tmp_path / "train.json").exists()
