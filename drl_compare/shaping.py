@@ -10,7 +10,7 @@ departs from the seed paper's abstract).
 * `EpisodeBuffer` — the last episodes' features ``x = (observation, action, t/T)``, the
   rewards the env paid and their *segments* (the steps one payment covers: the whole
   episode under ``sparse``, k slots under ``delayed:k``).
-* `DiffusionRewardModel` — a conditional DDPM (16 steps, small MLP) of the per-step reward
+* `DiffusionRewardModel` — a conditional DDPM (12 denoising steps, small MLP) of the per-step reward
   given x. Its targets are the return decomposition of each segment: the model's own
   estimates projected so that every segment's estimates sum to the reward it paid.
 * `RRDModel` — randomized return decomposition (an MLP regressor trained so that a random
@@ -286,12 +286,15 @@ class DiffusionRewardModel(_Base):
     embedding of n, standardised x). Targets y_0 are the return decomposition of each
     segment (see `project`), refreshed ``rounds`` times per fit from the model's own
     estimates. r̂ = the deterministic (DDIM, η = 0) reverse chain started at y_N = 0.
+    Loss per Adam step: the DDPM noise-prediction loss on a batch of steps plus ``lam`` ×
+    the decomposition loss ((Σ_segment r̂ − G)/n)² on ``seg_batch`` whole segments,
+    back-propagated through the N-step reverse chain (the constraint on the samples).
     """
 
     name = "diffusion"
 
-    def __init__(self, n_features: int, *, n_steps: int = 16, rounds: int = 2, steps: int = 150,
-                 batch: int = 256, lam: float = 1.0, seg_batch: int = 16,
+    def __init__(self, n_features: int, *, n_steps: int = 12, rounds: int = 2, steps: int = 100,
+                 batch: int = 256, lam: float = 1.0, seg_batch: int = 8,
                  **kw: Any):  # fmt: skip
         super().__init__(n_features, **kw)
         torch = self.torch
