@@ -432,9 +432,10 @@ class ShapingCallback(BaseCallback):
 
     On-policy (PPO, A2C): after every rollout, refit, rewrite the rollout buffer's rewards
     as r_env + β·r̂ with the refitted model and recompute returns and advantages.
-    Off-policy (SAC, TD3): every ``refit_every`` steps, refit and rewrite every stored
-    transition's reward as r_env + β·r̂ (the replay buffer is relabelled in place, so
-    sampled batches carry the current model's r̂). Each refit appends a row to ``csv``.
+    Off-policy (SAC, TD3): every ``refit_every`` steps (once that step is stored), refit
+    and rewrite every stored transition's reward as r_env + β·r̂ (the replay buffer is
+    relabelled in place, so sampled batches carry the current model's r̂). Each refit
+    appends a row to ``csv``.
     """
 
     def __init__(self, wrappers: list[ShapedReward], csv_path: Path | None = None, *,
@@ -451,20 +452,24 @@ class ShapingCallback(BaseCallback):
         self._r_env: np.ndarray | None = None
         self._x: np.ndarray | None = None
         self.fit_seconds = 0.0
+        self._due = False
 
     # --- SB3 hooks ---------------------------------------------------------------------
     def _on_step(self) -> bool:
         if hasattr(self.model, "replay_buffer"):
             self._record_replay()
-            if self.num_timesteps % self.refit_every == 0:
-                self._refit()
-                self._relabel_replay()
+            self._due = self._due or self.num_timesteps % self.refit_every == 0
         return True
 
     def _on_rollout_end(self) -> None:
+        # off-policy: the step's transition is stored after _on_step, before this hook
         if hasattr(self.model, "rollout_buffer"):
             self._refit()
             self._relabel_rollout()
+        elif self._due:
+            self._due = False
+            self._refit()
+            self._relabel_replay()
 
     # --- refit and quality -------------------------------------------------------------
     def _refit(self) -> None:
@@ -565,13 +570,14 @@ def make_env(
     seed: int = 0,
     out: Path | None = None,
     model_kw: dict[str, Any] | None = None,
+    refit_every: int = 1000,
 ) -> tuple[gym.Env, ShapingCallback | None]:
     """The training env for a reward mode and a shaping method, and its callback.
 
     ``make(reward_mode)`` builds the base env (``reward_mode`` ``"dense"`` or
     ``"sparse"``); ``delayed:k`` wraps a dense env in `DelayedReward`. With shaping, the
     env is wrapped in `ShapedReward` and the returned callback must be passed to
-    ``model.learn``. ``shaping`` other than ``none`` needs a sparse or delayed reward."""
+    ``model.learn`` (off-policy learners refit every ``refit_every`` steps)."""
     check_options("", reward, shaping)
     mode, k = parse_reward(reward)
     env = make("sparse" if mode == "sparse" else "dense")
@@ -586,4 +592,4 @@ def make_env(
     if out is not None:
         csv_path = Path(out) / "shaping.csv"
         csv_path.unlink(missing_ok=True)
-    return wrapped, ShapingCallback([wrapped], csv_path)
+    return wrapped, ShapingCallback([wrapped], csv_path, refit_every=refit_every)

@@ -183,3 +183,27 @@ def test_train_cli_rejects_bad_reward_and_shaping_in_one_line(args, words, tmp_p
     assert len(msg.splitlines()) == 1 and "Traceback" not in msg
     assert all(w in msg for w in words), msg
     assert not (tmp_path / "train.json").exists()
+
+
+def test_sac_callback_relabels_the_replay_buffer_with_the_refitted_model():
+    from stable_baselines3 import SAC
+
+    env, cb = make_env(
+        lambda mode: AIGCDataCenterEnv(
+            "default", horizon=6, reward_mode=mode, random_start=True, reward_scale=1e-3
+        ),
+        "sparse",
+        "rrd",
+        beta=0.5,
+        model_kw={"hidden": 16, "steps": 20},
+        refit_every=30,
+    )
+    model = SAC("MlpPolicy", env, learning_starts=20, batch_size=8, seed=0, device="cpu",
+                policy_kwargs={"net_arch": [16]})  # fmt: skip
+    model.learn(total_timesteps=30, callback=cb)
+    rb = model.replay_buffer
+    assert len(cb.rows) == 1 and rb.pos == 30
+    r_env = cb._r_env[:30, 0]
+    assert np.count_nonzero(r_env) == 5  # sparse: one payment per 6-slot episode
+    want = r_env + 0.5 * cb.model_.predict(cb._x[:30, 0])
+    assert rb.rewards[:30, 0] == pytest.approx(want, rel=1e-5, abs=1e-7)
