@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def train(
-    algo: Annotated[str, typer.Option("--algo", help="ppo, sac, td3 or a2c")] = "ppo",
+    algo: Annotated[
+        str, typer.Option("--algo", help="ppo, sac, td3, a2c, d2sac or ippo (multi-agent)")
+    ] = "ppo",
     timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 100_000,
     out: Annotated[
         Path | None, typer.Option("--out", help="New run directory (never overwritten)")
@@ -36,6 +38,9 @@ def train(
         str, typer.Option("--action-mode", help="residual (adjust price-greedy) or direct")
     ] = "residual",
     reward: Annotated[str, typer.Option("--reward", help="dense, sparse or delayed:K")] = "dense",
+    shaping: Annotated[
+        str, typer.Option("--shaping", help="none, diffusion or rrd (sparse/delayed reward)")
+    ] = "none",
     forecast: Annotated[
         str | None, typer.Option("--forecast", help="Observation forecaster, e.g. noisy:0.1")
     ] = None,
@@ -81,6 +86,12 @@ def train(
             raise UserError(f"--reward: {exc}") from None
         if action_mode not in ("direct", "residual"):
             raise UserError(f"--action-mode = {action_mode!r}: choose direct or residual")
+        from aigc_opt.drl_compare.shaping import check_options
+
+        try:
+            check_options(algo.lower(), reward, shaping)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         check_positive("timesteps", timesteps)
         check_positive("n-envs", n_envs)
         check_positive("eval-every", eval_every, allow_zero=True)
@@ -136,6 +147,7 @@ def train(
                     eval_episodes=eval_episodes,
                     checkpoint_every=checkpoint_every,
                     log=err_console.file,
+                    shaping=shaping,
                 )
             except (TypeError, ValueError) as exc:
                 raise UserError(str(exc).splitlines()[0]) from None

@@ -172,7 +172,12 @@ class AIGCDataCenterEnv(gym.Env):
         home = np.arange(A)
         med = lv[home[:, None], np.arange(K)[None, :], n_lv // 2 * (n_lv > 0)]
         tau = scn.gpu_seconds[home[:, None], np.arange(K)[None, :], med]
-        cap = np.where((n_lv > 0) & (st.G[:, None] > 0), st.G[:, None] * slot_s / tau, 1.0)
+        # jobs per slot the home pool serves at its median level; a class the home pool
+        # cannot serve is scaled by its peak arrivals instead (else its pending count would
+        # enter the observation unscaled)
+        peak = scn.arrivals.max(axis=2) if scn.arrivals.size else np.ones((A, K))
+        serves = (n_lv > 0) & (st.G[:, None] > 0)
+        cap = np.where(serves, st.G[:, None] * slot_s / np.where(serves, tau, 1.0), peak)
         self.job_scale = np.maximum(cap, 1.0)
         per_gpu_kw = st.idle_kw + np.array(
             [b.kwh_per_step / max(b.gpu_seconds_per_step, 1e-12) * 3600.0 for b in scn.params.asps]

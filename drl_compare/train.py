@@ -30,7 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ALGOS = ("ppo", "sac", "td3", "a2c")
+ALGOS = ("ppo", "sac", "td3", "a2c", "d2sac", "ippo")
+#: algorithms trained by this module's own loops rather than Stable-Baselines3
+#: (d2sac: drl_compare/d2sac.py; ippo: drl_compare/multiagent.py)
 
 #: hyper-parameters per algorithm (SB3 keyword arguments); ``--hp KEY=VALUE`` or a TOML
 #: table overrides them.
@@ -99,9 +101,15 @@ def train(
     checkpoint_every: int = 0,
     export_onnx: bool = True,
     log: Any = None,
+    shaping: str = "none",
 ) -> dict[str, Any]:
     """Train ``algo`` for ``timesteps`` env steps into the new run directory ``out``
-    (refused when it holds files). Returns the metadata written to ``train.json``."""
+    (refused when it holds files). Returns the metadata written to ``train.json``.
+
+    ``shaping`` (``diffusion`` or ``rrd``, with a sparse or ``delayed:k`` reward mode)
+    wraps the environment in the learned reward shaping of drl_compare/shaping.py; it
+    needs one environment copy, and the reward is then not normalised (the shaping
+    callback relabels the learner's buffer with raw rewards)."""
     from aigc_opt.drl_compare.policies import require_rl
 
     require_rl("aigc-opt train", ("torch", "stable_baselines3", "onnx"))
@@ -124,25 +132,54 @@ def train(
     log = log or sys.stderr
     opts = {"action_mode": "residual", "reward_mode": "dense", **(env_options or {})}
     opts.setdefault("split", "train")
+    from aigc_opt.drl_compare.shaping import check_options, make_env
+
+    reward = str(opts["reward_mode"])
+    check_options(algo, reward, shaping)
+    if algo == "ippo":
+        from aigc_opt.drl_compare.multiagent import train_ippo
+
+        return train_ippo(
+            timesteps, out, seed=seed, reward_mode=reward, scenario=scenario, horizon=horizon,
+            reward_scale=reward_scale,
+        )  # fmt: skip
+
+    def base_env(mode: str) -> AIGCDataCenterEnv:
+        kw = {**opts, "reward_mode": mode}
+        return AIGCDataCenterEnv(
+            scenario, horizon=horizon, random_start=True, reward_scale=reward_scale, **kw
+        )
+
+    shaping_cb = None
+    if algo == "d2sac" or shaping != "none":
+        if n_envs != 1:
+            raise ValueError(f"--n-envs {n_envs}: {algo} and --shaping train on one env copy")
+        env, shaping_cb = make_env(base_env, reward, shaping, seed=seed, out=out)
+        if algo == "d2sac":
+            from aigc_opt.drl_compare.d2sac import train as train_d2sac
+
+            meta = {"reward": reward, "scenario": scenario, "horizon": horizon,
+                    "reward_scale": reward_scale, "env": opts}  # fmt: skip
+            return train_d2sac(env, timesteps, out, seed=seed, meta=meta)
+        makers = [lambda: env]
+    else:
+        makers = [lambda: base_env(reward) for _ in range(n_envs)]
     hp = json.loads(json.dumps(DEFAULTS[algo]))  # deep copy
     for k, v in (hyper or {}).items():
         hp[k] = v
-
-    def make(i: int):  # noqa: ANN202
-        return lambda: AIGCDataCenterEnv(
-            scenario, horizon=horizon, random_start=True, reward_scale=reward_scale, **opts
-        )
-
     venv = VecMonitor(
-        DummyVecEnv([make(i) for i in range(n_envs)]),
+        DummyVecEnv(makers),
         filename=str(out / "monitor.csv"),
         info_keywords=("episode_utility",),
     )
-    venv = VecNormalize(venv, norm_obs=True, norm_reward=True, gamma=hp.get("gamma", 0.99))
+    norm_reward = shaping_cb is None
+    venv = VecNormalize(venv, norm_obs=True, norm_reward=norm_reward, gamma=hp.get("gamma", 0.99))
     model = _make_model(algo, venv, hp, seed)
     from aigc_opt.drl_compare.callbacks import GapCurve, Progress
 
     callbacks: list[Any] = [Progress(timesteps, log)]
+    if shaping_cb is not None:
+        callbacks.append(shaping_cb)
     if checkpoint_every > 0:
         callbacks.append(
             CheckpointCallback(
@@ -169,7 +206,8 @@ def train(
         "seed": seed,
         "n_envs": n_envs,
         "reward_scale": reward_scale,
-        "vecnormalize": {"norm_obs": True, "norm_reward": True, "clip_obs": venv.clip_obs},
+        "vecnormalize": {"norm_obs": True, "norm_reward": norm_reward, "clip_obs": venv.clip_obs},
+        "shaping": shaping_cb.summary() if shaping_cb is not None else "none",
         "hyperparameters": hp,
         "env": {**opts, "horizon": horizon, "random_start": True},
         "train_seconds": round(wall, 2),
