@@ -23,7 +23,6 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     load_cli_scenario,
     stdout_to_stderr,
 )
@@ -262,7 +261,10 @@ def register(app: typer.Typer) -> None:
                     progress=lambda msg: err_console.print(f"[dim]solving {msg}[/]"),
                 )
                 if out is not None:
-                    write_results(out, results)
+                    from aigc_opt.solvers.store import output_dir
+
+                    with output_dir(out, command="bounds") as tmp:
+                        write_results(tmp, results)
                 if as_json:
                     emit_json(
                         {k: results[k].summary() for k in ("milp", "lp", "convex")}, real_stdout
@@ -272,4 +274,4 @@ def register(app: typer.Typer) -> None:
             if any(results[k].status == "error" for k in ORDER):
                 raise typer.Exit(1)
 
-        guarded(body)
+        body()

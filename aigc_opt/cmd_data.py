@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded
+from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console
 
 FORMATS = (
     "price",
@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
     @data_app.command("scenarios")
     def scenarios(
@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
     @data_app.command("check")
     def check(
@@ -205,7 +205,7 @@ def register(app: typer.Typer) -> None:
                 t.add_row(k, str(v))
             Console().print(t)
 
-        guarded(body)
+        body()
 
     @data_app.command("recipe")
     def recipe(
@@ -239,7 +239,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
 
 def _print_files(result: dict[str, Any]) -> None:

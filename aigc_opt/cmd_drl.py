@@ -15,9 +15,9 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     stdout_to_stderr,
 )
+from aigc_opt.solvers import interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -68,7 +68,7 @@ def train(
                 f"{meta['train_seconds']:.1f} s → {meta['model']}"
             )
 
-    guarded(body)
+    body()
 
 
 def compare(
@@ -133,6 +133,7 @@ def compare(
 
             def tick(msg: str) -> None:
                 prog.update(task, advance=1, description=msg)
+                interrupt.check(f"the comparison ({msg})")
 
             try:
                 df = run_compare(
@@ -157,20 +158,26 @@ def compare(
                 "methods": rows,
             }
             if out is not None:
-                from aigc_opt.solvers.store import run_metadata, write_json, write_parquet
-
-                write_parquet(
-                    Path(out) / "compare.parquet",
-                    df,
-                    {"scenario": full.name, "horizon": horizon, "seed": seed},
+                from aigc_opt.solvers.store import (
+                    output_dir,
+                    run_metadata,
+                    write_json,
+                    write_parquet,
                 )
-                write_json(Path(out) / "compare.json", {**result, "versions": run_metadata()})
+
+                with output_dir(out, command="compare") as tmp:
+                    write_parquet(
+                        tmp / "compare.parquet",
+                        df,
+                        {"scenario": full.name, "horizon": horizon, "seed": seed},
+                    )
+                    write_json(tmp / "compare.json", {**result, "versions": run_metadata()})
             if as_json:
                 emit_json(result, real)
         if not as_json:
             _print(result)
 
-    guarded(body)
+    body()
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -9,7 +9,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, guarded, stdout_to_stderr
+from aigc_opt.cli import (
+    JsonOpt,
+    UserError,
+    check_out_option,
+    emit_json,
+    stdout_to_stderr,
+)
 
 
 def _console() -> Console:
@@ -33,7 +39,15 @@ def report(
             show_default=False,
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for tables and figures")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for tables and figures (replaced as a whole)",
+            callback=check_out_option,
+        ),
+    ],
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Tables only")] = False,
     fmt: Annotated[
         str, typer.Option("--formats", help="Figure formats, comma-separated (png, pdf, svg)")
@@ -130,7 +144,7 @@ def report(
             )
         c.print(f)
 
-    guarded(body)
+    body()
 
 
 def regress(
@@ -218,4 +232,4 @@ def regress(
         if not cmp.ok:
             raise typer.Exit(1)
 
-    guarded(body)
+    body()

@@ -18,7 +18,6 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     load_cli_scenario,
     stdout_to_stderr,
 )
@@ -100,16 +99,18 @@ def _play(
     """Solve the oracle of the episode (unless given), run the policy, report."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from aigc_opt.solvers import interrupt
     from aigc_opt.solvers.highs import HighsOptions
     from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.policy import run_episode
-    from aigc_opt.solvers.store import write_run
+    from aigc_opt.solvers.store import output_dir, write_run
 
     with stdout_to_stderr() as real_stdout:
         t0 = time.perf_counter()
         if oracle is None:
             oracle = solve_oracle(scn, options=HighsOptions(time_limit=oracle_limit))
         oracle_seconds = time.perf_counter() - t0
+        interrupt.check(f"the oracle solve ({oracle.status})")
         if hasattr(policy, "result") and getattr(policy, "result", None) is None:
             policy.result = oracle  # oracle replay: replay the very solve reported
         t1 = time.perf_counter()
@@ -133,7 +134,8 @@ def _play(
             seconds += oracle_seconds
         summary = _summary(ep, oracle, seconds, oracle_seconds)
         if out is not None:
-            write_run(out, summary, ep.schedule, scn)
+            with output_dir(out, command=summary["method"]) as tmp:
+                write_run(tmp, summary, ep.schedule, scn)
         if as_json:
             emit_json(summary, real_stdout)
     if not as_json:
@@ -209,7 +211,7 @@ def register(app: typer.Typer) -> None:
                 progress_label=f"MPC L={lookahead} {fc.name}",
             )
 
-        guarded(body)
+        body()
 
     @app.command()
     def run(
@@ -246,4 +248,4 @@ def register(app: typer.Typer) -> None:
                 progress_label=None,
             )
 
-        guarded(body)
+        body()
