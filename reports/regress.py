@@ -357,11 +357,13 @@ class Outcome:
     seconds: float = 0.0
     error: str | None = None
     unavailable: str | None = None
+    violations: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "case": self.case.id,
             "status": self.status,
+            "violations": self.violations,
             "values": self.values,
             "seconds": round(self.seconds, 3),
             "error": self.error,
@@ -390,6 +392,7 @@ def run_case(case: Case, scenario: Any) -> Outcome:
         return out
     out.seconds = time.perf_counter() - t0
     out.status = str(summary.get("status"))
+    out.violations = len(summary.get("violations") or [])
     out.values = flatten(summary)
     return out
 
@@ -505,6 +508,7 @@ def update_golden(
             "start": o.case.start,
             "method": o.case.method,
             "status": o.status,
+            **({"violations": o.violations} if o.violations else {}),
             "values": o.values,
         }
         if old.get(cid) != entry:
@@ -720,8 +724,10 @@ def compare(
         ratios = [d.ratio for d in ds if d.ratio is not None]
         worst = max(ratios) if ratios else None
         bad = [d for d in ds if d.verdict in ("DRIFT", "missing")]
-        if gs != o.status:
+        if gs != o.status or g.get("violations", 0) != o.violations:
             verdict, note = "STATUS", f"status {gs} → {o.status}"
+            if g.get("violations", 0) != o.violations:
+                note += f", violations {g.get('violations', 0)} → {o.violations}"
         elif bad:
             verdict = "DRIFT"
             note = ", ".join(d.metric for d in bad[:4]) + (" …" if len(bad) > 4 else "")
