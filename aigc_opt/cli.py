@@ -181,21 +181,10 @@ def check_positive(name: str, value: float | None, *, allow_zero: bool = False) 
         raise UserError(f"--{name} = {value}: must be {'≥' if allow_zero else '>'} 0")
 
 
-def check_threads(threads: int) -> None:
-    """``--threads`` in [0, cores] (0 = the solver's default)."""
-    cores = os.cpu_count() or 1
-    if not 0 <= threads <= cores:
-        raise UserError(f"--threads = {threads}: must lie in [0, {cores}] (cores of this machine)")
-
-
 SEED_MAX = 2**31 - 1
 """Largest seed every consumer accepts (HiGHS' random_seed is a 32-bit int)."""
-
-
-def check_seed(seed: int) -> None:
-    """``--seed`` in [0, 2³¹ − 1]."""
-    if not 0 <= seed <= SEED_MAX:
-        raise UserError(f"--seed = {seed}: must lie in [0, {SEED_MAX}]")
+CORES = os.cpu_count() or 1
+"""Largest ``--threads``."""
 
 
 def check_out_option(value: Path | None) -> Path | None:
@@ -212,8 +201,10 @@ def check_out_option(value: Path | None) -> Path | None:
 ScenarioOpt = Annotated[
     str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a .toml")
 ]
-HorizonOpt = Annotated[int, typer.Option("--horizon", "-H", help="Slots to plan (1..168)")]
-StartOpt = Annotated[int, typer.Option("--start", help="First slot of the scenario's series")]
+HorizonOpt = Annotated[int, typer.Option("--horizon", "-H", min=1, help="Slots to plan (1..168)")]
+StartOpt = Annotated[
+    int, typer.Option("--start", min=0, help="First slot of the scenario's series")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
 OutOpt = Annotated[
     Path | None,
@@ -285,8 +276,10 @@ def solve(
         typer.Option("--time-limit", help="Wall-clock limit of the solve (s), enforced"),
     ] = None,
     mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
-    threads: Annotated[int, typer.Option("--threads", help="HiGHS threads (0 = auto)")] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="HiGHS random seed")] = 0,
+    threads: Annotated[
+        int, typer.Option("--threads", min=0, max=CORES, help="HiGHS threads (0 = auto)")
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="HiGHS random seed")] = 0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -297,8 +290,6 @@ def solve(
 
     check_positive("time-limit", time_limit)
     check_positive("mip-gap", mip_gap, allow_zero=True)
-    check_threads(threads)
-    check_seed(seed)
     scn = load_cli_scenario(scenario, horizon, start)
     interrupt.check("loading the scenario")
     opts = HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)

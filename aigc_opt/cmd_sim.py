@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    SEED_MAX,
     HorizonOpt,
     JsonOpt,
     OutOpt,
@@ -24,7 +25,10 @@ from aigc_opt.cli import (
 
 POLICIES = ("greedy", "price-greedy", "random", "oracle-replay")
 
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the policy / forecaster noise")]
+SeedOpt = Annotated[
+    int,
+    typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the policy / forecaster noise"),
+]
 OracleLimitOpt = Annotated[
     float | None,
     typer.Option(
@@ -193,10 +197,15 @@ def register(app: typer.Typer) -> None:
             try:
                 fc = make_forecaster(forecast)
             except ValueError as exc:
-                raise UserError(f"--forecast: {exc}") from None
+                raise UserError(f"--forecast = {forecast!r}: {exc}") from None
             scn = load_cli_scenario(scenario, horizon, start)
+            if lookahead > scn.T:
+                err_console.print(
+                    f"note: --lookahead {lookahead} clamped to the horizon ({scn.T} slots)",
+                    markup=False,
+                )
             policy = MPCPolicy(
-                lookahead,
+                min(lookahead, scn.T),
                 fc,
                 window=window,  # type: ignore[arg-type]
                 carry_weight=carry_weight,

@@ -15,12 +15,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported lazily: checking --out must not wait for pandas
+    import pandas as pd
 
-from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.schedule import Schedule
+    from aigc_opt.data.scenario import Scenario
+    from aigc_opt.formulations.schedule import Schedule
 
 MANIFEST = "manifest.json"
 """Name of the file that lists every file of an output folder (relative path → bytes)."""
@@ -94,6 +95,8 @@ def write_run(
             path = out / f"schedule_{name}.parquet"
             write_parquet(path, df, meta)
             written.append(path)
+        import pandas as pd
+
         from aigc_opt.formulations.accounting import TERMS, slot_terms
 
         per = pd.DataFrame(slot_terms(scenario, schedule), columns=list(TERMS))
