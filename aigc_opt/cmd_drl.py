@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    SEED_MAX,
     JsonOpt,
     OutOpt,
     ScenarioOpt,
@@ -17,6 +18,7 @@ from aigc_opt.cli import (
     err_console,
     stdout_to_stderr,
 )
+from aigc_opt.policy_guard import GuardedPolicy
 from aigc_opt.solvers import interrupt
 
 
@@ -32,7 +34,7 @@ def train(
     out: Annotated[Path | None, typer.Option("--out", help="Run directory")] = None,
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a reference Stable-Baselines3 agent (CPU) on the environment."""
@@ -93,7 +95,9 @@ def compare(
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     episodes: Annotated[int, typer.Option("--episodes", help="Episodes per method")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the episode draw")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the episode draw")
+    ] = 0,
     mpc_forecast: Annotated[str, typer.Option("--mpc-forecast")] = "noisy:0.1",
     squashed: Annotated[
         bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
@@ -101,7 +105,11 @@ def compare(
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run policies and baselines on identical episodes; report gaps to the oracle bound."""
+    """Run policies and baselines on identical episodes; report gaps to the oracle bound.
+
+    A policy action holding NaN or ±inf, or a policy that raises, stops the comparison
+    with one line naming the policy, episode and slot (exit 2); nothing is clipped.
+    """
 
     def body() -> None:
         from aigc_opt.data.catalog import load_scenario
@@ -124,6 +132,7 @@ def compare(
             except PolicyLoadError as exc:
                 raise UserError(str(exc)) from None
             name = pol.name if pol.name not in loaded else f"{pol.name}-{len(loaded)}"
+            pol.fn = GuardedPolicy(f"{pol.kind}:{name}", pol.fn)  # raw actions, before clipping
             loaded[f"{pol.kind}:{name}"] = pol
         bl = [b.strip() for b in baselines.split(",") if b.strip()]
         from rich.progress import Progress
@@ -133,6 +142,8 @@ def compare(
 
             def tick(msg: str) -> None:
                 prog.update(task, advance=1, description=msg)
+                for pol in loaded.values():
+                    pol.fn.next_episode()
                 interrupt.check(f"the comparison ({msg})")
 
             try:
