@@ -74,7 +74,9 @@ class _CommandGroup(TyperGroup):
 
         with interrupt.handlers():
             try:
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
+                interrupt.check("the command", kept="it finished its work first; results kept")
+                return result
             except (ScenarioError, UserError, FileNotFoundError) as exc:
                 say_error(str(exc))
                 raise typer.Exit(EXIT_USAGE) from None

@@ -26,6 +26,7 @@ from aigc_opt.cli import (
     load_cli_scenario,
     stdout_to_stderr,
 )
+from aigc_opt.solvers import interrupt
 
 ORDER = ("convex", "lp", "milp")
 LABELS = {"convex": "convex", "lp": "LP", "milp": "MILP"}
@@ -219,6 +220,11 @@ def print_bounds(results: dict[str, Any]) -> None:
     )
 
 
+def _progress(msg: str) -> None:
+    interrupt.check(f"the bound hierarchy (before {msg})")
+    err_console.print(f"solving {msg}", style="dim", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bounds`` command to the CLI app."""
 
@@ -258,8 +264,9 @@ def register(app: typer.Typer) -> None:
                     mip_gap=mip_gap,
                     integer_jobs=integer_jobs,
                     convex_solver=solver.lower(),
-                    progress=lambda msg: err_console.print(f"[dim]solving {msg}[/]"),
+                    progress=_progress,
                 )
+                interrupt.check("the bound hierarchy")
                 if out is not None:
                     from aigc_opt.solvers.store import output_dir
 

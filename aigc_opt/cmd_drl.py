@@ -159,6 +159,9 @@ def compare(
                 )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
+            except RuntimeError:  # e.g. an oracle stopped by a signal gave no bound
+                interrupt.check("the comparison")
+                raise
             rows = summarize(df)
             result = {
                 "scenario": full.name,

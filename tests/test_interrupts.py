@@ -184,3 +184,37 @@ def test_report_interrupted_leaves_no_folder(tmp_path, monkeypatch):
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
     assert isinstance(Path(run / "summary.json").read_text(), str)
+
+
+def test_bounds_stop_between_programs_writes_nothing(tmp_path, monkeypatch):
+    import aigc_opt.solvers.oracle as oracle
+
+    solve = oracle.solve_oracle
+
+    def solve_then_stop(*args, **kwargs):
+        res = solve(*args, **kwargs)
+        interrupt.request("SIGTERM")
+        return res
+
+    monkeypatch.setattr(oracle, "solve_oracle", solve_then_stop)
+    out = tmp_path / "bounds"
+    res = CliRunner().invoke(app, ["bounds", "-s", "tiny", "-H", "3", "--out", str(out)])
+    assert res.exit_code == 130, res.stderr
+    *progress, line = lines(res.stderr)  # progress lines, then the one about the stop
+    assert progress == ["solving MILP (HiGHS) ..."]
+    assert line.startswith("interrupted: SIGTERM during the bound hierarchy (before LP")
+    assert "nothing written" in line and not out.exists()
+
+
+def test_signal_after_the_work_still_exits_130(tmp_path, monkeypatch):
+    import aigc_opt.reports.console as console
+
+    monkeypatch.setattr(console, "print_solve", lambda res: interrupt.request("SIGINT"))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["solve", "-s", "tiny", "-H", "3", "--out", str(out)])
+    assert res.exit_code == 130
+    (line,) = lines(res.stderr)
+    assert line == (
+        "interrupted: SIGINT during the command; it finished its work first; results kept"
+    )
+    assert json.loads((out / "summary.json").read_text())["status"] == "optimal"
