@@ -233,31 +233,11 @@ def scenarios(as_json: JsonOpt = False) -> None:
     from rich.table import Table
 
     t = Table(title="shipped scenarios")
-    for col in (
-        "name",
-        "data_centers",
-        "asps",
-        "classes",
-        "step_levels",
-        "slots",
-        "description",
-    ):
+    columns = ("name", "data_centers", "asps", "classes", "step_levels", "slots", "description")
+    for col in columns:
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(
-            *(
-                str(r[c])
-                for c in (
-                    "name",
-                    "data_centers",
-                    "asps",
-                    "classes",
-                    "step_levels",
-                    "slots",
-                    "description",
-                )
-            )
-        )
+        t.add_row(*(str(r[c]) for c in columns))
     Console().print(t)
 
 

@@ -126,6 +126,7 @@ def _play(
                 TimeElapsedColumn(),
                 console=err_console,
                 transient=True,
+                disable=not err_console.is_terminal,
             ) as bar:
                 task = bar.add_task(progress_label, total=scn.T)
                 ep = run_episode(

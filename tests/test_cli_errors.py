@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from aigc_opt.data.catalog import SCENARIO_DIR
+from tests.conftest import edit
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "aigc_opt", *args], capture_output=True, text=True, timeout=120
     )
-
-
-@pytest.fixture
-def tiny_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "tiny"
-    shutil.copytree(SCENARIO_DIR / "tiny", dst)
-    return dst
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 CASES = {

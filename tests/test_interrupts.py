@@ -22,6 +22,18 @@ def lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.strip()]
 
 
+def stop_after(monkeypatch, module, name: str, reason: str) -> None:
+    """Make ``module.name`` request a stop (as a signal would) once it has returned."""
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        interrupt.request(reason)
+        return result
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
 @pytest.mark.slow
 def test_sigint_during_highs_solve_exits_130_with_one_line(tmp_path):
     out = tmp_path / "run"
@@ -52,14 +64,7 @@ def test_stop_requested_during_solve_reports_status_interrupted(tmp_path, monkey
     """A stop requested once the program is built: HiGHS' callback stops the solve."""
     import aigc_opt.solvers.oracle as oracle
 
-    build = oracle.build_milp
-
-    def build_then_stop(*args, **kwargs):
-        prog = build(*args, **kwargs)
-        interrupt.request("SIGTERM")
-        return prog
-
-    monkeypatch.setattr(oracle, "build_milp", build_then_stop)
+    stop_after(monkeypatch, oracle, "build_milp", "SIGTERM")
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["solve", "-s", "default", "-H", "24", "--out", str(out)])
     assert res.exit_code == 130, res.stderr
@@ -168,14 +173,7 @@ def test_report_interrupted_leaves_no_folder(tmp_path, monkeypatch):
         CliRunner().invoke(app, ["solve", "-s", "tiny", "-H", "3", "--out", str(run)]).exit_code
         == 0
     )
-    write = tables.write_tables
-
-    def write_then_stop(*args, **kwargs):
-        paths = write(*args, **kwargs)
-        interrupt.request("SIGINT")
-        return paths
-
-    monkeypatch.setattr(tables, "write_tables", write_then_stop)
+    stop_after(monkeypatch, tables, "write_tables", "SIGINT")
     out = tmp_path / "report"
     res = CliRunner().invoke(app, ["report", str(tmp_path / "runs"), "--out", str(out)])
     assert res.exit_code == 130, res.stderr
@@ -189,14 +187,7 @@ def test_report_interrupted_leaves_no_folder(tmp_path, monkeypatch):
 def test_bounds_stop_between_programs_writes_nothing(tmp_path, monkeypatch):
     import aigc_opt.solvers.oracle as oracle
 
-    solve = oracle.solve_oracle
-
-    def solve_then_stop(*args, **kwargs):
-        res = solve(*args, **kwargs)
-        interrupt.request("SIGTERM")
-        return res
-
-    monkeypatch.setattr(oracle, "solve_oracle", solve_then_stop)
+    stop_after(monkeypatch, oracle, "solve_oracle", "SIGTERM")
     out = tmp_path / "bounds"
     res = CliRunner().invoke(app, ["bounds", "-s", "tiny", "-H", "3", "--out", str(out)])
     assert res.exit_code == 130, res.stderr

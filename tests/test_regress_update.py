@@ -5,14 +5,13 @@ records the status; a check compares statuses and violation counts too."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from aigc_opt.cli import app
-from aigc_opt.data.catalog import SCENARIO_DIR
+from tests.conftest import edit
 
 CASES = "tiny/*/[og]*"  # the oracles (MILP, LP, convex) and the greedy heuristic on tiny
 
@@ -22,19 +21,11 @@ def cli(*args: str):
 
 
 @pytest.fixture
-def infeasible_tiny(tmp_path: Path) -> str:
+def infeasible_tiny(tiny_copy: Path) -> str:
     """tiny with a terminal battery floor no schedule reaches (1 MWh at 0.1 MW, 3 slots)."""
-    dst = tmp_path / "tiny"
-    shutil.copytree(SCENARIO_DIR / "tiny", dst)
-    toml = dst / "scenario.toml"
-    text = toml.read_text()
-    for old, new in (
-        ("charge_mw = 1.0", "charge_mw = 0.1"),
-        ("soc_initial_mwh = 0.0", "soc_initial_mwh = 0.0\nsoc_terminal_mwh = 1.0"),
-    ):
-        assert old in text
-        text = text.replace(old, new, 1)
-    toml.write_text(text)
+    toml = tiny_copy / "scenario.toml"
+    edit(toml, "charge_mw = 1.0", "charge_mw = 0.1")
+    edit(toml, "soc_initial_mwh = 0.0", "soc_initial_mwh = 0.0\nsoc_terminal_mwh = 1.0")
     return f"tiny={toml}"
 
 

@@ -3,7 +3,6 @@ exit 2, before any work; nothing out of range reaches a solver."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aigc_opt.cli import app
-from aigc_opt.data.catalog import SCENARIO_DIR
+from tests.conftest import edit
 
 
 def cli(*args: str):
@@ -27,16 +26,8 @@ def one_error_line(res) -> str:
 
 
 @pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    dst = tmp_path / "tiny"
-    shutil.copytree(SCENARIO_DIR / "tiny", dst)
-    return dst
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
+def tiny(tiny_copy: Path) -> Path:
+    return tiny_copy
 
 
 TOML_CASES = {
