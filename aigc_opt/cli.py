@@ -4,9 +4,14 @@ Conventions shared by every command:
   * ``--json`` prints exactly one JSON document on stdout; everything else (HiGHS' banner,
     progress bars, logs) goes to stderr. Solver libraries that write to the process' stdout
     are silenced by pointing file descriptor 1 at stderr while they run.
-  * Bad input (unknown scenario, invalid file, wrong option value) prints a one-line
-    ``error: ...`` on stderr and exits with code 2, never a traceback.
-  * ``--out DIR`` writes files atomically (temporary name, then rename).
+  * Bad input (unknown scenario, invalid file, wrong option value, usage errors) prints
+    one plain-text line ``error: ...`` on stderr (never read as Rich markup) and exits
+    with code 2, never a traceback. `_CommandGroup` is the one place that does this.
+  * SIGINT/SIGTERM stop a command at its next check with exit code 130 and one line
+    ``interrupted: <signal> during <what>; <what was kept>``; a second signal exits at once.
+  * ``--out DIR`` is checked before any work (`check_out_option`) and written as a whole
+    (`aigc_opt.solvers.store.output_dir`): a fresh folder renamed into place, with a
+    ``manifest.json`` listing its files.
 """
 
 from __future__ import annotations
@@ -108,7 +113,7 @@ def _usage_line(exc: Exception, argv: list[str]) -> str:
 
 def _stopped_line(exc: interrupt.StopRequested) -> str:
     what = f"{exc.reason} during {exc.where}" if exc.where else exc.reason
-    kept = getattr(exc, "kept", None) or "nothing written"
+    kept = exc.kept or "nothing written"
     return f"{what}; {kept}"
 
 
