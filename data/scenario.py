@@ -10,19 +10,7 @@ A scenario is a TOML file (static parameters) that references two time-series ta
 model plus dense numpy arrays indexed by position (d, a/b, k, s, t). Any problem raises
 `ScenarioError`, whose one-line message names the file, the field and the value.
 
-Ranges (checked on load; anything outside is an error, never silently clipped):
-
-* every number is finite: no field accepts ``nan`` or ``inf``. "No limit" is said by
-  leaving a field out (``grid_cap_mw``: no grid cap; ``soc_terminal_mwh``: e_d^0);
-* every number has magnitude ≤ `MAX_MAGNITUDE` (1e9), and the fields below have tighter
-  ranges: ``slot_hours`` (0, 24], ``pue`` [1, 10], ``steps`` 1..`MAX_STEP` (10,000),
-  ``max_wait_slots`` ≤ `MAX_WAIT_SLOTS` (1,000), ``work_factor`` (0, 1000],
-  ``gpus`` ≤ 10⁷, names 1–64 characters of letters, digits, space and ``_ - . : / + @``;
-* ``start_time`` is an ISO 8601 timestamp between 1900 and 2200 (naive = UTC);
-* series: price |p| ≤ `MAX_PRICE` (1e5 $/MWh, negative allowed), carbon ≤ 10 t/MWh,
-  renewable ≤ 1e6 MWh per slot, arrivals integers ≤ 1e9 jobs per slot; slots are
-  integers 0..T−1 with exactly one row per key, so a slot number beyond the table's
-  row count is refused before any array is allocated.
+Ranges of every field and series value: `aigc_opt.data.ranges` (errors, never clipped).
 """
 
 from __future__ import annotations
@@ -35,15 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aigc_opt.data import ranges
 from aigc_opt.data.quality import LogQuality, QualityCurve, TableQuality
 
 
@@ -65,35 +47,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-MAX_MAGNITUDE = 1e9
-"""Largest magnitude of any number of a scenario's parameters."""
-MAX_STEP = 10_000
-"""Largest denoising step level."""
-MAX_WAIT_SLOTS = 1_000
-"""Largest waiting window W_k (slots)."""
-MAX_PRICE = 1e5
-"""Largest |electricity price| ($/MWh)."""
-SERIES_RANGES = {
-    "price_usd_per_mwh": (-MAX_PRICE, MAX_PRICE),
-    "carbon_t_per_mwh": (0.0, 10.0),
-    "renewable_mwh": (0.0, 1e6),
-    "jobs": (0.0, 1e9),
-}
-"""Allowed [low, high] of each series value (see the module docstring)."""
-NAME_PATTERN = r"^[\w .:/+@-]{1,64}$"
-"""Names of scenarios, data centers, ASPs and classes (printed in tables and file names)."""
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _magnitude(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if abs(value) > MAX_MAGNITUDE:
-                raise ValueError(f"magnitude above {MAX_MAGNITUDE:g}")
-        return value
+    _magnitude = field_validator("*", mode="after")(ranges.check_magnitude)
 
 
 class Battery(_Model):
@@ -150,7 +107,7 @@ class Generator(_Model):
 class DataCenter(_Model):
     """One data center d in its own electricity region."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     region: str = Field(default="", description="electricity market / zone label")
     pue: float = Field(default=1.0, ge=1, le=10, description="PUE_d (dimensionless, ≥ 1)")
     grid_cap_mw: float | None = Field(default=None, ge=0, description="Ḡ_d (MW); None = no cap")
@@ -166,7 +123,7 @@ class Asp(_Model):
     energy above idle, in kWh: work_factor_k·(kwh_fixed + kwh_per_step·n).
     """
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     data_center: str
     model: str = Field(default="", description="generative model m_b")
     gpus: int = Field(ge=0, le=10_000_000, description="G_b, GPUs in the pool")
@@ -181,10 +138,12 @@ class Asp(_Model):
 class JobClass(_Model):
     """Job class k (request type)."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     price_usd: float = Field(ge=0, description="p_k ($/job at quality 1)")
     quality_floor: float = Field(default=0.0, ge=0, le=1, description="q_k^min")
-    max_wait_slots: int = Field(default=0, ge=0, le=MAX_WAIT_SLOTS, description="W_k (slots)")
+    max_wait_slots: int = Field(
+        default=0, ge=0, le=ranges.MAX_WAIT_SLOTS, description="W_k (slots)"
+    )
     delay_usd_per_slot: float = Field(default=0.0, ge=0, description="δ_k ($/job/slot)")
     drop_usd: float = Field(default=0.0, ge=0, description="ρ_k ($/job)")
     work_factor: float = Field(
@@ -219,7 +178,7 @@ class SeriesFiles(_Model):
 class ScenarioParams(_Model):
     """Static parameters of a scenario (the TOML file)."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     description: str = ""
     slot_hours: float = Field(default=1.0, gt=0, le=24, description="Δ (hours per slot)")
     start_time: str = Field(default="2023-01-02T00:00:00Z", description="UTC time of slot 0")
@@ -231,23 +190,14 @@ class ScenarioParams(_Model):
     transfer: Transfer = Field(default_factory=Transfer)
     series: SeriesFiles | None = None
 
-    @field_validator("start_time")
-    @classmethod
-    def _start_time(cls, value: str) -> str:
-        try:
-            t = pd.Timestamp(value)
-        except (ValueError, TypeError, OverflowError):
-            raise ValueError("not an ISO 8601 timestamp (e.g. 2023-01-02T00:00:00Z)") from None
-        if t is pd.NaT or not 1900 <= t.year <= 2200:
-            raise ValueError("must be a timestamp between 1900 and 2200")
-        return value
+    _start_time = field_validator("start_time")(ranges.check_start_time)
 
     @model_validator(mode="after")
     def _check(self) -> ScenarioParams:
         if any(n < 1 for n in self.steps) or sorted(set(self.steps)) != list(self.steps):
             raise ValueError(f"steps must be ascending distinct integers ≥ 1, got {self.steps}")
-        if self.steps[-1] > MAX_STEP:
-            raise ValueError(f"steps must be ≤ {MAX_STEP}, got {self.steps[-1]}")
+        if self.steps[-1] > ranges.MAX_STEP:
+            raise ValueError(f"steps must be ≤ {ranges.MAX_STEP}, got {self.steps[-1]}")
         for label, items in (
             ("data_centers", self.data_centers),
             ("asps", self.asps),
@@ -523,13 +473,9 @@ def make_scenario(
         if fname != "price_usd_per_mwh" and (arr < 0).any():
             idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
             raise ScenarioError(source, fname, float(arr[idx]), f"negative at index {idx}")
-        low, high = SERIES_RANGES[fname]
-        out = (arr < low) | (arr > high)
-        if out.any():
-            idx = tuple(int(i) for i in np.argwhere(out)[0])
-            raise ScenarioError(
-                source, fname, float(arr[idx]), f"outside [{low:g}, {high:g}] at index {idx}"
-            )
+        outside = ranges.first_outside(fname, arr)
+        if outside:
+            raise ScenarioError(source, fname, *outside)
     jobs = arrays["jobs"][0]
     if np.any(np.abs(jobs - np.round(jobs)) > 1e-9):
         idx = tuple(int(i) for i in np.argwhere(np.abs(jobs - np.round(jobs)) > 1e-9)[0])
@@ -610,17 +556,12 @@ def _pivot(
     if slots.isna().any() or (slots < 0).any() or (slots % 1 != 0).any():
         bad = df["slot"][slots.isna() | (slots < 0) | (slots % 1 != 0)].iloc[0]
         raise ScenarioError(path, "slot", bad, "slots must be integers ≥ 0")
-    per_slot = int(np.prod([len(names) for _, names in keys]))
-    rows_per_key = len(df) // max(per_slot, 1)
-    if len(slots) and slots.max() >= rows_per_key:  # would leave a hole: refuse, no allocation
-        bad = df["slot"][slots >= rows_per_key].iloc[0]
-        raise ScenarioError(
-            path,
-            "slot",
-            bad,
-            f"beyond the table: {len(df)} rows hold at most {rows_per_key} slots per "
-            f"{'/'.join(col for col, _ in keys)} (slots run 0..T-1, one row each)",
-        )
+    n_keys = int(np.prod([len(names) for _, names in keys]))
+    per_key = len(df) // max(n_keys, 1)  # a larger slot leaves a hole: refuse, no allocation
+    if len(slots) and slots.max() >= per_key:
+        bad, keyname = df["slot"][slots >= per_key].iloc[0], "/".join(c for c, _ in keys)
+        msg = f"beyond the table ({len(df)} rows: slots 0..{per_key - 1} per {keyname})"
+        raise ScenarioError(path, "slot", bad, msg)
     vals = pd.to_numeric(df[value], errors="coerce")
     if vals.isna().any():
         row = int(np.flatnonzero(vals.isna().to_numpy())[0])
