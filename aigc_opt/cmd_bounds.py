@@ -23,10 +23,10 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     load_cli_scenario,
     stdout_to_stderr,
 )
+from aigc_opt.solvers import interrupt
 
 ORDER = ("convex", "lp", "milp")
 LABELS = {"convex": "convex", "lp": "LP", "milp": "MILP"}
@@ -220,6 +220,11 @@ def print_bounds(results: dict[str, Any]) -> None:
     )
 
 
+def _progress(msg: str) -> None:
+    interrupt.check(f"the bound hierarchy (before {msg})")
+    err_console.print(f"solving {msg}", style="dim", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``bounds`` command to the CLI app."""
 
@@ -259,10 +264,14 @@ def register(app: typer.Typer) -> None:
                     mip_gap=mip_gap,
                     integer_jobs=integer_jobs,
                     convex_solver=solver.lower(),
-                    progress=lambda msg: err_console.print(f"[dim]solving {msg}[/]"),
+                    progress=_progress,
                 )
+                interrupt.check("the bound hierarchy")
                 if out is not None:
-                    write_results(out, results)
+                    from aigc_opt.solvers.store import output_dir
+
+                    with output_dir(out, command="bounds") as tmp:
+                        write_results(tmp, results)
                 if as_json:
                     emit_json(
                         {k: results[k].summary() for k in ("milp", "lp", "convex")}, real_stdout
@@ -272,4 +281,4 @@ def register(app: typer.Typer) -> None:
             if any(results[k].status == "error" for k in ORDER):
                 raise typer.Exit(1)
 
-        guarded(body)
+        body()

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded
+from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console
 
 
 def _sha(path: Path) -> str:
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
     @data_app.command("scenarios")
     def scenarios(
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
     @data_app.command("check")
     def check(
@@ -195,7 +195,7 @@ def register(app: typer.Typer) -> None:
                 t.add_row(k, str(v))
             Console().print(t)
 
-        guarded(body)
+        body()
 
     @data_app.command("formats")
     def formats(as_json: JsonOpt = False) -> None:
@@ -251,7 +251,7 @@ def register(app: typer.Typer) -> None:
                 return
             _print_files(result)
 
-        guarded(body)
+        body()
 
 
 def _print_files(result: dict[str, Any]) -> None:

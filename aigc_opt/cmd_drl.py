@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    SEED_MAX,
     JsonOpt,
     OutOpt,
     ScenarioOpt,
@@ -15,9 +16,10 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     stdout_to_stderr,
 )
+from aigc_opt.policy_guard import GuardedPolicy
+from aigc_opt.solvers import interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +66,7 @@ def train(
     ] = 0,
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX)] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a reference Stable-Baselines3 agent (CPU) on the environment's train split."""
@@ -159,7 +161,7 @@ def train(
                 f"{meta['train_seconds']:.1f} s → {run_dir}"
             )
 
-    guarded(body)
+    body()
 
 
 def compare(
@@ -185,7 +187,9 @@ def compare(
     scenario: ScenarioOpt = "default",
     horizon: Annotated[int, typer.Option("--horizon", "-H", help="Episode length")] = 24,
     episodes: Annotated[int, typer.Option("--episodes", help="Episodes per method")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the episode draw")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the episode draw")
+    ] = 0,
     split: Annotated[
         str, typer.Option("--split", help="Episode starts: test (default), val, train or all")
     ] = "test",
@@ -217,7 +221,11 @@ def compare(
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run policies and baselines on identical episodes; report gaps to the oracle bound."""
+    """Run policies and baselines on identical episodes; report gaps to the oracle bound.
+
+    A policy action holding NaN or ±inf, or a policy that raises, stops the comparison
+    with one line naming the policy, episode and slot (exit 2); nothing is clipped.
+    """
 
     def body() -> None:
         from aigc_opt.data.catalog import load_scenario
@@ -251,6 +259,9 @@ def compare(
 
             def tick(msg: str) -> None:
                 prog.update(task, advance=1, description=msg)
+                for pol in loaded.values():
+                    pol.model.fn.next_episode()
+                interrupt.check(f"the comparison ({msg})")
 
             try:
                 res = run_compare(
@@ -268,6 +279,9 @@ def compare(
                 )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
+            except RuntimeError:  # e.g. an oracle stopped by a signal gave no bound
+                interrupt.check("the comparison")
+                raise
             rows = summarize(res.frame)
             result = {
                 "scenario": full.name,
@@ -286,7 +300,7 @@ def compare(
         if not as_json:
             _print(result)
 
-    guarded(body)
+    body()
 
 
 def _load_policies(
@@ -334,6 +348,7 @@ def _load_policies(
         except PolicyLoadError as exc:
             raise UserError(str(exc)) from None
         kind = str(meta.get("algo") or pol.kind)
+        pol.fn = GuardedPolicy(label, pol.fn)  # raw actions, before clipping
         loaded[label] = EnvPolicy(
             pol, label, kind=kind, env_options=opts, meta={"source": path, **pol.meta}
         )
@@ -363,17 +378,24 @@ def _env_toml(path: Path) -> dict[str, Any]:
 def _write(out: Path, res: Any, result: dict[str, Any], full: Any) -> None:
     """compare.parquet (tidy), compare.json, and one run folder per (method, episode)
     written like `aigc-opt run --out` (summary, schedule, per-slot terms)."""
-    from aigc_opt.solvers.store import run_metadata, write_json, write_parquet, write_run
-
-    write_parquet(
-        out / "compare.parquet",
-        res.frame,
-        {"scenario": full.name, "horizon": result["horizon"], "seed": result["seed"]},
+    from aigc_opt.solvers.store import (
+        output_dir,
+        run_metadata,
+        write_json,
+        write_parquet,
+        write_run,
     )
-    write_json(out / "compare.json", {**result, "versions": run_metadata()})
-    for label, e, ep, bound in res.runs:
-        scn = full.cut(horizon=ep.horizon, start=ep.start)
-        write_run(out / "runs" / label / f"episode-{e}", ep.summary(bound), ep.schedule, scn)
+
+    with output_dir(out, command="compare") as tmp:
+        write_parquet(
+            tmp / "compare.parquet",
+            res.frame,
+            {"scenario": full.name, "horizon": result["horizon"], "seed": result["seed"]},
+        )
+        write_json(tmp / "compare.json", {**result, "versions": run_metadata()})
+        for label, e, ep, bound in res.runs:
+            scn = full.cut(horizon=ep.horizon, start=ep.start)
+            write_run(tmp / "runs" / label / f"episode-{e}", ep.summary(bound), ep.schedule, scn)
 
 
 def _print(result: dict[str, Any]) -> None:

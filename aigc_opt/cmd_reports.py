@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, guarded, stdout_to_stderr
+from aigc_opt.cli import (
+    JsonOpt,
+    UserError,
+    check_out_option,
+    emit_json,
+    say_error,
+    stdout_to_stderr,
+)
+from aigc_opt.solvers import interrupt
 
 
 def _console() -> Console:
@@ -33,7 +41,15 @@ def report(
             show_default=False,
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for tables and figures")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Directory for tables and figures (replaced as a whole)",
+            callback=check_out_option,
+        ),
+    ],
     no_figures: Annotated[bool, typer.Option("--no-figures", help="Tables only")] = False,
     fmt: Annotated[
         str, typer.Option("--formats", help="Figure formats, comma-separated (png, pdf, svg)")
@@ -134,7 +150,30 @@ def report(
             )
         c.print(f)
 
-    guarded(body)
+    body()
+
+
+CERTIFIED_STATUSES = ("optimal", "completed")
+"""Statuses `regress --update` stores without --allow-nonoptimal: a solver's proven optimum,
+or a simulated episode played to its end."""
+
+
+class RegressRefused(UserError):
+    """``regress --update`` would store a result that is not one; exit 1."""
+
+
+def _not_certified(outcomes: list[Any]) -> list[str]:
+    """Case ids (with the reason) that are not certified results: a status other than
+    `CERTIFIED_STATUSES`, or constraint violations."""
+    bad = []
+    for o in outcomes:
+        if o.error:
+            continue  # kept out of the golden file anyway (the update exits 1)
+        if o.status not in CERTIFIED_STATUSES:
+            bad.append(f"{o.case.id} (status {o.status})")
+        elif o.violations:
+            bad.append(f"{o.case.id} ({o.violations} constraint violation(s))")
+    return bad
 
 
 def _experiment_report(
@@ -189,9 +228,22 @@ def regress(
         bool,
         typer.Option("--verbose", "-v", help="Show every compared number, not only drifted ones"),
     ] = False,
+    allow_nonoptimal: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nonoptimal",
+            help="With --update: also store cases that are not certified results (a solver "
+            "status other than optimal, an episode with constraint violations), recording "
+            "their status and violation count",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check headline utility numbers against a golden file (exit 1 on drift).
+
+    ``--update`` refuses (exit 1, golden file untouched) to store an oracle whose status
+    is not optimal or an episode that is not completed without constraint violations,
+    unless ``--allow-nonoptimal``.
 
     Solves the benchmark catalog deterministically (HiGHS threads=1, seed 0) and compares
     every number under per-method tolerances.
@@ -204,6 +256,9 @@ def regress(
             run()
         except RegressInputError as exc:
             raise UserError(str(exc)) from None
+        except RegressRefused as exc:
+            say_error(str(exc))
+            raise typer.Exit(1) from None
 
     def run() -> None:
         from aigc_opt.reports import regress as rg
@@ -219,13 +274,26 @@ def regress(
             )
         reference = None if update else rg.read_golden(golden)  # fail before solving
         progress = Console(stderr=True)
+
+        def tick(msg: str) -> None:
+            progress.print(msg, highlight=False, markup=False)
+            interrupt.check(f"regress ({msg})", kept=f"{golden} untouched")
+
         with stdout_to_stderr():  # solver libraries write to fd 1; keep stdout for results
             outcomes = rc.run_cases(
                 cases,
                 overrides=overrides,
-                progress=lambda msg: progress.print(msg, highlight=False),
+                progress=tick,
             )
         if update:
+            refused = [] if allow_nonoptimal else _not_certified(outcomes)
+            if refused:
+                raise RegressRefused(
+                    f"regress --update: {golden} not written; {len(refused)} case(s) are not "
+                    f"certified results: {', '.join(refused[:4])}"
+                    + (" …" if len(refused) > 4 else "")
+                    + " (pass --allow-nonoptimal to record them with their status)"
+                )
             changed = rg.update_golden(golden, outcomes, partial=bool(only))
             failed = [o for o in outcomes if o.error]
             if as_json:
@@ -250,4 +318,4 @@ def regress(
         if not cmp.ok:
             raise typer.Exit(1)
 
-    guarded(body)
+    body()

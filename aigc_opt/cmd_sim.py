@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    SEED_MAX,
     HorizonOpt,
     JsonOpt,
     OutOpt,
@@ -18,14 +19,16 @@ from aigc_opt.cli import (
     check_positive,
     emit_json,
     err_console,
-    guarded,
     load_cli_scenario,
     stdout_to_stderr,
 )
 
 POLICIES = ("greedy", "price-greedy", "random", "oracle-replay")
 
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the policy / forecaster noise")]
+SeedOpt = Annotated[
+    int,
+    typer.Option("--seed", min=0, max=SEED_MAX, help="Seed of the policy / forecaster noise"),
+]
 OracleLimitOpt = Annotated[
     float | None,
     typer.Option(
@@ -94,16 +97,18 @@ def _play(
     """Solve the oracle of the episode (unless given), run the policy, report."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from aigc_opt.solvers import interrupt
     from aigc_opt.solvers.highs import HighsOptions
     from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.policy import run_episode
-    from aigc_opt.solvers.store import write_run
+    from aigc_opt.solvers.store import output_dir, write_run
 
     with stdout_to_stderr() as real_stdout:
         t0 = time.perf_counter()
         if oracle is None:
             oracle = solve_oracle(scn, options=HighsOptions(time_limit=oracle_limit))
         oracle_seconds = time.perf_counter() - t0
+        interrupt.check(f"the oracle solve ({oracle.status})")
         if hasattr(policy, "result") and getattr(policy, "result", None) is None:
             policy.result = oracle  # oracle replay: replay the very solve reported
         t1 = time.perf_counter()
@@ -115,6 +120,7 @@ def _play(
                 TimeElapsedColumn(),
                 console=err_console,
                 transient=True,
+                disable=not err_console.is_terminal,
             ) as bar:
                 task = bar.add_task(progress_label, total=scn.T)
                 ep = run_episode(
@@ -127,7 +133,8 @@ def _play(
             seconds += oracle_seconds
         summary = _summary(ep, oracle, seconds, oracle_seconds)
         if out is not None:
-            write_run(out, summary, ep.schedule, scn)
+            with output_dir(out, command=summary["method"]) as tmp:
+                write_run(tmp, summary, ep.schedule, scn)
         if as_json:
             emit_json(summary, real_stdout)
     if not as_json:
@@ -185,10 +192,15 @@ def register(app: typer.Typer) -> None:
             try:
                 fc = make_forecaster(forecast)
             except ValueError as exc:
-                raise UserError(f"--forecast: {exc}") from None
+                raise UserError(f"--forecast = {forecast!r}: {exc}") from None
             scn = load_cli_scenario(scenario, horizon, start)
+            if lookahead > scn.T:
+                err_console.print(
+                    f"note: --lookahead {lookahead} clamped to the horizon ({scn.T} slots)",
+                    markup=False,
+                )
             policy = MPCPolicy(
-                lookahead,
+                min(lookahead, scn.T),
                 fc,
                 window=window,  # type: ignore[arg-type]
                 carry_weight=carry_weight,
@@ -203,7 +215,7 @@ def register(app: typer.Typer) -> None:
                 progress_label=f"MPC L={lookahead} {fc.name}",
             )
 
-        guarded(body)
+        body()
 
     @app.command()
     def run(
@@ -240,4 +252,4 @@ def register(app: typer.Typer) -> None:
                 progress_label=None,
             )
 
-        guarded(body)
+        body()

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Curve(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def value(self, n: float) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -52,7 +52,7 @@ class ExpQuality(_Curve):
 
     form: Literal["exp"] = "exp"
     q_max: float = Field(gt=0, le=1, description="asymptotic quality Q̄_b (dimensionless)")
-    beta: float = Field(gt=0, description="saturation rate β_b (1/step)")
+    beta: float = Field(gt=0, le=1e3, description="saturation rate β_b (1/step)")
 
     def value(self, n: float) -> float:
         return self.q_max * (1.0 - math.exp(-self.beta * n))
@@ -62,8 +62,8 @@ class LogQuality(_Curve):
     """Logarithmic Q(n) = min(q_max, alpha·ln(n) + c); alpha > 0."""
 
     form: Literal["log"] = "log"
-    alpha: float = Field(gt=0, description="slope α_b per ln(step)")
-    c: float = Field(description="intercept c_b (dimensionless)")
+    alpha: float = Field(gt=0, le=1e3, description="slope α_b per ln(step)")
+    c: float = Field(ge=-1e3, le=1e3, description="intercept c_b (dimensionless)")
     q_max: float = Field(default=1.0, gt=0, le=1, description="cap Q̄_b")
 
     def value(self, n: float) -> float:

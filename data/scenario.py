@@ -9,6 +9,8 @@ A scenario is a TOML file (static parameters) that references two time-series ta
 `load_scenario` reads and validates both and returns a `Scenario`: the pydantic parameter
 model plus dense numpy arrays indexed by position (d, a/b, k, s, t). Any problem raises
 `ScenarioError`, whose one-line message names the file, the field and the value.
+
+Ranges of every field and series value: `aigc_opt.data.ranges` (errors, never clipped).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from aigc_opt.data import ranges
 from aigc_opt.data.quality import LogQuality, QualityCurve, TableQuality
 
 
@@ -38,12 +41,16 @@ class ScenarioError(ValueError):
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    _magnitude = field_validator("*", mode="after")(ranges.check_magnitude)
 
 
 class Battery(_Model):
@@ -100,9 +107,9 @@ class Generator(_Model):
 class DataCenter(_Model):
     """One data center d in its own electricity region."""
 
-    name: str
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     region: str = Field(default="", description="electricity market / zone label")
-    pue: float = Field(default=1.0, ge=1, description="PUE_d (dimensionless, ≥ 1)")
+    pue: float = Field(default=1.0, ge=1, le=10, description="PUE_d (dimensionless, ≥ 1)")
     grid_cap_mw: float | None = Field(default=None, ge=0, description="Ḡ_d (MW); None = no cap")
     battery: Battery | None = None
     generator: Generator | None = None
@@ -116,10 +123,10 @@ class Asp(_Model):
     energy above idle, in kWh: work_factor_k·(kwh_fixed + kwh_per_step·n).
     """
 
-    name: str
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     data_center: str
     model: str = Field(default="", description="generative model m_b")
-    gpus: int = Field(ge=0, description="G_b, GPUs in the pool")
+    gpus: int = Field(ge=0, le=10_000_000, description="G_b, GPUs in the pool")
     idle_kw_per_gpu: float = Field(default=0.0, ge=0, description="P_b^idle (kW per active GPU)")
     gpu_seconds_fixed: float = Field(default=0.0, ge=0, description="τ⁰ (GPU-s per job)")
     gpu_seconds_per_step: float = Field(gt=0, description="τ¹ (GPU-s per step)")
@@ -131,13 +138,17 @@ class Asp(_Model):
 class JobClass(_Model):
     """Job class k (request type)."""
 
-    name: str
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     price_usd: float = Field(ge=0, description="p_k ($/job at quality 1)")
     quality_floor: float = Field(default=0.0, ge=0, le=1, description="q_k^min")
-    max_wait_slots: int = Field(default=0, ge=0, description="W_k (slots)")
+    max_wait_slots: int = Field(
+        default=0, ge=0, le=ranges.MAX_WAIT_SLOTS, description="W_k (slots)"
+    )
     delay_usd_per_slot: float = Field(default=0.0, ge=0, description="δ_k ($/job/slot)")
     drop_usd: float = Field(default=0.0, ge=0, description="ρ_k ($/job)")
-    work_factor: float = Field(default=1.0, gt=0, description="multiplies GPU time and energy")
+    work_factor: float = Field(
+        default=1.0, gt=0, le=1000, description="multiplies GPU time and energy"
+    )
 
 
 class TransferCost(_Model):
@@ -167,9 +178,9 @@ class SeriesFiles(_Model):
 class ScenarioParams(_Model):
     """Static parameters of a scenario (the TOML file)."""
 
-    name: str
+    name: str = Field(pattern=ranges.NAME_PATTERN)
     description: str = ""
-    slot_hours: float = Field(default=1.0, gt=0, description="Δ (hours per slot)")
+    slot_hours: float = Field(default=1.0, gt=0, le=24, description="Δ (hours per slot)")
     start_time: str = Field(default="2023-01-02T00:00:00Z", description="UTC time of slot 0")
     carbon_price_usd_per_t: float = Field(default=0.0, ge=0, description="σ ($/tCO2)")
     steps: list[int] = Field(min_length=1, description="step levels n_s (ascending)")
@@ -179,10 +190,14 @@ class ScenarioParams(_Model):
     transfer: Transfer = Field(default_factory=Transfer)
     series: SeriesFiles | None = None
 
+    _start_time = field_validator("start_time")(ranges.check_start_time)
+
     @model_validator(mode="after")
     def _check(self) -> ScenarioParams:
         if any(n < 1 for n in self.steps) or sorted(set(self.steps)) != list(self.steps):
             raise ValueError(f"steps must be ascending distinct integers ≥ 1, got {self.steps}")
+        if self.steps[-1] > ranges.MAX_STEP:
+            raise ValueError(f"steps must be ≤ {ranges.MAX_STEP}, got {self.steps[-1]}")
         for label, items in (
             ("data_centers", self.data_centers),
             ("asps", self.asps),
@@ -458,6 +473,9 @@ def make_scenario(
         if fname != "price_usd_per_mwh" and (arr < 0).any():
             idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
             raise ScenarioError(source, fname, float(arr[idx]), f"negative at index {idx}")
+        outside = ranges.first_outside(fname, arr)
+        if outside:
+            raise ScenarioError(source, fname, *outside)
     jobs = arrays["jobs"][0]
     if np.any(np.abs(jobs - np.round(jobs)) > 1e-9):
         idx = tuple(int(i) for i in np.argwhere(np.abs(jobs - np.round(jobs)) > 1e-9)[0])
@@ -538,6 +556,12 @@ def _pivot(
     if slots.isna().any() or (slots < 0).any() or (slots % 1 != 0).any():
         bad = df["slot"][slots.isna() | (slots < 0) | (slots % 1 != 0)].iloc[0]
         raise ScenarioError(path, "slot", bad, "slots must be integers ≥ 0")
+    n_keys = int(np.prod([len(names) for _, names in keys]))
+    per_key = len(df) // max(n_keys, 1)  # a larger slot leaves a hole: refuse, no allocation
+    if len(slots) and slots.max() >= per_key:
+        bad, keyname = df["slot"][slots >= per_key].iloc[0], "/".join(c for c, _ in keys)
+        msg = f"beyond the table ({len(df)} rows: slots 0..{per_key - 1} per {keyname})"
+        raise ScenarioError(path, "slot", bad, msg)
     vals = pd.to_numeric(df[value], errors="coerce")
     if vals.isna().any():
         row = int(np.flatnonzero(vals.isna().to_numpy())[0])

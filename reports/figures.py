@@ -36,6 +36,7 @@ from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.reports import style
 from aigc_opt.reports.reader import Collection, Run, slug
 from aigc_opt.reports.tables import TERM_LABELS
+from aigc_opt.solvers import interrupt
 
 # ---------------------------------------------------------------------------------------
 # per-run figures
@@ -614,6 +615,7 @@ def write_figures(
 
 
 def _render(fig: Figure | None, fdir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    interrupt.check(f"report rendering (figure {stem})")
     if fig is None:
         return []
     return style.save(fig, fdir, stem, formats)

@@ -105,6 +105,7 @@ def update_golden(
             "start": o.case.start,
             "method": o.case.method,
             "status": o.status,
+            **({"violations": o.violations} if o.violations else {}),
             "values": o.values,
         }
         if old.get(cid) != entry:
@@ -297,8 +298,10 @@ def compare(
             ratios = [r for r in (d.ratio for d in ds) if r is not None]
             worst = max(ratios) if ratios else None
             bad = [d for d in ds if d.verdict in ("DRIFT", "missing")]
-            if gs != o.status:
+            if gs != o.status or g.get("violations", 0) != o.violations:
                 verdict, note = "STATUS", f"status {gs} → {o.status}"
+                if g.get("violations", 0) != o.violations:
+                    note += f", violations {g.get('violations', 0)} → {o.violations}"
             elif bad:
                 verdict = "DRIFT"
                 note = ", ".join(d.metric for d in bad[:4]) + (" …" if len(bad) > 4 else "")

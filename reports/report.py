@@ -9,7 +9,10 @@ The output directory receives::
     manifest.json                      inputs read and files written
 
 Every number comes from the files found by `reader.discover`; nothing is recomputed from a
-model or solver.
+model or solver. An input folder whose files disagree with its ``manifest.json`` (files
+left over from another run, or missing) is refused (`ReportInputError`). The output is
+written into a fresh folder renamed into place (`store.output_dir`), so a re-rendered
+report never keeps files of an earlier one and an interrupted one leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigc_opt.reports import figures, tables
-from aigc_opt.reports.reader import Collection, discover
+from aigc_opt.reports.reader import Collection, ReportInputError, discover
+from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.store import write_text
 
 FIGURE_DESCRIPTIONS = {
@@ -59,12 +63,28 @@ def render_report(
     formats: Sequence[str] = ("png", "pdf"),
 ) -> ReportResult:
     """Read stored results under ``inputs`` and write tables and figures to ``out_dir``."""
-    out = Path(out_dir)
+    from aigc_opt.solvers.store import MANIFEST, manifest_problem, output_dir
+
+    for given in inputs:
+        folder = Path(given)
+        manifests = folder.rglob(MANIFEST) if folder.is_dir() else []
+        for m in manifests:
+            problem = manifest_problem(m.parent)
+            if problem:
+                raise ReportInputError(f"run folder {problem}")
+    out = Path(out_dir).absolute()
     col = discover(inputs)
-    tabs = tables.write_tables(col.runs, out, write_text)
-    figs = figures.write_figures(col, out, formats) if figures_on else []
-    extra = [_write_index(col, out, tabs, figs), _write_manifest(col, out, tabs, figs)]
-    return ReportResult(collection=col, tables=tabs, figures=figs, extra=extra)
+    with output_dir(out, command="report") as tmp:
+        tabs = tables.write_tables(col.runs, tmp, write_text)
+        interrupt.check("report rendering (tables written, figures not)")
+        figs = figures.write_figures(col, tmp, formats) if figures_on else []
+        interrupt.check("report rendering (tables and figures written, index not)")
+        extra = [_write_index(col, tmp, tabs, figs), _write_manifest(col, tmp, tabs, figs)]
+
+    def moved(paths: list[Path]) -> list[Path]:
+        return [out / p.relative_to(tmp) for p in paths]
+
+    return ReportResult(collection=col, tables=moved(tabs), figures=moved(figs), extra=moved(extra))
 
 
 def describe_figure(path: Path) -> str:

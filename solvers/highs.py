@@ -9,6 +9,7 @@ its incumbent (if any) and its best bound.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,11 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
+
+from aigc_opt.solvers import interrupt
+
+# An interrupted solve (time limit, SIGINT) is a status here, not a warning on stderr.
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").setLevel(logging.ERROR)
 
 CAPABILITIES = {"mip": True, "lp": True, "persistent": True, "warm_start": True}
 
@@ -107,7 +113,7 @@ class HighsSolver:
         h.cbIpmInterrupt.subscribe(self._interrupt)
 
     def _interrupt(self, event) -> None:
-        if time.perf_counter() > self._deadline:
+        if time.perf_counter() > self._deadline or interrupt.requested():
             event.interrupt()
 
     _UPDATE_FLAGS = (
@@ -188,13 +194,15 @@ class HighsSolver:
         ms = h.getModelStatus()
         raw = str(ms).split(".")[-1]
         status = _STATUS.get(raw, "error")
+        if raw == "kInterrupt" and interrupt.requested():
+            status = "interrupted"  # stopped by SIGINT/SIGTERM, not by the time limit
         info = h.getInfo()
         sol = h.getSolution()
         is_mip = info.mip_node_count >= 0
         has = bool(sol.value_valid) and (
             status == "optimal"
             or (is_mip and info.primal_solution_status == 2)
-            or (status == "time_limit" and is_mip)
+            or (status in ("time_limit", "interrupted") and is_mip)
         )
         if has and is_mip and info.primal_solution_status != 2:
             has = False

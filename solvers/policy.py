@@ -33,6 +33,7 @@ import numpy as np
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.simulator import Mode, Observation, Repair, Simulator, SlotDecisions
 
 
@@ -195,6 +196,7 @@ def run_episode(
     sim = Simulator(scenario, mode=mode)
     obs: Observation | None = sim.reset(seed)
     while obs is not None:
+        interrupt.check(f"slot {sim.t} of the {getattr(policy, 'name', 'policy')} episode")
         step = sim.step(policy.act(obs))
         obs = step.observation
         if progress is not None:

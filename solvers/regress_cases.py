@@ -361,11 +361,13 @@ class Outcome:
     values: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    violations: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "case": self.case.id,
             "status": self.status,
+            "violations": self.violations,
             "values": self.values,
             "seconds": round(self.seconds, 3),
             "error": self.error,
@@ -388,6 +390,7 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
         return out
     out.seconds = time.perf_counter() - t0
     out.status = str(summary.get("status"))
+    out.violations = len(summary.get("violations") or [])
     out.values = flatten(summary)
     return out
 

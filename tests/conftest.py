@@ -74,3 +74,22 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"public datasets not found at {SHARED_DATA} (they live beside the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped ``tiny`` scenario folder."""
+    import shutil
+
+    from aigc_opt.data.catalog import SCENARIO_DIR
+
+    dst = tmp_path / "tiny"
+    shutil.copytree(SCENARIO_DIR / "tiny", dst)
+    return dst
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a text file by ``new`` (``old`` must be there)."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))

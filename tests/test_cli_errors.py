@@ -8,16 +8,14 @@ with the JSON on stdout.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from aigc_opt.cli import app
-from aigc_opt.data.catalog import SCENARIO_DIR
+from tests.conftest import edit
 
 
 def run_cli(*args: str) -> Result:
@@ -25,19 +23,6 @@ def run_cli(*args: str) -> Result:
     res = CliRunner().invoke(app, list(args))
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     return res
-
-
-@pytest.fixture
-def tiny_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "tiny"
-    shutil.copytree(SCENARIO_DIR / "tiny", dst)
-    return dst
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 CASES = {

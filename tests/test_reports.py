@@ -99,7 +99,7 @@ def csv_row(out: Path, method: str) -> pd.Series:
     return rows.iloc[0]
 
 
-def test_report_numbers_equal_optima_solved_again_in_memory(report) -> None:
+def test_report_numbers_equal_optima_solved_again_in_memory(report, runs: Path) -> None:
     """``bounds --out`` → files → ``report``: the LP and convex optima in the report's CSV
     equal the same programs solved again in memory (their optimal values are unique); the
     MILP incumbent lies below the LP bound within its gap; no policy beats its bound, and
@@ -117,7 +117,11 @@ def test_report_numbers_equal_optima_solved_again_in_memory(report) -> None:
     assert milp["bound_usd"] - milp["utility_usd"] <= 1e-4 * abs(milp["utility_usd"])
     df = pd.read_csv(out / "tables" / "summary.csv")
     policies = df[~df["method"].str.startswith("oracle")]
-    assert len(policies) == len(NOISE) + 2
+    # MPC runs, the comparison's two methods (means over episodes), and the comparison's
+    # per-episode run folders (one per method and episode, drawn like any run)
+    episode_runs = list((runs / "compare" / "runs").rglob("summary.json"))
+    assert len(episode_runs) == 2 * 2
+    assert len(policies) == len(NOISE) + 2 + len(episode_runs)
     assert (policies["utility_usd"] <= policies["bound_usd"] * (1 + 1e-9)).all()
     mpc = policies[policies["method"].str.startswith("mpc")]  # the same episode as the bounds
     assert len(mpc) == len(NOISE)
