@@ -107,14 +107,13 @@ def run_policy(
     )
     sim, _ = simulate(scn, policy)
     ev = sim.evaluation()
-    status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
     res = FamilyResult(
         family=FAMILY,
         method=policy_name,
         scenario=scn.name,
         horizon=scn.T,
         start=scn.start,
-        status="ok" if policy_name != "mpc" else f"windows {status}",
+        status="ok",
         utility=ev.utility,
         terms=ev.terms,
         kpis=ev.kpis,
@@ -123,6 +122,9 @@ def run_policy(
         options={"window": window} if policy_name == "mpc" else {},
         message=f"{len(sim.repairs)} refused starts" if sim.repairs else "",
     )
+    if statuses:  # MPC: how its window programs ended (a limit-stopped window is not optimal)
+        res.kpis["windows"] = len(statuses)
+        res.kpis["windows_not_optimal"] = sum(s != "optimal" for s in statuses)
     return res
 
 
