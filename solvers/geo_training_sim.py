@@ -171,9 +171,15 @@ class GreedyPolicy:
       geo-distributed scheduling papers;
     * ``carbon-greedy``: earliest deadline first, lowest carbon intensity now;
     * ``fcfs-home``: first come first served, home data center only (no migration).
+
+    ``dc_bonus`` ($/GPU-h, per data center) is subtracted from the ``edf-cheapest`` score and
+    ``margin_floor`` ($/GPU-h) is the least value-minus-energy margin that starts a job now;
+    the Gymnasium environment sets both from its action.
     """
 
     name: str = "edf-cheapest"
+    dc_bonus: np.ndarray | None = None
+    margin_floor: float = 0.0
 
     def act(self, obs: GeoObservation, scn: GeoTrainingScenario) -> Starts:
         e = scn.mwh_per_gpu_slot()
@@ -189,7 +195,8 @@ class GreedyPolicy:
             else:
                 per_gpu_h = e * (obs.price + scn.sigma * obs.carbon) / scn.dt
                 away = (np.arange(scn.D) != scn.home[j]) * scn.migration[j] / scn.work[j]
-                dcs = [int(d) for d in np.argsort(per_gpu_h + away, kind="stable")]
+                bonus = 0.0 if self.dc_bonus is None else self.dc_bonus
+                dcs = [int(d) for d in np.argsort(per_gpu_h + away - bonus, kind="stable")]
             for g in sorted(scn.sizes(j), reverse=True):
                 if not may_start(scn, j, g, obs.t):
                     continue
@@ -201,7 +208,7 @@ class GreedyPolicy:
                     margin = (
                         scn.value[j] - e[d] * (obs.price[d] + scn.sigma * obs.carbon[d]) / scn.dt
                     )
-                    if margin <= 0 and not last_chance:
+                    if margin <= self.margin_floor and not last_chance:
                         break  # wait for cheaper energy
                     out[j] = (d, g)
                     _reserve(obs, scn, j, d, g)

@@ -163,3 +163,30 @@ def test_bad_file_names_file_field_value(tmp_path):
         load_geo_training(tmp_path / "scenario.toml")
     msg = str(err.value)
     assert "jobs.csv" in msg and "gpus_max (row 4)" in msg and "= 0" in msg and "\n" not in msg
+
+
+def test_env_replays_oracle_and_zero_action_is_the_heuristic():
+    from gymnasium.utils.env_checker import check_env
+
+    from aigc_opt.drl_compare.geo_training_env import GeoTrainingEnv
+
+    path = shipped_family_scenarios("geo-training")["geo-us4-2023-summer"]
+    scn = load_geo_training(path).cut(8)
+    env = GeoTrainingEnv(scn)
+    check_env(env, skip_render_check=True)
+    milp = solve_oracle(scn)
+    env.reset(seed=0)
+    total, done, info = 0.0, False, {}
+    while not done:
+        t = env.sim.t
+        starts = {j: (d, g) for j, (d, g, tau) in milp.schedule.items() if tau == t}
+        _, r, done, _, info = env.step_starts(starts)
+        total += r
+    assert total == pytest.approx(milp.utility, abs=1e-6 * abs(milp.utility))
+    assert info["episode_utility"] == pytest.approx(milp.utility, abs=1e-6 * abs(milp.utility))
+    env.reset(seed=0)
+    done, total = False, 0.0
+    while not done:
+        _, r, done, _, _ = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+        total += r
+    assert total == pytest.approx(run_policy(scn, "edf-cheapest").utility, abs=1e-9)
