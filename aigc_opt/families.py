@@ -75,7 +75,26 @@ def _geo_training() -> Family:
     )
 
 
-_FACTORIES: dict[str, Callable[[], Family]] = {"geo-training": _geo_training}
+def _edge_offload() -> Family:
+    from aigc_opt.data.families.edge_offload import load_edge_offload
+    from aigc_opt.formulations.edge_offload import TERMS
+    from aigc_opt.solvers.edge_offload import HEURISTICS, run_policy, solve_oracle
+
+    return Family(
+        name="edge-offload",
+        description="AIGC tasks offloaded from devices to edge servers (seeds 001, 002)",
+        load=lambda path, name: load_edge_offload(path, name=name),
+        solve=solve_oracle,
+        run=run_policy,
+        policies=HEURISTICS,
+        terms=TERMS,
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Family]] = {
+    "edge-offload": _edge_offload,
+    "geo-training": _geo_training,
+}
 
 
 def family_names() -> list[str]:
