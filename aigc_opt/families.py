@@ -80,6 +80,11 @@ def _edge_offload() -> Family:
     from aigc_opt.formulations.edge_offload import TERMS
     from aigc_opt.solvers.edge_offload import HEURISTICS, run_policy, solve_oracle
 
+    def make_env(scn: Any, **kw: Any) -> Any:
+        from aigc_opt.drl_compare.edge_offload_env import EdgeOffloadEnv
+
+        return EdgeOffloadEnv(scn, **kw)
+
     return Family(
         name="edge-offload",
         description="AIGC tasks offloaded from devices to edge servers (seeds 001, 002)",
@@ -88,6 +93,7 @@ def _edge_offload() -> Family:
         run=run_policy,
         policies=HEURISTICS,
         terms=TERMS,
+        make_env=make_env,
     )
 
 

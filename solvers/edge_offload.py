@@ -128,9 +128,14 @@ class GreedyOffload:
     * ``opt-ts`` (LAD-TS's "Opt-TS"): every task takes the (server, step level) that is best
       for itself now — highest p·Q − w·delay − energy cost with the GPU time left this slot;
     * ``nearest-fewest``: the server with the fastest link, the fewest admissible steps.
+
+    ``server_bonus`` ($ per task, per server) and ``quality_tilt`` ($ per unit of quality)
+    are added to the ``opt-ts`` score; the Gymnasium environment sets them from its action.
     """
 
     name: str = "opt-ts"
+    server_bonus: np.ndarray | None = None
+    quality_tilt: float = 0.0
 
     def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> np.ndarray:
         parts = task_parts(scn)
@@ -139,6 +144,9 @@ class GreedyOffload:
             score = np.where(adm, scn.rate[:, :, None] * 1e6 - scn.steps[None, None, :], -np.inf)
         else:
             val = parts["quality"] - scn.spec.delay_usd_per_s * parts["delay_s"] - parts["energy"]
+            val = val + self.quality_tilt * scn.quality[None]
+            if self.server_bonus is not None:
+                val = val + self.server_bonus[None, :, None]
             score = np.where(adm, val, -np.inf)
         left = scn.capacity_s.copy()
         x = np.zeros((scn.U, scn.E, scn.S, scn.W + 1))

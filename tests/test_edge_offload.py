@@ -118,3 +118,27 @@ def test_shipped_scenario_and_bad_value(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_edge_offload(tmp_path / "scenario.toml")
     assert "scenario.toml: drop_usd = -1.0" in str(err.value)
+
+
+def test_env_replays_oracle_and_zero_action_is_opt_ts():
+    from gymnasium.utils.env_checker import check_env
+
+    from aigc_opt.drl_compare.edge_offload_env import EdgeOffloadEnv
+
+    path = shipped_family_scenarios("edge-offload")["edge-azure-conv-2023"]
+    scn = load_edge_offload(path).cut(6)
+    env = EdgeOffloadEnv(scn)
+    check_env(env, skip_render_check=True)
+    oracle = solve_oracle(scn)
+    env.reset(seed=0)
+    total, done, t = 0.0, False, 0
+    while not done:
+        _, r, done, _, info = env.step_served(oracle.schedule[t])
+        total, t = total + r, t + 1
+    assert total == pytest.approx(oracle.utility, abs=1e-9)
+    env.reset(seed=0)
+    done, total = False, 0.0
+    while not done:
+        _, r, done, _, _ = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+        total += r
+    assert total == pytest.approx(run_policy(scn, "opt-ts").utility, abs=1e-12)
