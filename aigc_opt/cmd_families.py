@@ -61,8 +61,8 @@ def _print_results(title: str, results: dict[str, Any]) -> None:
     for c in cols:
         t.add_column(c, justify="left" if c in ("program", "status") else "right")
 
-    def f(v: Any) -> str:
-        return "—" if v is None else f"{v:,.2f}"
+    def f(v: Any) -> str:  # 4 decimals for small-dollar families (edge tasks earn cents)
+        return "—" if v is None else f"{v:,.2f}" if abs(v) >= 100 else f"{v:,.4f}"
 
     for key, r in results.items():
         t.add_row(
