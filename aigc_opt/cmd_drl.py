@@ -104,12 +104,19 @@ def compare(
     """Run policies and baselines on identical episodes; report gaps to the oracle bound."""
 
     def body() -> None:
+        from aigc_opt.cmd_families import family_command
         from aigc_opt.data.catalog import load_scenario
         from aigc_opt.drl_compare.compare import compare as run_compare
         from aigc_opt.drl_compare.compare import summarize
         from aigc_opt.drl_compare.env import AIGCDataCenterEnv
         from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
 
+        if family_command(
+            "compare", scenario, policy=policy, trust=trust, squashed=squashed,
+            baselines=baselines, horizon=horizon, episodes=episodes, seed=seed, out=out,
+            as_json=as_json,
+        ):  # fmt: skip
+            return
         check_positive("episodes", episodes)
         check_positive("horizon", horizon)
         full = load_scenario(scenario)

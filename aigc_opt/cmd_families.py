@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from aigc_opt.cli import UserError, check_positive, emit_json, stdout_to_stderr
 from aigc_opt.families import Family, family_for, get_family
 
@@ -194,3 +196,105 @@ _HANDLERS = {
     "run": _play,
     "mpc": _mpc,
 }
+
+
+def _compare(
+    fam: Family,
+    scenario: str,
+    *,
+    policy: list[str] | None = None,
+    trust: bool = False,
+    squashed: bool = False,
+    baselines: str = "",
+    horizon: int = 24,
+    episodes: int = 5,
+    seed: int = 0,
+    out: Path | None = None,
+    as_json: bool = False,
+    **_ignored: Any,
+) -> None:
+    """Loaded policies (in the family's environment) and the family's baselines on the same
+    episodes (start slots drawn with ``seed``); each episode's gap to the oracle's bound."""
+    if fam.make_env is None:
+        raise UserError(f"family {fam.name} has no Gymnasium environment")
+    from aigc_opt.drl_compare.policies import PolicyLoadError, load_policy
+    from aigc_opt.solvers.result import gap_to_bound
+
+    check_positive("episodes", episodes)
+    check_positive("horizon", horizon)
+    full = fam.load_scenario(scenario)
+    fam.load_scenario(scenario, horizon, 0)  # validates the horizon
+    rng = np.random.default_rng(seed)
+    starts = sorted(int(s) for s in rng.integers(0, full.T - horizon + 1, size=episodes))
+    probe = fam.make_env(full.cut(horizon=horizon, start=starts[0]))
+    loaded: dict[str, Any] = {}
+    for spec in policy or []:
+        try:
+            pol = load_policy(
+                spec, probe.observation_space, probe.action_space, trust=trust, squashed=squashed
+            )
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
+        loaded[f"{pol.kind}:{pol.name}"] = pol
+    wanted = [b.strip() for b in baselines.split(",") if b.strip() and b.strip() != "oracle"]
+    bl = (
+        [b for b in wanted if b in fam.policies]
+        if wanted
+        else [p for p in fam.policies if p != "mpc"]
+    )
+    rows: list[dict[str, Any]] = []
+    with stdout_to_stderr() as real_stdout:
+        for start in starts:
+            scn = full.cut(horizon=horizon, start=start)
+            oracle = fam.solve(scn)
+            bound = oracle.best_bound if oracle.status in ("optimal", "time_limit") else None
+            found = {"oracle": oracle.utility}
+            for name in bl:
+                found[name] = fam.run(scn, name).utility
+            for name, pol in loaded.items():
+                env = fam.make_env(scn)
+                obs, _ = env.reset(seed=seed)
+                done, info = False, {}
+                while not done:
+                    obs, _, done, _, info = env.step(pol(obs))
+                found[name] = info["episode_utility"]
+            for name, u in found.items():
+                usd, pct = gap_to_bound(u, bound)
+                rows.append(
+                    {"start": start, "method": name, "utility": u, "oracle_bound": bound,
+                     "oracle_status": oracle.status, "gap_usd": usd, "gap_pct": pct}
+                )  # fmt: skip
+        methods = []
+        for name in dict.fromkeys(r["method"] for r in rows):
+            mine = [r for r in rows if r["method"] == name]
+            methods.append(
+                {
+                    "method": name,
+                    "episodes": len(mine),
+                    "utility_mean": float(np.mean([r["utility"] for r in mine])),
+                    "gap_pct_mean": float(np.mean([r["gap_pct"] for r in mine]))
+                    if all(r["gap_pct"] is not None for r in mine)
+                    else None,
+                }
+            )
+        result = {
+            "family": fam.name, "scenario": full.name, "horizon": horizon, "episodes": episodes,
+            "seed": seed, "baselines": ["oracle", *bl], "methods": methods, "rows": rows,
+        }  # fmt: skip
+        _write(out, "compare.json", result)
+        if as_json:
+            emit_json(result, real_stdout)
+    if not as_json:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=f"{fam.name} compare · {full.name} · {episodes} × {horizon} slots")
+        for c in ("method", "episodes", "mean U ($)", "mean gap to bound (%)"):
+            t.add_column(c, justify="left" if c == "method" else "right")
+        for m in methods:
+            gap = "—" if m["gap_pct_mean"] is None else f"{m['gap_pct_mean']:.3f}"
+            t.add_row(m["method"], str(m["episodes"]), f"{m['utility_mean']:,.4f}", gap)
+        Console().print(t)
+
+
+_HANDLERS["compare"] = _compare
