@@ -29,7 +29,7 @@ from aigc_opt.formulations.edge_offload import (
 )
 from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.family_highs import solve_arrays
-from aigc_opt.solvers.family_result import FamilyResult
+from aigc_opt.solvers.family_result import FamilyResult, oracle_result
 
 
 @dataclass
@@ -193,14 +193,8 @@ def solve_oracle(
         prog = prog.relaxed()
     built = time.perf_counter() - t0
     sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    res = FamilyResult(
-        family=FAMILY, method="oracle-lp" if relax else "oracle-milp", scenario=scn.name,
-        horizon=scn.T, start=scn.start, status=sol.status, utility=None,
-        best_bound=sol.best_bound, objective=sol.objective, build_seconds=built,
-        solve_seconds=sol.seconds, solver="highs", solver_version=sol.version,
-        options={"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed},
-        message=sol.message,
-    )  # fmt: skip
+    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
+    res = oracle_result(FAMILY, scn, sol, relax=relax, build_seconds=built, options=options)
     if sol.x is not None:
         served, dropped = schedule_from(scn, prog, cells, cohorts, sol.x, integral=not relax)
         ev = evaluate(scn, served, dropped)

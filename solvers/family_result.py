@@ -61,3 +61,27 @@ class FamilyResult:
             "options": self.options,
             "message": self.message,
         }
+
+
+def oracle_result(
+    family: str, scn: Any, sol: Any, *, relax: bool, build_seconds: float, options: dict[str, Any]
+) -> FamilyResult:
+    """The `FamilyResult` of an `ArraySolution` (utility and terms still to be filled in
+    from the schedule by the family's accounting)."""
+    return FamilyResult(
+        family=family,
+        method="oracle-lp" if relax else "oracle-milp",
+        scenario=scn.name,
+        horizon=scn.T,
+        start=scn.start,
+        status=sol.status,
+        utility=None,
+        best_bound=sol.best_bound,
+        objective=sol.objective,
+        build_seconds=build_seconds,
+        solve_seconds=sol.seconds,
+        solver="highs",
+        solver_version=sol.version,
+        options=options,
+        message=sol.message,
+    )

@@ -12,7 +12,7 @@ from aigc_opt.data.families.geo_training import FAMILY, GeoTrainingScenario
 from aigc_opt.formulations.geo_training_accounting import evaluate
 from aigc_opt.formulations.geo_training_program import Runs, build_program, schedule_from
 from aigc_opt.solvers.family_highs import solve_arrays
-from aigc_opt.solvers.family_result import FamilyResult
+from aigc_opt.solvers.family_result import FamilyResult, oracle_result
 from aigc_opt.solvers.geo_training_sim import GeoObservation, GreedyPolicy, ReplayPolicy, simulate
 
 
@@ -38,23 +38,8 @@ def solve_oracle(
         prog = prog.relaxed()
     built = time.perf_counter() - t0
     sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    res = FamilyResult(
-        family=FAMILY,
-        method="oracle-lp" if relax else "oracle-milp",
-        scenario=scn.name,
-        horizon=scn.T,
-        start=scn.start,
-        status=sol.status,
-        utility=None,
-        best_bound=sol.best_bound,
-        objective=sol.objective,
-        build_seconds=built,
-        solve_seconds=sol.seconds,
-        solver="highs",
-        solver_version=sol.version,
-        options={"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed},
-        message=sol.message,
-    )
+    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
+    res = oracle_result(FAMILY, scn, sol, relax=relax, build_seconds=built, options=options)
     if sol.x is not None:
         n, y = schedule_from(scn, runs, sol.x, integral=not relax)
         ev = evaluate(scn, n, y, runs=not relax)

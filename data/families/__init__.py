@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from aigc_opt.data.scenario import ScenarioError
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
 
 DEFAULT_FAMILY = "aigc-dc"
 FAMILY_SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -62,3 +68,34 @@ def resolve(ref: str | Path) -> Path:
     if not path.is_file():
         raise ScenarioError("--scenario", "scenario", text, "no such scenario file")
     return path
+
+
+def fail(source: str | Path, field: str, value: Any, message: str) -> ScenarioError:
+    """`ScenarioError` with numpy scalars shown as plain numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return ScenarioError(source, field, value, message)
+
+
+def validate_spec(model: type[SpecT], raw: Any, source: str | Path) -> SpecT:
+    """``model.model_validate(raw)``; the first error becomes a one-line `ScenarioError`."""
+    if isinstance(raw, model):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "scenario"
+        raise fail(source, field, err.get("input"), err["msg"]) from None
+
+
+def read_spec(model: type[SpecT], path: Path) -> SpecT:
+    """Read a scenario TOML and validate it against ``model``."""
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise fail(path, "file", str(path), "not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise fail(path, "toml", str(path), f"invalid TOML ({exc})") from None
+    return validate_spec(model, raw, path)

@@ -10,15 +10,16 @@ docs/families/edge-offload.md.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import fail as _fail
+from aigc_opt.data.families import read_spec, validate_spec
 from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "edge-offload"
@@ -184,12 +185,6 @@ class EdgeOffloadScenario:
         }
 
 
-def _fail(source: Path | str, field: str, value: Any, message: str) -> ScenarioError:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return ScenarioError(source, field, value, message)
-
-
 def from_frames(
     spec: EdgeOffloadSpec | dict[str, Any],
     arrivals: pd.DataFrame,
@@ -199,13 +194,7 @@ def from_frames(
     arrivals_source: str | Path = "<arrivals>",
 ) -> EdgeOffloadScenario:
     """Validate a spec and the arrivals table into a scenario."""
-    if not isinstance(spec, EdgeOffloadSpec):
-        try:
-            spec = EdgeOffloadSpec.model_validate(spec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "scenario"
-            raise _fail(source, field, err.get("input"), err["msg"]) from None
+    spec = validate_spec(EdgeOffloadSpec, spec, source)
     for col in ("slot", "device", "tasks"):
         if col not in arrivals.columns:
             raise _fail(arrivals_source, "columns", list(arrivals.columns), f"missing {col!r}")
@@ -246,19 +235,7 @@ def from_frames(
 def load_edge_offload(path: str | Path, *, name: str | None = None) -> EdgeOffloadScenario:
     """Read and validate an edge-offload scenario TOML and its arrivals table."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise _fail(path, "file", str(path), "not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(path, "toml", str(path), f"invalid TOML ({exc})") from None
-    try:
-        spec = EdgeOffloadSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "scenario"
-        raise _fail(path, field, err.get("input"), err["msg"]) from None
+    spec = read_spec(EdgeOffloadSpec, path)
     apath = (path.parent / spec.arrivals).resolve()
     if not apath.is_file():
         raise _fail(path, "arrivals", spec.arrivals, f"table not found ({apath})")

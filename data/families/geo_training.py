@@ -14,15 +14,16 @@ The model is docs/families/geo-training.md.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import fail as _fail
+from aigc_opt.data.families import read_spec, validate_spec
 from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "geo-training"
@@ -204,12 +205,6 @@ class GeoTrainingScenario:
         }
 
 
-def _fail(source: Path, field: str, value: Any, message: str) -> ScenarioError:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return ScenarioError(source, field, value, message)
-
-
 def _read_table(base: Path, rel: str, field: str, columns: list[str]) -> tuple[Path, pd.DataFrame]:
     path = (base / rel).resolve()
     if not path.is_file():
@@ -305,19 +300,7 @@ def _energy(path: Path, df: pd.DataFrame, dcs: list[str]) -> tuple[np.ndarray, n
 def load_geo_training(path: str | Path, *, name: str | None = None) -> GeoTrainingScenario:
     """Read and validate a geo-training scenario TOML and its two tables."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise _fail(path, "file", str(path), "not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise _fail(path, "toml", str(path), f"invalid TOML ({exc})") from None
-    try:
-        spec = GeoTrainingSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "scenario"
-        raise _fail(path, field, err.get("input"), err["msg"]) from None
+    spec = read_spec(GeoTrainingSpec, path)
     base = path.parent
     jpath, jdf = _read_table(base, spec.jobs, "jobs", ["job", "home", *JOB_COLUMNS])
     epath, edf = _read_table(base, spec.energy, "energy", list(ENERGY_COLUMNS))
@@ -344,13 +327,7 @@ def from_frames(
 ) -> GeoTrainingScenario:
     """Validate a spec and the two tables (as read from the files) into a scenario."""
     source = Path(source)
-    if not isinstance(spec, GeoTrainingSpec):
-        try:
-            spec = GeoTrainingSpec.model_validate(spec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "scenario"
-            raise _fail(source, field, err.get("input"), err["msg"]) from None
+    spec = validate_spec(GeoTrainingSpec, spec, source)
     jpath, jdf = Path(jobs_source), jobs
     for col in ("job", "home", *JOB_COLUMNS):
         if col not in jdf.columns:
