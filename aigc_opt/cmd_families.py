@@ -129,7 +129,8 @@ def _bounds(
     with stdout_to_stderr() as real_stdout:
         results = fam.bounds(scn, time_limit=time_limit, mip_gap=mip_gap)
         payload = {k: r.summary() for k, r in results.items()}
-        lp, milp = results["lp"].utility, results["milp"].utility
+        # the LP's bound is its optimum; its `utility` re-accounts a fractional schedule
+        lp, milp = results["lp"].best_bound, results["milp"].utility
         ok = None if lp is None or milp is None else lp >= milp - 1e-6 * max(1.0, abs(milp))
         payload["ordering_holds"] = ok
         _write(out, "bounds.json", payload)
@@ -186,6 +187,8 @@ def _play(
 
 
 def _mpc(fam: Family, scenario: str, **opts: Any) -> None:
+    if "mpc" not in fam.policies:
+        raise UserError(f"`mpc` is not available yet for family {fam.name}")
     _play(fam, scenario, policy="mpc", **opts)
 
 

@@ -97,7 +97,8 @@ def test_lp_milp_policy_ordering_and_replay(scn):
     milp, lp = solve_oracle(scn), solve_oracle(scn, relax=True)
     assert milp.status == lp.status == "optimal"
     tol = 1e-6 * max(1.0, abs(milp.utility))
-    assert lp.utility >= milp.utility - tol
+    assert lp.best_bound >= milp.utility - tol
+    assert lp.utility == pytest.approx(lp.best_bound, abs=1e-6 * max(1.0, abs(lp.best_bound)))
     assert milp.violations == []
     assert replay(scn, milp) == pytest.approx(milp.utility, abs=tol)
     for name in HEURISTICS:
