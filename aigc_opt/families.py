@@ -91,7 +91,7 @@ def _edge_offload() -> Family:
         load=lambda path, name: load_edge_offload(path, name=name),
         solve=solve_oracle,
         run=run_policy,
-        policies=HEURISTICS,
+        policies=(*HEURISTICS, "mpc"),
         terms=TERMS,
         make_env=make_env,
     )

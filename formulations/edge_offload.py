@@ -123,48 +123,59 @@ class Cells:
     t: np.ndarray
 
 
-def build_program(scn: EdgeOffloadScenario) -> tuple[ArrayProgram, Cells, np.ndarray]:
-    """The MILP: integer x per cell, continuous drops y per cohort (u, τ) with λ > 0.
-    Rows: Σ x + y = λ per cohort; Σ τ_e(n_s) x ≤ G_e Δ per (e, t). Returns the program, the
-    cells and the cohorts (rows of (u, τ))."""
+def build_program(
+    scn: EdgeOffloadScenario,
+    *,
+    t0: int = 0,
+    t1: int | None = None,
+    pending: np.ndarray | None = None,
+) -> tuple[ArrayProgram, Cells, np.ndarray]:
+    """The MILP over slots ``t0 … t1−1`` (default: the whole horizon from nothing pending):
+    integer x per cell, continuous drops y per cohort (u, τ). Cohorts are the ``pending``
+    tasks (U, W+1) by age at t0 (τ = t0 − age; default: the arrivals of t0) and the arrivals
+    of t0+1 … t1−1. Rows: Σ x + y = λ per cohort; Σ τ_e(n_s) x ≤ G_e Δ per (e, t).
+    A cohort whose window runs past t1−1 < T−1 is carried: its y costs nothing (MPC).
+    Returns the program, the cells and the cohorts (rows of (u, τ, λ))."""
+    t1 = scn.T if t1 is None else t1
     adm = admissible(scn)
     parts = task_parts(scn)
     base = parts["quality"] - scn.spec.delay_usd_per_s * parts["delay_s"] - parts["energy"]
-    cu, ct = np.nonzero(scn.arrivals > 0)
-    cohorts = np.stack([cu, ct], axis=1)
+    first = scn.arrivals[:, t0 : t0 + 1] if pending is None else pending
+    cohort_list = [(u, t0 - a, first[u, a]) for u in range(scn.U) for a in range(first.shape[1])]
+    cohort_list += [
+        (u, tau, scn.arrivals[u, tau]) for tau in range(t0 + 1, t1) for u in range(scn.U)
+    ]
+    cohorts = np.array([c for c in cohort_list if c[2] > 0], dtype=float).reshape(-1, 3)
     rows = []
-    for c, (u, tau) in enumerate(cohorts):
-        for t in range(tau, min(tau + scn.W, scn.T - 1) + 1):
+    for c, (u, tau, _) in enumerate(cohorts.astype(int)):
+        for t in range(max(tau, t0), min(tau + scn.W, t1 - 1) + 1):
             e, s = np.nonzero(adm[u])
             rows.append(np.stack([np.full(e.shape, c), e, s, np.full(e.shape, t)], axis=1))
     a = np.concatenate(rows) if rows else np.zeros((0, 4), dtype=int)
     c_idx, e, s, t = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
     K, C = len(a), len(cohorts)
-    u, tau = (cohorts[c_idx, 0], cohorts[c_idx, 1]) if K else (c_idx, c_idx)
-    lam = scn.arrivals[cohorts[:, 0], cohorts[:, 1]] if C else np.zeros(0)
+    ci = cohorts[:, :2].astype(int)
+    u, tau = (ci[c_idx, 0], ci[c_idx, 1]) if K else (c_idx, c_idx)
+    lam = cohorts[:, 2]
     value = base[u, e, s] - scn.spec.delay_usd_per_s * (t - tau) * scn.spec.slot_seconds
+    closes = (ci[:, 1] + scn.W <= t1 - 1) | (t1 >= scn.T)
     rb = RowBuilder(K + C)
     rb.add(np.r_[c_idx, np.arange(C)], np.r_[np.arange(K), K + np.arange(C)], 1.0, C, lam, lam)
-    rb.add(
-        e * scn.T + t,
-        np.arange(K),
-        scn.gpu_s[e, s],
-        scn.E * scn.T,
-        -np.inf,
-        np.repeat(scn.capacity_s, scn.T),
-    )
+    L = t1 - t0
+    rb.add((e * L + t - t0), np.arange(K), scn.gpu_s[e, s], scn.E * L, -np.inf,
+           np.repeat(scn.capacity_s, L))  # fmt: skip
     A, lo, hi = rb.matrix()
     prog = ArrayProgram(
-        c=np.r_[value, -scn.spec.drop_usd * np.ones(C)],
+        c=np.r_[value, -scn.spec.drop_usd * closes],
         A=A,
         row_lo=lo,
         row_hi=hi,
         col_lo=np.zeros(K + C),
-        col_hi=np.r_[scn.arrivals[u, tau] if K else np.zeros(0), lam],
+        col_hi=np.r_[lam[c_idx], lam],
         integer=np.r_[np.ones(K, dtype=bool), np.zeros(C, dtype=bool)],
         blocks={"x": slice(0, K), "y": slice(K, K + C)},
     )
-    return prog, Cells(c_idx, u, e, s, tau, t), cohorts
+    return prog, Cells(c_idx, u, e, s, tau, t), ci
 
 
 def schedule_from(

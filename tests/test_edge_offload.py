@@ -113,6 +113,13 @@ def test_shipped_scenario_and_bad_value(tmp_path):
     res = solve_oracle(scn)
     assert res.status == "optimal"
     assert replay(scn, res) == pytest.approx(res.utility, abs=1e-6 * abs(res.utility))
+    mpc = run_policy(scn, "mpc", window=3)
+    assert mpc.violations == [] and mpc.kpis["windows_not_optimal"] == 0
+    assert mpc.utility <= res.best_bound + 1e-9
+    # with a window covering the whole horizon, MPC's first program is the oracle's (each
+    # window is solved to a MIP gap of 1e-4, hence the tolerance)
+    full = run_policy(scn, "mpc", window=scn.T)
+    assert full.utility == pytest.approx(res.utility, abs=1e-3 * abs(res.utility))
     text = path.read_text().replace("drop_usd = 0.02", "drop_usd = -1.0")
     (tmp_path / "scenario.toml").write_text(text)
     (tmp_path / "arrivals.csv").write_bytes((path.parent / "arrivals.csv").read_bytes())
