@@ -240,11 +240,9 @@ def _compare(
             raise UserError(str(exc)) from None
         loaded[f"{pol.kind}:{pol.name}"] = pol
     wanted = [b.strip() for b in baselines.split(",") if b.strip() and b.strip() != "oracle"]
-    bl = (
-        [b for b in wanted if b in fam.policies]
-        if wanted
-        else [p for p in fam.policies if p != "mpc"]
-    )
+    bl = [b for b in wanted if b in fam.policies]
+    if not any(b != "mpc" for b in bl):  # e.g. the aigc-dc defaults: add the heuristics
+        bl += [p for p in fam.policies if p != "mpc"]
     rows: list[dict[str, Any]] = []
     with stdout_to_stderr() as real_stdout:
         for start in starts:
