@@ -227,10 +227,18 @@ OutOpt = Annotated[
 # scenarios
 # ---------------------------------------------------------------------------------------
 @app.command()
-def scenarios(as_json: JsonOpt = False) -> None:
+def scenarios(
+    as_json: JsonOpt = False,
+    family: Annotated[
+        str, typer.Option("--family", help="Scenario family: aigc-dc, geo-training, ...")
+    ] = "aigc-dc",
+) -> None:
     """List the shipped scenarios with their sizes."""
+    from aigc_opt.cmd_families import family_command
     from aigc_opt.data.catalog import load_scenario, shipped_names
 
+    if family_command("scenarios", family=family, as_json=as_json):
+        return
     rows = [load_scenario(n).summary() for n in shipped_names()]
     if as_json:
         emit_json(rows)
@@ -277,6 +285,13 @@ def solve(
 
     check_positive("time-limit", time_limit)
     check_positive("mip-gap", mip_gap, allow_zero=True)
+    from aigc_opt.cmd_families import family_command
+
+    if family_command(
+        "solve", scenario, horizon=horizon, start=start, relax=relax, time_limit=time_limit,
+        mip_gap=mip_gap, threads=threads, seed=seed, out=out, as_json=as_json,
+    ):  # fmt: skip
+        return
     scn = load_cli_scenario(scenario, horizon, start)
     interrupt.check("loading the scenario")
     opts = HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)

@@ -256,6 +256,13 @@ def register(app: typer.Typer) -> None:
             check_positive("mip-gap", mip_gap, allow_zero=True)
             if solver.lower() not in ("clarabel", "scs", "ecos"):
                 raise UserError(f"--solver = {solver}: choose clarabel, scs or ecos")
+            from aigc_opt.cmd_families import family_command
+
+            if family_command(
+                "bounds", scenario, horizon=horizon, start=start, time_limit=time_limit,
+                mip_gap=mip_gap, out=out, as_json=as_json,
+            ):  # fmt: skip
+                return
             scn = load_cli_scenario(scenario, horizon, start)
             with stdout_to_stderr() as real_stdout:
                 results = solve_hierarchy(

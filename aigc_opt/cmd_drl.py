@@ -228,11 +228,18 @@ def compare(
     """
 
     def body() -> None:
+        from aigc_opt.cmd_families import family_command
         from aigc_opt.data.catalog import load_scenario
         from aigc_opt.drl_compare.compare import BASELINES, summarize
         from aigc_opt.drl_compare.compare import compare as run_compare
         from aigc_opt.drl_compare.splits import SPLITS
 
+        if family_command(
+            "compare", scenario, policy=policy, trust=trust, squashed=squashed,
+            baselines=baselines, horizon=horizon, episodes=episodes, seed=seed, out=out,
+            as_json=as_json,
+        ):  # fmt: skip
+            return
         check_positive("episodes", episodes)
         check_positive("horizon", horizon)
         check_positive("mpc-lookahead", mpc_lookahead)

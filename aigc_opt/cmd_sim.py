@@ -189,6 +189,13 @@ def register(app: typer.Typer) -> None:
                 raise UserError(f"--window = {window!r}: must be lp or milp")
             check_positive("carry-weight", carry_weight, allow_zero=True)
             check_positive("oracle-time-limit", oracle_time_limit)
+            from aigc_opt.cmd_families import family_command
+
+            if family_command(
+                "mpc", scenario, horizon=horizon, start=start, lookahead=lookahead,
+                oracle_time_limit=oracle_time_limit, out=out, as_json=as_json,
+            ):  # fmt: skip
+                return
             try:
                 fc = make_forecaster(forecast)
             except ValueError as exc:
@@ -234,9 +241,15 @@ def register(app: typer.Typer) -> None:
         """Run a heuristic (or the oracle's schedule) through the simulator."""
 
         def body() -> None:
+            from aigc_opt.cmd_families import family_command
             from aigc_opt.solvers.heuristics import HEURISTICS
             from aigc_opt.solvers.policy import OracleReplay
 
+            if family_command(
+                "run", scenario, policy=policy, horizon=horizon, start=start,
+                oracle_time_limit=oracle_time_limit, out=out, as_json=as_json,
+            ):  # fmt: skip
+                return
             if policy not in POLICIES:
                 raise UserError(f"--policy = {policy!r}: choose one of {', '.join(POLICIES)}")
             check_positive("oracle-time-limit", oracle_time_limit)

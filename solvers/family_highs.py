@@ -1,0 +1,123 @@
+"""Solve an `ArrayProgram` with HiGHS, passed in one ``passModel`` call (CSC matrix).
+
+The wall-clock limit is enforced by an interrupt callback (HiGHS' own ``time_limit`` alone
+may overrun), which also honours a process-wide stop request (`solvers.interrupt`).
+A stopped solve reports ``time_limit`` with its incumbent (if any) and its best bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from aigc_opt.formulations.family_program import ArrayProgram
+from aigc_opt.solvers import interrupt
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible",
+    "kTimeLimit": "time_limit",
+    "kInterrupt": "time_limit",
+    "kIterationLimit": "time_limit",
+    "kSolutionLimit": "time_limit",
+}
+
+
+@dataclass
+class ArraySolution:
+    """Status, the incumbent ``x`` (None without one), its objective and the best bound ($)."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    best_bound: float | None
+    seconds: float
+    message: str
+    version: str
+
+
+def highs_version() -> str:
+    return f"highspy {highspy.Highs().version()}"
+
+
+def solve_arrays(
+    prog: ArrayProgram,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-4,
+    threads: int = 0,
+    seed: int = 0,
+) -> ArraySolution:
+    """Maximize ``prog`` with HiGHS. ``best_bound`` is a proven upper bound on the optimum
+    (for an LP at status optimal: the optimum itself)."""
+    t0 = time.perf_counter()
+    if prog.n_cols == 0:  # nothing to decide: the optimum is the constant
+        return ArraySolution("optimal", np.zeros(0), prog.offset, prog.offset, 0.0, "empty", "")
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("random_seed", int(seed))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    deadline = float("inf")
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+        deadline = t0 + float(time_limit)
+
+    def _stop(event: object) -> None:
+        if time.perf_counter() > deadline or interrupt.requested():
+            event.interrupt()  # type: ignore[attr-defined]
+
+    for cb in (h.cbMipInterrupt, h.cbSimplexInterrupt, h.cbIpmInterrupt):
+        cb.subscribe(_stop)
+    lp = highspy.HighsLp()
+    lp.num_col_ = prog.n_cols
+    lp.num_row_ = prog.n_rows
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.offset_ = float(prog.offset)
+    lp.col_cost_ = np.asarray(prog.c, dtype=float)
+    lp.col_lower_ = np.asarray(prog.col_lo, dtype=float)
+    lp.col_upper_ = np.asarray(prog.col_hi, dtype=float)
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.where(np.isfinite(prog.row_lo), prog.row_lo, -inf)
+    lp.row_upper_ = np.where(np.isfinite(prog.row_hi), prog.row_hi, inf)
+    A = prog.A.tocsc()
+    A.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = prog.n_cols
+    lp.a_matrix_.num_row_ = prog.n_rows
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    is_mip = bool(prog.integer.any())
+    if is_mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in prog.integer
+        ]
+    version = f"highspy {h.version()}"
+    try:
+        h.passModel(lp)
+        h.run()
+    except Exception as exc:  # a solver crash is a status, not a traceback
+        return ArraySolution("error", None, None, None, time.perf_counter() - t0, str(exc), version)
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    status = _STATUS.get(str(ms).split(".")[-1], "error")
+    info = h.getInfo()
+    sol = h.getSolution()
+    has = bool(sol.value_valid) and (status == "optimal" or info.primal_solution_status == 2)
+    x = np.asarray(sol.col_value, dtype=float) if has else None
+    objective = float(info.objective_function_value) if has else None
+    if is_mip:
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        if bound is not None and objective is not None:
+            bound = max(bound, objective)  # HiGHS reports the bound on its own tolerance scale
+    else:
+        bound = objective if status == "optimal" else None
+    return ArraySolution(status, x, objective, bound, seconds, h.modelStatusToString(ms), version)

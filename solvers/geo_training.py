@@ -1,0 +1,119 @@
+"""Oracle (MILP / LP relaxation), rolling-horizon MPC and policy runs of the ``geo-training``
+family, each returned as a `FamilyResult` whose utility is re-accounted from its schedule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from aigc_opt.data.families.geo_training import FAMILY, GeoTrainingScenario
+from aigc_opt.formulations.geo_training_accounting import evaluate
+from aigc_opt.formulations.geo_training_program import Runs, build_program, schedule_from
+from aigc_opt.solvers.family_highs import solve_arrays
+from aigc_opt.solvers.family_result import FamilyResult, oracle_result
+from aigc_opt.solvers.geo_training_sim import GeoObservation, GreedyPolicy, ReplayPolicy, simulate
+
+
+def chosen_runs(runs: Runs, x: np.ndarray) -> dict[int, tuple[int, int, int]]:
+    """``{job: (d, g, start)}`` of an integer solution."""
+    pick = np.flatnonzero(np.round(x) > 0.5)
+    return {int(runs.j[k]): (int(runs.d[k]), int(runs.g[k]), int(runs.start[k])) for k in pick}
+
+
+def solve_oracle(
+    scn: GeoTrainingScenario,
+    *,
+    relax: bool = False,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-4,
+    threads: int = 0,
+    seed: int = 0,
+) -> FamilyResult:
+    """Perfect-foresight MILP (or its LP relaxation with ``relax``) over the whole horizon."""
+    t0 = time.perf_counter()
+    prog, runs = build_program(scn)
+    if relax:
+        prog = prog.relaxed()
+    built = time.perf_counter() - t0
+    sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
+    res = oracle_result(FAMILY, scn, sol, relax=relax, build_seconds=built, options=options)
+    if sol.x is not None:
+        n, y = schedule_from(scn, runs, sol.x, integral=not relax)
+        ev = evaluate(scn, n, y, runs=not relax)
+        res.utility, res.terms, res.kpis, res.violations = (
+            ev.utility,
+            ev.terms,
+            ev.kpis,
+            ev.violations,
+        )
+        res.kpis["candidate_runs"] = runs.K
+        res.schedule = chosen_runs(runs, sol.x) if not relax else None
+    return res
+
+
+@dataclass
+class MPCPolicy:
+    """Rolling-horizon MPC: at slot t solve the MILP for starts in t … t+L−1 from the
+    simulator's state (jobs already started, GPUs they hold), with perfect forecasts of the
+    series over each run's duration, and commit only the starts of slot t."""
+
+    window: int = 12
+    time_limit: float | None = None
+    mip_gap: float = 1e-4
+    name: str = "mpc"
+    statuses: list[str] | None = None
+
+    def act(self, obs: GeoObservation, scn: GeoTrainingScenario) -> dict[int, tuple[int, int]]:
+        busy = scn.cap[:, None] - obs.free
+        prog, runs = build_program(
+            scn, t0=obs.t, t1=min(obs.t + self.window, scn.T), waiting=obs.waiting, busy=busy
+        )
+        sol = solve_arrays(prog, time_limit=self.time_limit, mip_gap=self.mip_gap)
+        if self.statuses is not None:
+            self.statuses.append(sol.status)
+        if sol.x is None:
+            return {}
+        return {j: (d, g) for j, (d, g, tau) in chosen_runs(runs, sol.x).items() if tau == obs.t}
+
+
+def run_policy(
+    scn: GeoTrainingScenario, policy_name: str, *, window: int = 12, time_limit: float | None = None
+) -> FamilyResult:
+    """Run a heuristic (`GreedyPolicy` names) or ``mpc`` through the simulator."""
+    t0 = time.perf_counter()
+    statuses: list[str] = []
+    policy = (
+        MPCPolicy(window=window, time_limit=time_limit, statuses=statuses)
+        if policy_name == "mpc"
+        else GreedyPolicy(policy_name)
+    )
+    sim, _ = simulate(scn, policy)
+    ev = sim.evaluation()
+    res = FamilyResult(
+        family=FAMILY,
+        method=policy_name,
+        scenario=scn.name,
+        horizon=scn.T,
+        start=scn.start,
+        status="ok",
+        utility=ev.utility,
+        terms=ev.terms,
+        kpis=ev.kpis,
+        violations=ev.violations,
+        solve_seconds=time.perf_counter() - t0,
+        options={"window": window} if policy_name == "mpc" else {},
+        message=f"{len(sim.repairs)} refused starts" if sim.repairs else "",
+    )
+    if statuses:  # MPC: how its window programs ended (a limit-stopped window is not optimal)
+        res.kpis["windows"] = len(statuses)
+        res.kpis["windows_not_optimal"] = sum(s != "optimal" for s in statuses)
+    return res
+
+
+def replay(scn: GeoTrainingScenario, result: FamilyResult) -> float:
+    """Utility of the oracle's runs replayed through the simulator ($)."""
+    _, u = simulate(scn, ReplayPolicy(dict(result.schedule or {})))
+    return u
