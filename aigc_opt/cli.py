@@ -111,53 +111,6 @@ OutOpt = Annotated[Path | None, typer.Option("--out", help="Directory for Parque
 
 
 # ---------------------------------------------------------------------------------------
-# scenarios
-# ---------------------------------------------------------------------------------------
-@app.command()
-def scenarios(as_json: JsonOpt = False) -> None:
-    """List the shipped scenarios with their sizes."""
-
-    def body() -> None:
-        from aigc_opt.data.catalog import load_scenario, shipped_names
-
-        rows = [load_scenario(n).summary() for n in shipped_names()]
-        if as_json:
-            emit_json(rows)
-            return
-        from rich.table import Table
-
-        t = Table(title="shipped scenarios")
-        for col in (
-            "name",
-            "data_centers",
-            "asps",
-            "classes",
-            "step_levels",
-            "slots",
-            "description",
-        ):
-            t.add_column(col, overflow="fold")
-        for r in rows:
-            t.add_row(
-                *(
-                    str(r[c])
-                    for c in (
-                        "name",
-                        "data_centers",
-                        "asps",
-                        "classes",
-                        "step_levels",
-                        "slots",
-                        "description",
-                    )
-                )
-            )
-        Console().print(t)
-
-    guarded(body)
-
-
-# ---------------------------------------------------------------------------------------
 # solve
 # ---------------------------------------------------------------------------------------
 @app.command()
@@ -216,6 +169,7 @@ def _register_optional_commands() -> None:
         "aigc_opt.cmd_drl",
         "aigc_opt.cmd_reports",
         "aigc_opt.cmd_data",
+        "aigc_opt.cmd_catalog",
     ):
         try:
             module = importlib.import_module(mod)

@@ -154,6 +154,14 @@ def regress(
             "(repeatable), e.g. to check a modified copy",
         ),
     ] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            help="Catalog TOML (e.g. data/catalog.toml or your own): check its scenarios at "
+            "their catalogued horizons instead of the built-in cases",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Also fail on catalog cases missing from the golden file"),
@@ -180,11 +188,27 @@ def regress(
 
     def run(rg: Any) -> None:
         overrides = rg.parse_overrides(scenario_override or [])
-        cases = rg.select_cases(rg.default_catalog(), only or [])
+        all_cases = rg.default_catalog()
+        if catalog is not None:  # a user's catalog TOML: its scenarios at their horizons
+            from aigc_opt.data.catalog import read_catalog
+
+            entries = read_catalog(catalog).entries
+            all_cases = [
+                rg.Case(e.name, h, m) for e in entries for h in e.horizons for m in rg.METHODS
+            ]
+            overrides = {e.name: str(e.path) for e in entries} | overrides
+        names = {c.scenario for c in all_cases}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise UserError(
+                f"--scenario {unknown[0]}=...: no such scenario in the catalog "
+                f"(known: {', '.join(sorted(names))})"
+            )
+        cases = rg.select_cases(all_cases, only or [])
         if not cases:
             raise UserError(
                 f"--only {only}: matches no catalog case "
-                f"(ids: {', '.join(c.id for c in rg.default_catalog())})"
+                f"(ids: {', '.join(c.id for c in all_cases)})"
             )
         reference = None if update else rg.read_golden(golden)  # fail before solving
         progress = Console(stderr=True)

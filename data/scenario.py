@@ -108,12 +108,33 @@ class DataCenter(_Model):
     generator: Generator | None = None
 
 
+class ClassFigures(_Model):
+    """Per-(ASP, class) job figures that replace the shorthand
+    work_factor_k × (per-ASP figure) for one class; fields left out keep the shorthand."""
+
+    job_class: str = Field(description="name of the job class k these figures apply to")
+    gpu_seconds_fixed: float | None = Field(
+        default=None, ge=0, description="τ⁰_{b,k} (GPU-s per job), work factor not applied"
+    )
+    gpu_seconds_per_step: float | None = Field(
+        default=None, gt=0, description="τ¹_{b,k} (GPU-s per step), work factor not applied"
+    )
+    kwh_fixed: float | None = Field(
+        default=None, ge=0, description="e⁰_{b,k} (kWh per job above idle), no work factor"
+    )
+    kwh_per_step: float | None = Field(
+        default=None, ge=0, description="e¹_{b,k} (kWh per step above idle), no work factor"
+    )
+
+
 class Asp(_Model):
     """AIGC service provider b: one model on a GPU pool in one data center.
 
     GPU time of a class-k job with n steps, in GPU-seconds:
     work_factor_k·(gpu_seconds_fixed + gpu_seconds_per_step·n);
     energy above idle, in kWh: work_factor_k·(kwh_fixed + kwh_per_step·n).
+    An entry of ``class_figures`` replaces any of the four figures for one class k
+    (absolute values, the work factor is not applied to them).
     """
 
     name: str
@@ -126,6 +147,10 @@ class Asp(_Model):
     kwh_fixed: float = Field(default=0.0, ge=0, description="e⁰ (kWh per job above idle)")
     kwh_per_step: float = Field(ge=0, description="e¹ (kWh per step above idle)")
     quality: QualityCurve
+    class_figures: list[ClassFigures] = Field(
+        default_factory=list,
+        description="per-class overrides of the job figures (MODEL.md §2 τ_{b,k}, e_{b,k})",
+    )
 
 
 class JobClass(_Model):
@@ -263,20 +288,40 @@ class Scenario:
         )
 
     @cached_property
+    def job_figures(self) -> dict[str, np.ndarray]:
+        """(B, K) resolved job figures: ``gpu0`` τ⁰ and ``gpu1`` τ¹ (GPU-s per job and per
+        step), ``kwh0`` e⁰ and ``kwh1`` e¹ (kWh above idle per job and per step). Each is
+        work_factor_k × the ASP's figure unless the ASP's ``class_figures`` overrides it."""
+        wf = np.array([k.work_factor for k in self.params.job_classes])
+        classes = [k.name for k in self.params.job_classes]
+        fields = {
+            "gpu0": "gpu_seconds_fixed",
+            "gpu1": "gpu_seconds_per_step",
+            "kwh0": "kwh_fixed",
+            "kwh1": "kwh_per_step",
+        }
+        out = {}
+        for key, attr in fields.items():
+            m = np.array([getattr(b, attr) for b in self.params.asps])[:, None] * wf[None, :]
+            for i, b in enumerate(self.params.asps):
+                for o in b.class_figures:
+                    v = getattr(o, attr)
+                    if v is not None:
+                        m[i, classes.index(o.job_class)] = v
+            out[key] = m
+        return out
+
+    @cached_property
     def gpu_seconds(self) -> np.ndarray:
         """(B, K, S) τ_{b,k}(n_s), GPU-seconds per job."""
-        b0 = np.array([b.gpu_seconds_fixed for b in self.params.asps])
-        b1 = np.array([b.gpu_seconds_per_step for b in self.params.asps])
-        wf = np.array([k.work_factor for k in self.params.job_classes])
-        return wf[None, :, None] * (b0[:, None, None] + b1[:, None, None] * self.steps[None, None])
+        f = self.job_figures
+        return f["gpu0"][:, :, None] + f["gpu1"][:, :, None] * self.steps[None, None]
 
     @cached_property
     def job_kwh(self) -> np.ndarray:
         """(B, K, S) e_{b,k}(n_s), kWh above idle per job."""
-        e0 = np.array([b.kwh_fixed for b in self.params.asps])
-        e1 = np.array([b.kwh_per_step for b in self.params.asps])
-        wf = np.array([k.work_factor for k in self.params.job_classes])
-        return wf[None, :, None] * (e0[:, None, None] + e1[:, None, None] * self.steps[None, None])
+        f = self.job_figures
+        return f["kwh0"][:, :, None] + f["kwh1"][:, :, None] * self.steps[None, None]
 
     @cached_property
     def admissible(self) -> np.ndarray:
@@ -398,6 +443,16 @@ def _check_references(p: ScenarioParams, source: str) -> None:
                 raise ScenarioError(
                     source, f"asps[{i}].quality", b.quality.form, str(exc)
                 ) from None
+    classes = [k.name for k in p.job_classes]
+    for i, b in enumerate(p.asps):
+        for j, o in enumerate(b.class_figures):
+            if o.job_class not in classes:
+                raise ScenarioError(
+                    source,
+                    f"asps[{i}].class_figures[{j}].job_class",
+                    o.job_class,
+                    f"no such job class (known: {', '.join(classes)})",
+                )
     for i, pair in enumerate(p.transfer.forbidden):
         for name in pair:
             if name not in asps:
@@ -462,7 +517,7 @@ def make_scenario(
     if np.any(np.abs(jobs - np.round(jobs)) > 1e-9):
         idx = tuple(int(i) for i in np.argwhere(np.abs(jobs - np.round(jobs)) > 1e-9)[0])
         raise ScenarioError(source, "jobs", float(jobs[idx]), f"arrivals must be integers ({idx})")
-    return Scenario(
+    scn = Scenario(
         params=params,
         price=arrays["price_usd_per_mwh"][0],
         carbon=arrays["carbon_t_per_mwh"][0],
@@ -470,6 +525,10 @@ def make_scenario(
         arrivals=np.round(jobs),
         source=source,
     )
+    from aigc_opt.data.feasibility import check_feasible
+
+    check_feasible(scn)
+    return scn
 
 
 def _validate_params(raw: dict[str, Any], source: str) -> ScenarioParams:
@@ -615,6 +674,8 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
             source=str(path),
         )
     except ScenarioError as exc:
+        if exc.field.startswith("data_centers"):  # a parameter, not a series value
+            raise
         fname = arrivals_path if exc.field == "jobs" else energy_path
         raise ScenarioError(fname, exc.field, exc.value, exc.message) from None
     return replace(scn, label=name or params.name)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from aigc_opt import HighsOptions, evaluate, load_scenario, shipped_names, solve_oracle
+from aigc_opt import HighsOptions, evaluate, load_scenario, solve_oracle
+from aigc_opt.data.catalog import quick_names
 
 
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", quick_names())
 def test_lp_bounds_milp_and_accounting_reproduces_utility(name):
     scn = load_scenario(name)
     scn = scn.cut(horizon=min(scn.T, 24))
