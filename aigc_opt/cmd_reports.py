@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, guarded, stdout_to_stderr
+from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded, stdout_to_stderr
 
 
 def _console() -> Console:
@@ -218,8 +218,10 @@ def regress(
                 overrides=overrides,
                 progress=lambda msg: progress.print(msg, highlight=False),
             )
+        hashes = _scenario_hashes(cases, overrides)
         if update:
             changed = rg.update_golden(golden, outcomes, partial=bool(only))
+            _record_hashes(golden, hashes)
             failed = [o for o in outcomes if o.error]
             if as_json:
                 emit_json(
@@ -235,11 +237,37 @@ def regress(
                 raise typer.Exit(1)
             return
         cmp = rg.compare(reference, outcomes, strict=strict, partial=bool(only))
+        stale = {
+            n: (h, reference.get("scenario_hashes", {}).get(n))
+            for n, h in hashes.items()
+            if reference.get("scenario_hashes", {}).get(n) not in (None, h)
+        }
         if as_json:
-            emit_json(cmp.as_dict())
+            emit_json(cmp.as_dict() | {"scenario_hashes_changed": stale})
         else:
             rg.print_comparison(cmp, _console(), verbose=verbose)
-        if not cmp.ok:
+            for n, (h, g) in stale.items():
+                err_console.print(f"scenario {n}: content hash {h}, golden file records {g}")
+        if not cmp.ok or stale:
             raise typer.Exit(1)
 
     guarded(body)
+
+
+def _scenario_hashes(cases: list[Any], overrides: dict[str, str]) -> dict[str, str]:
+    """Content hash of every scenario the cases use (its override file, or the shipped one)."""
+    from aigc_opt.data.catalog import content_hash, resolve_path
+
+    names = sorted({c.scenario for c in cases})
+    return {n: content_hash(resolve_path(overrides.get(n, n))) for n in names}
+
+
+def _record_hashes(golden: Path, hashes: dict[str, str]) -> None:
+    """Add the scenarios' content hashes to a golden file just written (atomically)."""
+    import json
+
+    from aigc_opt.solvers.store import write_json
+
+    doc = json.loads(golden.read_text(encoding="utf-8"))
+    doc["scenario_hashes"] = dict(sorted((doc.get("scenario_hashes", {}) | hashes).items()))
+    write_json(golden, doc)

@@ -52,11 +52,6 @@ def describe(scn: Scenario) -> dict[str, Any]:
     ranges = [
         _range("pue", "-", [d.pue for d in dcs]),
         _range(
-            "grid_cap_mw",
-            "MW",
-            [d.grid_cap_mw if d.grid_cap_mw is not None else np.inf for d in dcs],
-        ),
-        _range(
             "battery capacity", "MWh", [d.battery.capacity_mwh if d.battery else 0 for d in dcs]
         ),
         _range("generator max", "MW", [d.generator.max_mw if d.generator else 0 for d in dcs]),
@@ -67,6 +62,9 @@ def describe(scn: Scenario) -> dict[str, Any]:
         _range("price_usd", "$/job", [k.price_usd for k in ks]),
         _range("max_wait_slots", "slots", [k.max_wait_slots for k in ks]),
     ]
+    caps = [d.grid_cap_mw for d in dcs if d.grid_cap_mw is not None]
+    if caps:  # data centers without a cap are left out of the range
+        ranges.insert(1, _range("grid_cap_mw (capped data centers)", "MW", caps))
     return {
         "name": scn.name,
         "description": p.description,
