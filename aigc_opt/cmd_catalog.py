@@ -182,7 +182,9 @@ def leaderboard(
         entries = lb.select(cat, scenarios or [])
         progress = Console(stderr=True)
         with stdout_to_stderr() as real:
-            table = lb.run(cat, entries, hs, progress=lambda m: progress.print(m, highlight=False))
+            table = lb.run(
+                cat, entries, hs, progress=lambda m: progress.print(m, highlight=False), out=out
+            )
             files = lb.write(table, out)
             if as_json:
                 emit_json({"out": str(out), "files": [str(f) for f in files]} | table, real)

@@ -289,7 +289,7 @@ WEEK_ENTRIES: tuple[tuple[str, str, tuple[int, ...], str], ...] = (
     ("default", "week", (24,), "the reference week (= us4-2023-summer)"),
     ("us4-2023-winter", "week", (24,), "representative week; test split"),
     ("us4-2023-spring", "week", (24,), "representative week; test split"),
-    ("us4-2023-summer", "week", (24, 168), "representative week; test split"),
+    ("us4-2023-summer", "week", (24,), "representative week; test split"),
     ("us4-2023-autumn", "week", (24,), "representative week; test split"),
     ("transatlantic-2023-summer", "week", (24,), "EUR market, transatlantic transfer"),
 )

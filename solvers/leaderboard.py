@@ -134,8 +134,11 @@ def run(
     entries: Sequence[Entry],
     horizons: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    out: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Solve every (entry, horizon) pair; returns the table document (rows, timings)."""
+    """Solve every (entry, horizon) pair; returns the table document (rows, timings).
+    With ``out``, each row is written (merged) as soon as it is solved, so an interrupted
+    run keeps what it finished."""
     rows, timings = [], []
     for e in entries:
         check_hash(e)
@@ -145,6 +148,12 @@ def run(
             row, t = solve_row(e, cat.version, h)
             rows.append(row)
             timings.append({"scenario": e.name, "horizon": h} | t)
+            if out is not None:
+                write(_doc(cat, [row], [timings[-1]]), out)
+    return _doc(cat, rows, timings)
+
+
+def _doc(cat: Catalog, rows: list[dict[str, Any]], timings: list[dict[str, Any]]) -> dict[str, Any]:
     return {"format": FORMAT, "catalog_version": cat.version, "rows": rows, "timings": timings}
 
 
