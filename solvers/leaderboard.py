@@ -162,27 +162,30 @@ def _key(row: dict[str, Any]) -> tuple[str, int]:
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The new table with the old table's other rows kept (sorted by catalog order of the
-    new rows, then the old); a new row whose MILP is not optimal does not replace an old
-    row of the same data hash whose MILP was. Returns (table, kept-row messages)."""
+    """The old table with the new rows in place of the old rows of the same (scenario,
+    horizon) and other new rows appended, except that a new row whose MILP is not optimal
+    does not replace an old row of the same data hash whose MILP was. Returns (table,
+    messages about the rows kept)."""
     kept: list[str] = []
-    old_rows = {_key(r): r for r in (old or {}).get("rows", [])}
-    rows = []
+    rows = list((old or {}).get("rows", []))
+    where = {_key(r): i for i, r in enumerate(rows)}
     for r in new["rows"]:
-        o = old_rows.pop(_key(r), None)
+        i = where.get(_key(r))
+        if i is None:
+            where[_key(r)] = len(rows)
+            rows.append(r)
+            continue
+        o = rows[i]
         if (
-            o is not None
-            and o.get("milp_status") == "optimal"
+            o.get("milp_status") == "optimal"
             and r["milp_status"] != "optimal"
             and o.get("data_hash") == r["data_hash"]
         ):
             kept.append(
                 f"{r['scenario']} h{r['horizon']}: MILP {r['milp_status']}; optimal row kept"
             )
-            rows.append(o)
         else:
-            rows.append(r)
-    rows += list(old_rows.values())
+            rows[i] = r
     return {**new, "rows": rows}, kept
 
 
