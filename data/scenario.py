@@ -428,6 +428,7 @@ class Scenario:
 def _check_references(p: ScenarioParams, source: str) -> None:
     dcs = [d.name for d in p.data_centers]
     asps = [b.name for b in p.asps]
+    classes = [k.name for k in p.job_classes]
     for i, b in enumerate(p.asps):
         if b.data_center not in dcs:
             raise ScenarioError(
@@ -443,16 +444,14 @@ def _check_references(p: ScenarioParams, source: str) -> None:
                 raise ScenarioError(
                     source, f"asps[{i}].quality", b.quality.form, str(exc)
                 ) from None
-    classes = [k.name for k in p.job_classes]
-    for i, b in enumerate(p.asps):
-        for j, o in enumerate(b.class_figures):
-            if o.job_class not in classes:
-                raise ScenarioError(
-                    source,
-                    f"asps[{i}].class_figures[{j}].job_class",
-                    o.job_class,
-                    f"no such job class (known: {', '.join(classes)})",
-                )
+        unknown = [(j, o) for j, o in enumerate(b.class_figures) if o.job_class not in classes]
+        for j, o in unknown[:1]:
+            raise ScenarioError(
+                source,
+                f"asps[{i}].class_figures[{j}].job_class",
+                o.job_class,
+                f"no such job class (known: {', '.join(classes)})",
+            )
     for i, pair in enumerate(p.transfer.forbidden):
         for name in pair:
             if name not in asps:
