@@ -225,7 +225,9 @@ def to_markdown(table: dict[str, Any]) -> str:
         "Utility U in $ over the horizon's slots from slot 0; bounds are certified upper "
         "bounds (MILP best bound, LP relaxation, convex program with continuous steps); "
         "every gap is (bound − U) / max(|bound|, 1) against the MILP best bound. "
-        f"MILP: HiGHS, 1 thread, seed 0, relative gap {MIP_GAP:g}. "
+        f"MILP: HiGHS, 1 thread, seed 0, relative gap {MIP_GAP:g}, {TIME_LIMIT:g} s limit. "
+        "LP and convex bounds are shown only at an optimal solver status ('not optimal': the "
+        "solver stopped without a certified bound). "
         "Regenerate: `aigc-opt leaderboard --out benchmarks/leaderboard`.",
         "",
         "| " + " | ".join(head) + " |",
@@ -238,8 +240,8 @@ def to_markdown(table: dict[str, Any]) -> str:
             f"{_fmt(r['milp_incumbent'])} ({r['milp_status']})",
             _fmt(r["milp_bound"]),
             _fmt(r["milp_gap_pct"]),
-            _fmt(r["lp_bound"]),
-            _fmt(r["convex_bound"]),
+            _fmt(r["lp_bound"]) or "not optimal",
+            _fmt(r["convex_bound"]) or "not optimal",
             *(f"{_fmt(r[p])} ({_fmt(r[p + '_gap_pct'])})" for p in POLICIES),
             r["data_hash"],
         ]
