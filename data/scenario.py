@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from aigc_opt.data.job_figures import ClassFigures
+from aigc_opt.data.job_figures import resolve as resolve_job_figures
 from aigc_opt.data.quality import LogQuality, QualityCurve, TableQuality
 
 
@@ -106,25 +108,6 @@ class DataCenter(_Model):
     grid_cap_mw: float | None = Field(default=None, ge=0, description="Ḡ_d (MW); None = no cap")
     battery: Battery | None = None
     generator: Generator | None = None
-
-
-class ClassFigures(_Model):
-    """Per-(ASP, class) job figures that replace the shorthand
-    work_factor_k × (per-ASP figure) for one class; fields left out keep the shorthand."""
-
-    job_class: str = Field(description="name of the job class k these figures apply to")
-    gpu_seconds_fixed: float | None = Field(
-        default=None, ge=0, description="τ⁰_{b,k} (GPU-s per job), work factor not applied"
-    )
-    gpu_seconds_per_step: float | None = Field(
-        default=None, gt=0, description="τ¹_{b,k} (GPU-s per step), work factor not applied"
-    )
-    kwh_fixed: float | None = Field(
-        default=None, ge=0, description="e⁰_{b,k} (kWh per job above idle), no work factor"
-    )
-    kwh_per_step: float | None = Field(
-        default=None, ge=0, description="e¹_{b,k} (kWh per step above idle), no work factor"
-    )
 
 
 class Asp(_Model):
@@ -289,27 +272,9 @@ class Scenario:
 
     @cached_property
     def job_figures(self) -> dict[str, np.ndarray]:
-        """(B, K) resolved job figures: ``gpu0`` τ⁰ and ``gpu1`` τ¹ (GPU-s per job and per
-        step), ``kwh0`` e⁰ and ``kwh1`` e¹ (kWh above idle per job and per step). Each is
-        work_factor_k × the ASP's figure unless the ASP's ``class_figures`` overrides it."""
-        wf = np.array([k.work_factor for k in self.params.job_classes])
-        classes = [k.name for k in self.params.job_classes]
-        fields = {
-            "gpu0": "gpu_seconds_fixed",
-            "gpu1": "gpu_seconds_per_step",
-            "kwh0": "kwh_fixed",
-            "kwh1": "kwh_per_step",
-        }
-        out = {}
-        for key, attr in fields.items():
-            m = np.array([getattr(b, attr) for b in self.params.asps])[:, None] * wf[None, :]
-            for i, b in enumerate(self.params.asps):
-                for o in b.class_figures:
-                    v = getattr(o, attr)
-                    if v is not None:
-                        m[i, classes.index(o.job_class)] = v
-            out[key] = m
-        return out
+        """(B, K) resolved job figures ``gpu0``, ``gpu1`` (GPU-s), ``kwh0``, ``kwh1`` (kWh):
+        see `aigc_opt.data.job_figures.resolve`."""
+        return resolve_job_figures(self.params)
 
     @cached_property
     def gpu_seconds(self) -> np.ndarray:
