@@ -224,37 +224,6 @@ OutOpt = Annotated[
 
 
 # ---------------------------------------------------------------------------------------
-# scenarios
-# ---------------------------------------------------------------------------------------
-@app.command()
-def scenarios(
-    as_json: JsonOpt = False,
-    family: Annotated[
-        str, typer.Option("--family", help="Scenario family: aigc-dc, geo-training, ...")
-    ] = "aigc-dc",
-) -> None:
-    """List the shipped scenarios with their sizes."""
-    from aigc_opt.cmd_families import family_command
-    from aigc_opt.data.catalog import load_scenario, shipped_names
-
-    if family_command("scenarios", family=family, as_json=as_json):
-        return
-    rows = [load_scenario(n).summary() for n in shipped_names()]
-    if as_json:
-        emit_json(rows)
-        return
-    from rich.table import Table
-
-    t = Table(title="shipped scenarios")
-    columns = ("name", "data_centers", "asps", "classes", "step_levels", "slots", "description")
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for r in rows:
-        t.add_row(*(str(r[c]) for c in columns))
-    Console().print(t)
-
-
-# ---------------------------------------------------------------------------------------
 # solve
 # ---------------------------------------------------------------------------------------
 @app.command()
@@ -324,9 +293,25 @@ def _num(value: float | None) -> str:
 def _register_commands() -> None:
     """Add the commands that live in their own modules (imported here, after everything
     they import from this module is defined; a missing module is an ImportError)."""
-    from aigc_opt import cmd_bounds, cmd_data, cmd_drl, cmd_experiment, cmd_reports, cmd_sim
+    from aigc_opt import (
+        cmd_bounds,
+        cmd_catalog,
+        cmd_data,
+        cmd_drl,
+        cmd_experiment,
+        cmd_reports,
+        cmd_sim,
+    )
 
-    for module in (cmd_bounds, cmd_sim, cmd_drl, cmd_reports, cmd_data, cmd_experiment):
+    for module in (
+        cmd_catalog,
+        cmd_bounds,
+        cmd_sim,
+        cmd_drl,
+        cmd_reports,
+        cmd_data,
+        cmd_experiment,
+    ):
         module.register(app)
 
 

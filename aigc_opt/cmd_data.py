@@ -134,17 +134,39 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Regenerate the real-data scenarios from the profiles, bit for bit.
 
-        us4-2023-{winter,spring,summer,autumn}, transatlantic-2023-summer and default.
+        us4-2023-{winter,spring,summer,autumn}, transatlantic-2023-summer, default, the
+        stress tiers and the full year (aigc_opt.data.recipes); with the package's own
+        folder as destination, also data/catalog.toml (tiers, horizons, content hashes).
         """
 
         def body() -> None:
-            from aigc_opt.data.build_scenarios import PROFILE_DIR, SCENARIO_DIR, write_catalog
+            from aigc_opt.data.build_scenarios import (
+                CATALOG,
+                PROFILE_DIR,
+                SCENARIO_DIR,
+                write_catalog,
+            )
+            from aigc_opt.data.catalog import CATALOG_FILE
+            from aigc_opt.data.recipes import catalog_toml, recipes, write_recipes
 
+            prof = profiles or PROFILE_DIR
             dest = Path(out) if out is not None else SCENARIO_DIR
             dest.mkdir(parents=True, exist_ok=True)
+            weeks = [s.name for s in CATALOG]
+            tiers = [r.spec.name for r in recipes(prof)]
+            unknown = [n for n in name or [] if n not in weeks + tiers]
+            if unknown:
+                raise UserError(f"--name {unknown[0]}: unknown ({', '.join(weeks + tiers)})")
             with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".scenarios-") as tmp:
-                write_catalog(tmp, profiles or PROFILE_DIR, names=name or None)
+                wk = [n for n in name or [] if n in weeks]
+                tr = [n for n in name or [] if n in tiers]
+                if not name or wk:
+                    write_catalog(tmp, prof, names=wk or None)
+                if not name or tr:
+                    write_recipes(tmp, prof, names=tr or None)
                 files = _replace_files(Path(tmp), dest)
+            if dest == SCENARIO_DIR:  # the shipped catalog records the new content hashes
+                CATALOG_FILE.write_text(catalog_toml(dest, prof), encoding="utf-8")
             result = {"out": str(dest), "files": {str(p.relative_to(dest)): _sha(p) for p in files}}
             if as_json:
                 emit_json(result)

@@ -14,6 +14,7 @@ from aigc_opt.cli import (
     UserError,
     check_out_option,
     emit_json,
+    err_console,
     say_error,
     stdout_to_stderr,
 )
@@ -220,6 +221,14 @@ def regress(
             "(repeatable), e.g. to check a modified copy",
         ),
     ] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            help="Catalog TOML (e.g. data/catalog.toml or your own): check its scenarios at "
+            "their catalogued horizons instead of the built-in cases",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Also fail on catalog cases missing from the golden file"),
@@ -266,11 +275,27 @@ def regress(
         from aigc_opt.solvers import regress_cases as rc
 
         overrides = rc.parse_overrides(scenario_override or [])
-        cases = rc.select_cases(rc.default_catalog(), only or [])
+        all_cases = rc.default_catalog()
+        if catalog is not None:  # a user's catalog TOML: its scenarios at their horizons
+            from aigc_opt.data.catalog import read_catalog
+
+            entries = read_catalog(catalog).entries
+            all_cases = [
+                rc.Case(e.name, h, m) for e in entries for h in e.horizons for m in rc.METHODS
+            ]
+            overrides = {e.name: str(e.path) for e in entries} | overrides
+        names = {c.scenario for c in all_cases}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise UserError(
+                f"--scenario {unknown[0]}=...: no such scenario in the catalog "
+                f"(known: {', '.join(sorted(names))})"
+            )
+        cases = rc.select_cases(all_cases, only or [])
         if not cases:
             raise UserError(
                 f"--only {only}: matches no catalog case "
-                f"(ids: {', '.join(c.id for c in rc.default_catalog())})"
+                f"(ids: {', '.join(c.id for c in all_cases)})"
             )
         reference = None if update else rg.read_golden(golden)  # fail before solving
         progress = Console(stderr=True)
@@ -285,6 +310,7 @@ def regress(
                 overrides=overrides,
                 progress=tick,
             )
+        hashes = _scenario_hashes(cases, overrides)
         if update:
             refused = [] if allow_nonoptimal else _not_certified(outcomes)
             if refused:
@@ -295,6 +321,7 @@ def regress(
                     + " (pass --allow-nonoptimal to record them with their status)"
                 )
             changed = rg.update_golden(golden, outcomes, partial=bool(only))
+            _record_hashes(golden, hashes)
             failed = [o for o in outcomes if o.error]
             if as_json:
                 emit_json(
@@ -311,11 +338,37 @@ def regress(
             return
         assert reference is not None  # read above unless --update
         cmp = rg.compare(reference, outcomes, strict=strict, partial=bool(only))
+        stale = {
+            n: (h, reference.get("scenario_hashes", {}).get(n))
+            for n, h in hashes.items()
+            if reference.get("scenario_hashes", {}).get(n) not in (None, h)
+        }
         if as_json:
-            emit_json(cmp.as_dict())
+            emit_json(cmp.as_dict() | {"scenario_hashes_changed": stale})
         else:
             print_comparison(cmp, _console(), verbose=verbose)
-        if not cmp.ok:
+            for n, (h, g) in stale.items():
+                err_console.print(f"scenario {n}: content hash {h}, golden file records {g}")
+        if not cmp.ok or stale:
             raise typer.Exit(1)
 
     body()
+
+
+def _scenario_hashes(cases: list[Any], overrides: dict[str, str]) -> dict[str, str]:
+    """Content hash of every scenario the cases use (its override file, or the shipped one)."""
+    from aigc_opt.data.catalog import content_hash, resolve_path
+
+    names = sorted({c.scenario for c in cases})
+    return {n: content_hash(resolve_path(overrides.get(n, n))) for n in names}
+
+
+def _record_hashes(golden: Path, hashes: dict[str, str]) -> None:
+    """Add the scenarios' content hashes to a golden file just written (atomically)."""
+    import json
+
+    from aigc_opt.solvers.store import write_json
+
+    doc = json.loads(golden.read_text(encoding="utf-8"))
+    doc["scenario_hashes"] = dict(sorted((doc.get("scenario_hashes", {}) | hashes).items()))
+    write_json(golden, doc)

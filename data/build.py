@@ -39,6 +39,7 @@ from aigc_opt.data.build_models import (
     gpu_table,
     quality_table,
 )
+from aigc_opt.data.build_year import SPLIT_FILE, YEAR_FILE, write_year
 from aigc_opt.data.loaders.renewables import (
     PVSpec,
     WindSpec,
@@ -81,6 +82,8 @@ PROFILE_FILES = (
     "models.csv",
     "gpus.csv",
     "quality.csv",
+    YEAR_FILE,
+    SPLIT_FILE,
     "PROVENANCE.md",
 )
 
@@ -274,37 +277,45 @@ def _week_starts(months: tuple[int, ...]) -> list[pd.Timestamp]:
     return out
 
 
+def week_distances(
+    years: dict[str, pd.DataFrame], months: tuple[int, ...]
+) -> tuple[list[pd.Timestamp], np.ndarray, np.ndarray]:
+    """Candidate weeks of a season (Mondays 00:00 UTC inside ``months``), each one's
+    distance to the median candidate (Euclidean, z-scores of the weekly mean price in USD,
+    carbon, PV and wind CF of the selection regions) and whether it has no filled hour in
+    the selection regions and DE-LU."""
+    starts = _week_starts(months)
+    feats, clean = [], []
+    for s in starts:
+        sl = slice(s, s + pd.Timedelta(hours=167))
+        f = []
+        for r in SELECTION_REGIONS:
+            wk = years[r].loc[sl]
+            f += [
+                wk["price_usd_per_mwh"].mean(),
+                wk["carbon_t_per_mwh"].mean(),
+                wk["solar_cf"].mean(),
+                wk["wind_cf"].mean(),
+            ]
+        feats.append(f)
+        clean.append(
+            not any(bool(years[r].loc[sl, "filled"].any()) for r in (*SELECTION_REGIONS, "delu"))
+        )
+    X = np.asarray(feats, dtype=float)
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (X - np.median(X, axis=0)) / sd
+    return starts, np.sqrt((Z**2).sum(axis=1)), np.asarray(clean, dtype=bool)
+
+
 def _choose_weeks(years: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Representative week per season: the candidate week whose mean price (USD), carbon,
     PV and wind CF of the selection regions are closest (Euclidean distance of z-scores)
     to the median candidate; weeks with filled hours in any used region are avoided."""
     rows = []
     for season, months in SEASONS.items():
-        starts = _week_starts(months)
-        feats, clean = [], []
-        for s in starts:
-            sl = slice(s, s + pd.Timedelta(hours=167))
-            f = []
-            for r in SELECTION_REGIONS:
-                wk = years[r].loc[sl]
-                f += [
-                    wk["price_usd_per_mwh"].mean(),
-                    wk["carbon_t_per_mwh"].mean(),
-                    wk["solar_cf"].mean(),
-                    wk["wind_cf"].mean(),
-                ]
-            feats.append(f)
-            clean.append(
-                not any(
-                    bool(years[r].loc[sl, "filled"].any()) for r in (*SELECTION_REGIONS, "delu")
-                )
-            )
-        X = np.asarray(feats, dtype=float)
-        sd = X.std(axis=0)
-        sd[sd == 0] = 1.0
-        Z = (X - np.median(X, axis=0)) / sd
-        dist = np.sqrt((Z**2).sum(axis=1))
-        ok = np.asarray(clean) if any(clean) else np.ones(len(starts), dtype=bool)
+        starts, dist, clean = week_distances(years, months)
+        ok = clean if clean.any() else np.ones(len(starts), dtype=bool)
         best = int(np.flatnonzero(ok)[np.argmin(dist[ok])])
         rows.append(
             {
@@ -579,6 +590,7 @@ def build_profiles(source: str | Path, out: str | Path) -> dict[str, Path]:
         "wind_turbine": {k: getattr(WIND, k) for k in WIND.__dataclass_fields__}
         | {"nominal_power_w": turbine[1]},
     }
+    written.update(write_year(years, currencies, weeks, out))
     p = out / "arrivals.json"
     p.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     written["arrivals.json"] = p
@@ -774,6 +786,16 @@ Only these derived, compact tables are shipped; the raw datasets are not.
 - **Quality**: GenEval overall score at the reference step count ({geneval}), scaled below
   it by the edge-AIGC log fit q(s) = {fit["scale"]}·ln(s)/ln({fit["log_base"]:g}) {fit["offset"]:+}
   ({fit["steps_min"]}–{fit["steps_max"]} steps) and flat above it.
+
+## Full year and week partition
+
+- `energy_2023.parquet`: every UTC hour of 2023 for every region (columns as in
+  `energy_weeks_2023.csv`, same loaders, gap filling and rounding); scenarios cut windows
+  from it (`aigc_opt.data.build_year.year_window`).
+- `splits_2023.csv`: the 52 weeks starting Monday 00:00 UTC, each `train`, `val`, `test`
+  or `gap`: test = the representative week of each season (above); val = per season the
+  candidate closest to the median among weeks at least two weeks from the test week;
+  gap = the weeks adjacent to a test week; train = the rest (`aigc_opt.data.splits`).
 
 ## 2023 annual means per region (as loaded)
 

@@ -114,6 +114,8 @@ class ScenarioSpec:
     steps: tuple[int, ...] = (10, 15, 20, 30, 50)
     image_payload_gb: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: (factor, first local hour, hours): arrivals × factor in that daily local-time window
+    surge: tuple[float, int, int] | None = None
 
 
 def _battery(cap: float, power: float, wear: float = 5.0) -> dict[str, float]:
@@ -370,6 +372,10 @@ def assemble(
         region = REGION_OF.get(dc_by[asp.data_center].region, asp.data_center)
         tz = meta["local_tz"].get(region, "UTC")
         shape = _shape_for(profiles.shape, times, tz)
+        if spec.surge is not None:
+            factor, first, length = spec.surge
+            hour = np.asarray(times.tz_convert(tz).hour)
+            shape = np.where((hour - first) % 24 < length, shape * factor, shape)
         eps = rng.gamma(shape=1.0 / cv**2, scale=cv**2, size=T)
         for k in spec.classes:
             lam = mean_jobs * k.share * shape * eps
@@ -598,7 +604,7 @@ def scenario_from_recipe(
     keep the template's profile series, which requires the same week.
     """
     from aigc_opt.data import loaders as L
-    from aigc_opt.data.loaders_power import (
+    from aigc_opt.data.loaders.renewables import (
         PVSpec,
         WindSpec,
         pv_capacity_factor,

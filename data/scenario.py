@@ -26,6 +26,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aigc_opt.data import ranges
+from aigc_opt.data.job_figures import ClassFigures
+from aigc_opt.data.job_figures import resolve as resolve_job_figures
 from aigc_opt.data.quality import LogQuality, QualityCurve, TableQuality
 
 
@@ -121,6 +123,8 @@ class Asp(_Model):
     GPU time of a class-k job with n steps, in GPU-seconds:
     work_factor_k·(gpu_seconds_fixed + gpu_seconds_per_step·n);
     energy above idle, in kWh: work_factor_k·(kwh_fixed + kwh_per_step·n).
+    An entry of ``class_figures`` replaces any of the four figures for one class k
+    (absolute values, the work factor is not applied to them).
     """
 
     name: str = Field(pattern=ranges.NAME_PATTERN)
@@ -133,6 +137,10 @@ class Asp(_Model):
     kwh_fixed: float = Field(default=0.0, ge=0, description="e⁰ (kWh per job above idle)")
     kwh_per_step: float = Field(ge=0, description="e¹ (kWh per step above idle)")
     quality: QualityCurve
+    class_figures: list[ClassFigures] = Field(
+        default_factory=list,
+        description="per-class overrides of the job figures (MODEL.md §2 τ_{b,k}, e_{b,k})",
+    )
 
 
 class JobClass(_Model):
@@ -278,20 +286,22 @@ class Scenario:
         )
 
     @cached_property
+    def job_figures(self) -> dict[str, np.ndarray]:
+        """(B, K) resolved job figures ``gpu0``, ``gpu1`` (GPU-s), ``kwh0``, ``kwh1`` (kWh):
+        see `aigc_opt.data.job_figures.resolve`."""
+        return resolve_job_figures(self.params)
+
+    @cached_property
     def gpu_seconds(self) -> np.ndarray:
         """(B, K, S) τ_{b,k}(n_s), GPU-seconds per job."""
-        b0 = np.array([b.gpu_seconds_fixed for b in self.params.asps])
-        b1 = np.array([b.gpu_seconds_per_step for b in self.params.asps])
-        wf = np.array([k.work_factor for k in self.params.job_classes])
-        return wf[None, :, None] * (b0[:, None, None] + b1[:, None, None] * self.steps[None, None])
+        f = self.job_figures
+        return f["gpu0"][:, :, None] + f["gpu1"][:, :, None] * self.steps[None, None]
 
     @cached_property
     def job_kwh(self) -> np.ndarray:
         """(B, K, S) e_{b,k}(n_s), kWh above idle per job."""
-        e0 = np.array([b.kwh_fixed for b in self.params.asps])
-        e1 = np.array([b.kwh_per_step for b in self.params.asps])
-        wf = np.array([k.work_factor for k in self.params.job_classes])
-        return wf[None, :, None] * (e0[:, None, None] + e1[:, None, None] * self.steps[None, None])
+        f = self.job_figures
+        return f["kwh0"][:, :, None] + f["kwh1"][:, :, None] * self.steps[None, None]
 
     @cached_property
     def admissible(self) -> np.ndarray:
@@ -398,6 +408,7 @@ class Scenario:
 def _check_references(p: ScenarioParams, source: str) -> None:
     dcs = [d.name for d in p.data_centers]
     asps = [b.name for b in p.asps]
+    classes = [k.name for k in p.job_classes]
     for i, b in enumerate(p.asps):
         if b.data_center not in dcs:
             raise ScenarioError(
@@ -413,6 +424,14 @@ def _check_references(p: ScenarioParams, source: str) -> None:
                 raise ScenarioError(
                     source, f"asps[{i}].quality", b.quality.form, str(exc)
                 ) from None
+        unknown = [(j, o) for j, o in enumerate(b.class_figures) if o.job_class not in classes]
+        for j, o in unknown[:1]:
+            raise ScenarioError(
+                source,
+                f"asps[{i}].class_figures[{j}].job_class",
+                o.job_class,
+                f"no such job class (known: {', '.join(classes)})",
+            )
     for i, pair in enumerate(p.transfer.forbidden):
         for name in pair:
             if name not in asps:
@@ -480,7 +499,7 @@ def make_scenario(
     if np.any(np.abs(jobs - np.round(jobs)) > 1e-9):
         idx = tuple(int(i) for i in np.argwhere(np.abs(jobs - np.round(jobs)) > 1e-9)[0])
         raise ScenarioError(source, "jobs", float(jobs[idx]), f"arrivals must be integers ({idx})")
-    return Scenario(
+    scn = Scenario(
         params=params,
         price=arrays["price_usd_per_mwh"][0],
         carbon=arrays["carbon_t_per_mwh"][0],
@@ -488,6 +507,10 @@ def make_scenario(
         arrivals=np.round(jobs),
         source=source,
     )
+    from aigc_opt.data.feasibility import check_feasible
+
+    check_feasible(scn)
+    return scn
 
 
 def _validate_params(raw: dict[str, Any], source: str) -> ScenarioParams:
@@ -639,6 +662,8 @@ def load_scenario_file(path: str | Path, *, name: str | None = None) -> Scenario
             source=str(path),
         )
     except ScenarioError as exc:
+        if exc.field.startswith("data_centers"):  # a parameter, not a series value
+            raise
         fname = arrivals_path if exc.field == "jobs" else energy_path
         raise ScenarioError(fname, exc.field, exc.value, exc.message) from None
     return replace(scn, label=name or params.name)

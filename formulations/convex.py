@@ -208,15 +208,7 @@ def min_steps(scn: Scenario) -> np.ndarray:
 
 def _step_coefficients(scn: Scenario) -> dict[str, np.ndarray]:
     """(B, K) affine coefficients τ⁰, τ¹ (GPU-s) and e⁰, e¹ (kWh), work factor included."""
-    asps, ks = scn.params.asps, scn.params.job_classes
-    wf = np.array([k.work_factor for k in ks])[None, :]
-    col = lambda attr: np.array([getattr(b, attr) for b in asps])[:, None]  # noqa: E731
-    return {
-        "gpu0": wf * col("gpu_seconds_fixed"),
-        "gpu1": wf * col("gpu_seconds_per_step"),
-        "kwh0": wf * col("kwh_fixed"),
-        "kwh1": wf * col("kwh_per_step"),
-    }
+    return scn.job_figures
 
 
 def service_rows(scn: Scenario, idx: Index, *, discrete_levels: bool) -> ServiceRows:

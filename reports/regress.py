@@ -86,9 +86,11 @@ def update_golden(
     ``partial`` every other previous entry is kept too."""
     p = Path(path)
     old: dict[str, Any] = {}
+    hashes: dict[str, Any] = {}
     if p.is_file():
         try:
-            old = read_golden(p)["cases"]
+            doc = read_golden(p)
+            old, hashes = doc["cases"], dict(doc.get("scenario_hashes") or {})
         except Exception:
             old = {}
     new: dict[str, Any] = dict(old) if partial else {}
@@ -114,7 +116,10 @@ def update_golden(
     if not partial:
         kept = {o.case.id for o in outcomes}
         changed += [cid for cid in old if cid not in kept]
-    write_json(p, golden_document(new))
+    out = golden_document(new)
+    if partial and hashes:  # scenarios not run this time keep their recorded content hash
+        out["scenario_hashes"] = hashes
+    write_json(p, out)
     return changed
 
 

@@ -223,6 +223,7 @@ class ScenarioArrays:
     omax: np.ndarray
     u0: np.ndarray
     slot_gpu_s: float
+    charge_reach: np.ndarray  # (D, T) MWh of SoC the battery can still gain after slot t
 
     @classmethod
     def of(cls, scn: Scenario) -> ScenarioArrays:
@@ -270,7 +271,23 @@ class ScenarioArrays:
                 ]
             ),
             slot_gpu_s=3600.0 * dt,
+            charge_reach=_charge_reach(scn, dcs, dt),
         )
+
+
+def _charge_reach(scn: Scenario, dcs: list[Any], dt: float) -> np.ndarray:
+    """(D, T) MWh: the most SoC a battery can gain in slots t+1 … T−1 without relying on the
+    generator. A slot charges at most min(charge power × Δ, energy the bus can supply with
+    no IT load: grid cap × Δ + renewables), times η_charge (MODEL.md §4, balance and
+    battery). The generator is left out because the repair rules never commit it: a policy
+    that keeps it off must still be able to reach the terminal floor."""
+    pch = np.array([d.battery.charge_mw * dt if d.battery else 0.0 for d in dcs])
+    eta = np.array([d.battery.eta_charge if d.battery else 1.0 for d in dcs])
+    cap = np.array([np.inf if d.grid_cap_mw is None else d.grid_cap_mw * dt for d in dcs])
+    supply = cap[:, None] + np.asarray(scn.renewable, dtype=float)
+    per_slot = eta[:, None] * np.minimum(pch[:, None], supply)  # (D, T)
+    after = np.cumsum(per_slot[:, ::-1], axis=1)[:, ::-1]  # slots t … T−1
+    return np.concatenate([after[:, 1:], np.zeros((len(dcs), 1))], axis=1)
 
 
 def slot_limits(
@@ -295,5 +312,7 @@ def slot_limits(
 
 
 def soc_floor(st: ScenarioArrays, t: int) -> np.ndarray:
-    """Lowest SoC at the end of slot t from which the terminal floor is still reachable."""
-    return st.send - (st.T - 1 - t) * st.eta_c * st.pch
+    """Lowest SoC at the end of slot t from which the terminal floor is still reachable
+    (charge power, grid cap, renewables and generator of the slots after t; see
+    `ScenarioArrays.charge_reach`)."""
+    return st.send - st.charge_reach[:, t]

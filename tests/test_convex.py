@@ -13,6 +13,7 @@ stated the optimum serves every job and spends the whole budget: n = 100 / λ.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -24,7 +25,13 @@ import numpy as np
 import pytest
 
 from aigc_opt.data.catalog import SCENARIO_DIR, load_scenario
-from aigc_opt.data.scenario import Scenario, ScenarioError, load_scenario_file, make_scenario
+from aigc_opt.data.scenario import (
+    Scenario,
+    ScenarioError,
+    ScenarioParams,
+    load_scenario_file,
+    make_scenario,
+)
 from aigc_opt.formulations.accounting import TERMS, utility_of
 from aigc_opt.formulations.convex import Scaling, build_convex, min_steps, update_series
 from aigc_opt.solvers.convex import (
@@ -290,7 +297,10 @@ def test_infeasible_and_limited_solves_carry_no_bound():
         "soc_terminal_mwh": 1.0,
     }
     z = np.zeros((1, 1))
-    bad = make_scenario(params, z, z, z, base.arrivals)
+    with pytest.raises(ScenarioError, match="terminal state-of-charge floor"):
+        make_scenario(params, z, z, z, base.arrivals)  # refused at load ...
+    # ... so build it past the load-time check to see the solver say so too
+    bad = dataclasses.replace(base, params=ScenarioParams.model_validate(params))
     res = solve_convex(bad)
     assert res.status == "infeasible" and res.best_bound is None and res.utility is None
     assert not res.is_bound_valid

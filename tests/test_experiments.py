@@ -212,13 +212,14 @@ def test_interrupt_then_resume_runs_every_job_exactly_once(tmp_path):
 
 
 def test_failed_jobs_are_recorded_with_their_message(tmp_path, monkeypatch):
-    infeasible = infeasible_tiny(tmp_path)
+    """A policy that raises fails its jobs, recorded with the message; the other jobs run;
+    the exit code says that some failed."""
     (tmp_path / "exp_raising_policy.py").write_text(RAISING_POLICY)
     monkeypatch.syspath_prepend(str(tmp_path))  # the spawned workers inherit sys.path
     spec = _write(
         tmp_path / "f.toml",
-        f"""
-        scenarios = ["tiny", "{infeasible}"]
+        """
+        scenarios = ["tiny"]
         horizons = [3]
         [[methods]]
         kind = "oracle"
@@ -237,17 +238,32 @@ def test_failed_jobs_are_recorded_with_their_message(tmp_path, monkeypatch):
     )
     assert res.exit_code == 1, res.output
     _, rows = rx.read_rows(tmp_path / "o")
-    assert len(rows) == 6
-    by = {(r.scenario, r.method): r for r in rows.itertuples()}
-    assert not by[("tiny", "oracle-milp")].failed and not by[("tiny", "greedy")].failed
-    milp = by[("tiny-infeasible", "oracle-milp")]
-    assert milp.failed and milp.status == "infeasible" and "infeasible" in milp.error.lower()
-    greedy = by[("tiny-infeasible", "greedy")]
-    assert greedy.failed and "soc_terminal" in greedy.error
-    for scn in ("tiny", "tiny-infeasible"):
-        pol = by[(scn, "exploding")]
-        assert pol.failed and "policy exploded" in pol.error
-    assert len(list((tmp_path / "o" / "failed").glob("*.parquet"))) == 4
+    assert len(rows) == 3
+    by = {r.method: r for r in rows.itertuples()}
+    assert not by["oracle-milp"].failed and not by["greedy"].failed
+    assert by["exploding"].failed and "policy exploded" in by["exploding"].error
+    assert len(list((tmp_path / "o" / "failed").glob("*.parquet"))) == 1
+
+
+def test_infeasible_scenario_is_refused_before_any_job(tmp_path):
+    """A scenario that no schedule can satisfy is found when the spec is expanded: one
+    line naming the file and the constraint, exit 2, nothing run."""
+    infeasible = infeasible_tiny(tmp_path)
+    spec = _write(
+        tmp_path / "f.toml",
+        f"""
+        scenarios = ["tiny", "{infeasible}"]
+        horizons = [3]
+        [[methods]]
+        kind = "heuristic"
+        name = "greedy"
+        """,
+    )
+    res = CliRunner().invoke(app, ["experiment", str(spec), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "scenario.toml" in lines[0] and "terminal" in lines[0]
+    assert not (tmp_path / "o" / "results").exists()
 
 
 # ---- report ---------------------------------------------------------------------------------

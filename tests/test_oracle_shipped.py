@@ -12,9 +12,9 @@ from aigc_opt import (
     Scenario,
     evaluate,
     load_scenario,
-    shipped_names,
     solve_oracle,
 )
+from aigc_opt.data.catalog import quick_names
 
 
 def terms_from_tables(scn: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
@@ -68,7 +68,7 @@ def terms_from_tables(scn: Scenario, tables: dict[str, pd.DataFrame]) -> dict[st
     }
 
 
-@pytest.mark.parametrize("name", shipped_names())
+@pytest.mark.parametrize("name", quick_names())
 def test_lp_bounds_milp_and_accounting_reproduces_utility(name):
     scn = load_scenario(name)
     scn = scn.cut(horizon=min(scn.T, 24))

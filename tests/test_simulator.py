@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aigc_opt import evaluate, load_scenario, shipped_names, solve_oracle
+from aigc_opt import evaluate, load_scenario, solve_oracle
+from aigc_opt.data.catalog import quick_names
 from aigc_opt.data.scenario import Scenario, make_scenario
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.solvers.policy import OracleReplay, Policy, ScheduleReplay, run_episode
@@ -129,7 +130,7 @@ def _tiny_with(**dc: object) -> Scenario:
     return make_scenario(raw, scn.price, scn.carbon, scn.renewable, scn.arrivals)
 
 
-EPISODES = [(name, None if name == "tiny" else 24) for name in shipped_names()] + [("default", 48)]
+EPISODES = [(name, None if name == "tiny" else 24) for name in quick_names()] + [("default", 48)]
 
 
 def _cut(name: str, horizon: int | None) -> Scenario:

@@ -1,0 +1,284 @@
+"""The bounds table: every catalog scenario at its catalogued horizons, solved by every
+certified program and every baseline policy (``aigc-opt leaderboard``).
+
+Per (scenario, horizon), slots [0, horizon) of the scenario:
+
+* ``milp``: perfect-foresight MILP (HiGHS, 1 thread, seed 0, relative gap `MIP_GAP`,
+  `TIME_LIMIT` s): status, incumbent U, best bound, gap;
+* ``lp``: its LP relaxation's optimum (a bound); ``convex``: the convex program with
+  continuous steps (a bound);
+* ``mpc-perfect``, ``mpc-noisy``, ``mpc-persistence``: rolling-horizon MPC (LP windows,
+  lookahead min(24, horizon)) with perfect, noisy:0.1 (seed 0) and persistence forecasts;
+  ``greedy``, ``price-greedy``: the heuristics; each a simulated episode (seed 0).
+
+Every gap is `gap_to_bound(U, bound)` against the tightest certified bound, the MILP's
+best bound. Numbers are rounded (`DIGITS` decimals of $) so a rerun gives the same bytes;
+solve times go to ``timings.csv``, outside the guarded files. A row whose MILP was
+optimal in the existing table is never replaced by a non-optimal one.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import io
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aigc_opt.data.catalog import Catalog, Entry, check_hash, content_hash, load_scenario
+from aigc_opt.solvers.result import gap_to_bound
+
+FORMAT = "aigc-opt-leaderboard/1"
+MIP_GAP = 1e-4
+TIME_LIMIT = 600.0
+DIGITS = 4
+POLICIES = ("mpc-perfect", "mpc-noisy", "mpc-persistence", "greedy", "price-greedy")
+COLUMNS = (
+    "scenario",
+    "tier",
+    "horizon",
+    "catalog_version",
+    "data_hash",
+    "milp_status",
+    "milp_incumbent",
+    "milp_bound",
+    "milp_gap_pct",
+    "lp_bound",
+    "convex_bound",
+    *(f"{p}{suffix}" for p in POLICIES for suffix in ("", "_gap_pct")),
+)
+
+
+def select(cat: Catalog, patterns: Sequence[str]) -> list[Entry]:
+    """Catalog entries whose name matches any glob (all when none given); a pattern that
+    matches nothing is an error (`ScenarioError`)."""
+    from aigc_opt.data.scenario import ScenarioError
+
+    if not patterns:
+        return list(cat.entries)
+    for p in patterns:
+        if not any(fnmatch.fnmatchcase(e.name, p) for e in cat.entries):
+            raise ScenarioError(
+                cat.source,
+                "--scenarios",
+                p,
+                f"matches no catalog scenario ({', '.join(cat.names())})",
+            )
+    return [e for e in cat.entries if any(fnmatch.fnmatchcase(e.name, p) for p in patterns)]
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(float(x), DIGITS) + 0.0
+
+
+def _policy(name: str, horizon: int) -> Any:
+    from aigc_opt.solvers.heuristics import HEURISTICS
+    from aigc_opt.solvers.highs import HighsOptions
+    from aigc_opt.solvers.mpc import MPCPolicy
+
+    if name.startswith("mpc-"):
+        fc = {"perfect": "perfect", "noisy": "noisy:0.1", "persistence": "persistence"}[name[4:]]
+        return MPCPolicy(
+            lookahead=min(24, horizon), forecaster=fc, options=HighsOptions(threads=1, seed=0)
+        )
+    return HEURISTICS[name]()
+
+
+def solve_row(entry: Entry, version: str, horizon: int) -> tuple[dict[str, Any], dict[str, float]]:
+    """One table row and its timings (s, measured on this machine)."""
+    from aigc_opt.solvers.convex import solve_convex
+    from aigc_opt.solvers.highs import HighsOptions
+    from aigc_opt.solvers.oracle import solve_oracle
+    from aigc_opt.solvers.policy import run_episode
+
+    scn = load_scenario(entry.path, horizon=horizon)
+    opts = HighsOptions(threads=1, seed=0, mip_gap=MIP_GAP, time_limit=TIME_LIMIT)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    milp = solve_oracle(scn, options=opts)
+    times["milp"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lp = solve_oracle(scn, relax=True, options=opts)
+    times["lp"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cvx = solve_convex(scn)
+    times["convex"] = time.perf_counter() - t0
+    bound = milp.best_bound
+    row: dict[str, Any] = {
+        "scenario": entry.name,
+        "tier": entry.tier,
+        "horizon": horizon,
+        "catalog_version": version,
+        "data_hash": content_hash(entry.path),
+        "milp_status": milp.status,
+        "milp_incumbent": _r(milp.utility),
+        "milp_bound": _r(bound),
+        "milp_gap_pct": _r(gap_to_bound(milp.utility, bound)[1]),
+        "lp_bound": _r(lp.best_bound if lp.status == "optimal" else None),
+        "convex_bound": _r(cvx.best_bound if cvx.status == "optimal" else None),
+    }
+    for name in POLICIES:
+        t0 = time.perf_counter()
+        ep = run_episode(scn, _policy(name, horizon), seed=0)
+        times[name] = time.perf_counter() - t0
+        row[name] = _r(ep.utility)
+        row[f"{name}_gap_pct"] = _r(gap_to_bound(ep.utility, bound)[1])
+    return row, {k: round(v, 2) for k, v in times.items()}
+
+
+def run(
+    cat: Catalog,
+    entries: Sequence[Entry],
+    horizons: Sequence[int] | None = None,
+    progress: Callable[[str], None] | None = None,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Solve every (entry, horizon) pair; returns the table document (rows, timings).
+    With ``out``, each row is written (merged) as soon as it is solved, so an interrupted
+    run keeps what it finished."""
+    rows, timings = [], []
+    for e in entries:
+        check_hash(e)
+        for h in horizons or e.horizons:
+            if progress:
+                progress(f"{e.name} h{h}")
+            row, t = solve_row(e, cat.version, h)
+            rows.append(row)
+            timings.append({"scenario": e.name, "horizon": h} | t)
+            if out is not None:
+                write(_doc(cat, [row], [timings[-1]]), out)
+    return _doc(cat, rows, timings)
+
+
+def _doc(cat: Catalog, rows: list[dict[str, Any]], timings: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"format": FORMAT, "catalog_version": cat.version, "rows": rows, "timings": timings}
+
+
+def _key(row: dict[str, Any]) -> tuple[str, int]:
+    return str(row["scenario"]), int(row["horizon"])
+
+
+def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The old table with the new rows in place of the old rows of the same (scenario,
+    horizon) and other new rows appended, except that a new row whose MILP is not optimal
+    does not replace an old row of the same data hash whose MILP was. Returns (table,
+    messages about the rows kept)."""
+    kept: list[str] = []
+    rows = list((old or {}).get("rows", []))
+    where = {_key(r): i for i, r in enumerate(rows)}
+    for r in new["rows"]:
+        i = where.get(_key(r))
+        if i is None:
+            where[_key(r)] = len(rows)
+            rows.append(r)
+            continue
+        o = rows[i]
+        if (
+            o.get("milp_status") == "optimal"
+            and r["milp_status"] != "optimal"
+            and o.get("data_hash") == r["data_hash"]
+        ):
+            kept.append(
+                f"{r['scenario']} h{r['horizon']}: MILP {r['milp_status']}; optimal row kept"
+            )
+        else:
+            rows[i] = r
+    return {**new, "rows": rows}, kept
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.{DIGITS}f}"
+    return str(v)
+
+
+def to_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([_fmt(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def to_markdown(table: dict[str, Any]) -> str:
+    """The table as Markdown: utilities in $, gaps in % of the MILP best bound."""
+    head = [
+        "scenario",
+        "h",
+        "MILP U (status)",
+        "bound",
+        "gap %",
+        "LP",
+        "convex",
+        *(f"{p} (gap %)" for p in POLICIES),
+        "hash",
+    ]
+    lines = [
+        f"# aigc-opt leaderboard — catalog {table['catalog_version']}",
+        "",
+        "Utility U in $ over the horizon's slots from slot 0; bounds are certified upper "
+        "bounds (MILP best bound, LP relaxation, convex program with continuous steps); "
+        "every gap is (bound − U) / max(|bound|, 1) against the MILP best bound. "
+        f"MILP: HiGHS, 1 thread, seed 0, relative gap {MIP_GAP:g}, {TIME_LIMIT:g} s limit. "
+        "LP and convex bounds are shown only at an optimal solver status ('not optimal': the "
+        "solver stopped without a certified bound). "
+        "Regenerate: `aigc-opt leaderboard --out benchmarks/leaderboard`.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in table["rows"]:
+        cells = [
+            r["scenario"],
+            str(r["horizon"]),
+            f"{_fmt(r['milp_incumbent'])} ({r['milp_status']})",
+            _fmt(r["milp_bound"]),
+            _fmt(r["milp_gap_pct"]),
+            _fmt(r["lp_bound"]) or "not optimal",
+            _fmt(r["convex_bound"]) or "not optimal",
+            *(f"{_fmt(r[p])} ({_fmt(r[p + '_gap_pct'])})" for p in POLICIES),
+            r["data_hash"],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(table: dict[str, Any], out: str | Path) -> list[Path]:
+    """Write leaderboard.md/.csv/.json (guarded, byte-stable) and timings.csv into ``out``,
+    merged with the table already there (see `merge`)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    jpath = out / "leaderboard.json"
+    old = json.loads(jpath.read_text(encoding="utf-8")) if jpath.exists() else None
+    merged, kept = merge(old, table)
+    for msg in kept:
+        print(msg)
+    doc = {k: merged[k] for k in ("format", "catalog_version", "rows")}
+    files = {
+        jpath: json.dumps(doc, indent=1, allow_nan=False) + "\n",
+        out / "leaderboard.csv": to_csv(doc["rows"], COLUMNS),
+        out / "leaderboard.md": to_markdown(doc),
+    }
+    old_t = {_key(r): r for r in _read_timings(out / "timings.csv")}
+    for t in table["timings"]:
+        old_t[_key(t)] = t
+    tcols = ["scenario", "horizon", "milp", "lp", "convex", *POLICIES]
+    files[out / "timings.csv"] = to_csv(list(old_t.values()), tcols)
+    for path, text in files.items():
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return list(files)
+
+
+def _read_timings(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as f:
+        return [dict(r) for r in csv.DictReader(f)]
