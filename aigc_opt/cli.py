@@ -46,7 +46,9 @@ def say_error(message: str, prefix: str = "error") -> None:
     sys.stderr.flush()
 
 
-_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_UsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
 """Base class of usage errors (click's, or the copy of click that Typer ships)."""
 
 
@@ -62,7 +64,7 @@ class _CommandGroup(TyperGroup):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         except _UsageError as exc:
             argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
             say_error(_usage_line(exc, list(argv)))
@@ -268,7 +270,7 @@ def solve(
         res = solve_oracle(scn, relax=relax, integer_jobs=integer_jobs, options=opts)
         stopped = interrupt.requested() is not None
         written = out is not None and (not stopped or res.schedule is not None)
-        if written:
+        if written and out is not None:
             with output_dir(out, command="solve") as tmp:
                 res.write(tmp)
         if as_json:

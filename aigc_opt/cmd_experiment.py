@@ -96,7 +96,7 @@ def experiment(
     guarded(body)
 
 
-def _run(jobs: list, store: Any, workers: int, address: str | None, skipped: int) -> Any:
+def _run(jobs: list[Any], store: Any, workers: int, address: str | None, skipped: int) -> Any:
     from aigc_opt.experiments.executor import open_executor, run_jobs, stop_on_signals
     from aigc_opt.experiments.progress import progress
     from aigc_opt.solvers import interrupt
@@ -109,7 +109,7 @@ def _run(jobs: list, store: Any, workers: int, address: str | None, skipped: int
     return tally, where
 
 
-def _dry_run(jobs: list, finished: set[str], folder: Path, as_json: bool) -> None:
+def _dry_run(jobs: list[Any], finished: set[str], folder: Path, as_json: bool) -> None:
     rows = [{**j.describe(), "finished": j.key in finished} for j in jobs]
     if as_json:
         emit_json(

@@ -9,6 +9,7 @@ keys of the ``aigc-dc`` commands (``status``, ``utility``, ``best_bound``, ``ter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ def _mpc(fam: Family, scenario: str, **opts: Any) -> None:
     _play(fam, scenario, policy="mpc", **opts)
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[..., None]] = {
     "scenarios": _list,
     "solve": _solve,
     "bounds": _bounds,

@@ -34,7 +34,9 @@ class Family:
     terms: tuple[str, ...]
     make_env: Callable[..., Any] | None = None
 
-    def bounds(self, scn: Any, *, time_limit: float | None = None, mip_gap: float = 1e-4) -> dict:
+    def bounds(
+        self, scn: Any, *, time_limit: float | None = None, mip_gap: float = 1e-4
+    ) -> dict[str, Any]:
         return {
             "milp": self.solve(scn, time_limit=time_limit, mip_gap=mip_gap),
             "lp": self.solve(scn, relax=True, time_limit=time_limit),

@@ -158,9 +158,9 @@ def train(
         if algo == "d2sac":
             from aigc_opt.drl_compare.d2sac import train as train_d2sac
 
-            meta = {"reward": reward, "scenario": scenario, "horizon": horizon,
-                    "reward_scale": reward_scale, "env": opts}  # fmt: skip
-            return train_d2sac(env, timesteps, out, seed=seed, meta=meta)
+            d2_meta = {"reward": reward, "scenario": scenario, "horizon": horizon,
+                       "reward_scale": reward_scale, "env": opts}  # fmt: skip
+            return train_d2sac(env, timesteps, out, seed=seed, meta=d2_meta)
         makers = [lambda: env]
     else:
         makers = [lambda: base_env(reward) for _ in range(n_envs)]
