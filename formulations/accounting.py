@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays
 from aigc_opt.formulations.schedule import Schedule
 
 TERMS = (
@@ -60,21 +61,84 @@ class Evaluation:
         return not self.violations
 
 
-def _dc_arrays(scn: Scenario) -> dict[str, np.ndarray]:
-    dcs = scn.params.data_centers
-
-    def bat(attr: str, default: float) -> np.ndarray:
-        return np.array([getattr(d.battery, attr) if d.battery else default for d in dcs])
-
-    def gen(attr: str, default: float) -> np.ndarray:
-        return np.array([getattr(d.generator, attr) if d.generator else default for d in dcs])
-
+def service_row_terms(
+    scn: Scenario,
+    a: np.ndarray,
+    b: np.ndarray,
+    k: np.ndarray,
+    wait: np.ndarray,
+    x: np.ndarray,
+    quality: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """$ per service row of the three job terms: ``revenue`` p_k·Q·x, ``delay_penalty``
+    δ_k·(t − τ)·x (``wait`` = t − τ in slots) and ``transfer_cost`` c^tr_{a,b}·x. ``quality``
+    is Q per row: Q_b(n_s) for a discrete level, Q_b(w/x) for the convex program's steps."""
+    cls = scn.class_arrays
     return {
-        "wear": bat("wear_usd_per_mwh", 0.0),
-        "fuel": gen("fuel_usd_per_mwh", 0.0),
-        "gen_co2": gen("emission_t_per_mwh", 0.0),
-        "startup": gen("startup_usd", 0.0),
+        "revenue": cls["price"][k] * quality * x,
+        "delay_penalty": cls["delay"][k] * wait * x,
+        "transfer_cost": np.nan_to_num(scn.transfer_cost[a, b], nan=0.0) * x,
     }
+
+
+def drop_penalties(scn: Scenario, drops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(slot, $)`` per nonzero entry of ``drops`` (A, K, T): ρ_k·y booked in the slot the
+    cohort's wait window closes, min(τ + W_k, T − 1)."""
+    cls = scn.class_arrays
+    ai, ki, ti = np.nonzero(drops)
+    close = np.minimum(ti + cls["wait"][ki], drops.shape[2] - 1)
+    return close, cls["drop"][ki] * drops[ai, ki, ti]
+
+
+def energy_slot_terms(
+    scn: Scenario,
+    grid: np.ndarray,
+    generator: np.ndarray,
+    startups: np.ndarray,
+    charge: np.ndarray,
+    discharge: np.ndarray,
+    slots: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """$ per slot (of ``slots``) of the four energy terms from (D, T) flows in MWh and
+    start-ups: ``energy_cost`` π·g, ``carbon_cost`` σ·(κ·g + κ^gen·o), ``generator_cost``
+    c^fuel·o + c^su·v, ``battery_wear`` c^deg·(ch + dis)."""
+    dc = DataCenterArrays.of(scn)
+    sigma = scn.params.carbon_price_usd_per_t
+    g, o, v = grid[:, slots], generator[:, slots], startups[:, slots]
+    return {
+        "energy_cost": (scn.price[:, slots] * g).sum(0),
+        "carbon_cost": sigma
+        * (scn.carbon[:, slots] * g + dc.gen_co2_t_per_mwh[:, None] * o).sum(0),
+        "generator_cost": (dc.fuel_usd_per_mwh[:, None] * o + dc.startup_usd[:, None] * v).sum(0),
+        "battery_wear": (
+            dc.wear_usd_per_mwh[:, None] * (charge[:, slots] + discharge[:, slots])
+        ).sum(0),
+    }
+
+
+def book_slot_terms(
+    T: int,
+    slots: np.ndarray,
+    row_slot: np.ndarray,
+    rows: dict[str, np.ndarray],
+    drops: tuple[np.ndarray, np.ndarray],
+    energy: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Assemble the (len(slots), 8) table in the order of `TERMS` from the named parts:
+    per-row job terms booked in their serving slot ``row_slot``, drop penalties
+    ``(slot, $)`` and per-slot energy terms. Entries outside ``slots`` are left out."""
+    pos = np.full(T, -1)
+    pos[slots] = np.arange(slots.size)
+    out = np.zeros((slots.size, len(TERMS)))
+    keep = pos[row_slot] >= 0
+    for name, usd in rows.items():
+        np.add.at(out[:, TERMS.index(name)], pos[row_slot[keep]], usd[keep])
+    close, usd = drops
+    keep = pos[close] >= 0
+    np.add.at(out[:, TERMS.index("drop_penalty")], pos[close[keep]], usd[keep])
+    for name, per_slot in energy.items():
+        out[:, TERMS.index(name)] = per_slot
+    return out
 
 
 def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) -> np.ndarray:
@@ -85,39 +149,14 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
     """
     T = scn.T
     slots = np.arange(T) if slots is None else np.asarray(slots, dtype=int)
-    pos = np.full(T, -1)
-    pos[slots] = np.arange(slots.size)
-    out = np.zeros((slots.size, len(TERMS)))
-    cls = scn.class_arrays
     j = sch.jobs
-    if len(j):
-        a, b, k, s = (j[c].to_numpy(int) for c in ("a", "b", "k", "s"))
-        tau, t, x = j["tau"].to_numpy(int), j["t"].to_numpy(int), j["x"].to_numpy(float)
-        keep = pos[t] >= 0
-        p = pos[t[keep]]
-        a, b, k, s, tau, x = a[keep], b[keep], k[keep], s[keep], tau[keep], x[keep]
-        tr = np.nan_to_num(scn.transfer_cost[a, b], nan=0.0)
-        np.add.at(out[:, 0], p, cls["price"][k] * scn.quality[b, s] * x)
-        np.add.at(out[:, 1], p, cls["delay"][k] * (t[keep] - tau) * x)
-        np.add.at(out[:, 3], p, tr * x)
-    ai, ki, ti = np.nonzero(sch.drops)
-    if ai.size:
-        close = np.minimum(ti + cls["wait"][ki], T - 1)
-        keep = pos[close] >= 0
-        np.add.at(
-            out[:, 2],
-            pos[close[keep]],
-            cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]],
-        )
-    dc = _dc_arrays(scn)
-    sigma = scn.params.carbon_price_usd_per_t
-    g, o = sch.grid[:, slots], sch.generator[:, slots]
-    v = sch.startups(scn)[:, slots]
-    out[:, 4] = (scn.price[:, slots] * g).sum(0)
-    out[:, 5] = sigma * (scn.carbon[:, slots] * g + dc["gen_co2"][:, None] * o).sum(0)
-    out[:, 6] = (dc["fuel"][:, None] * o + dc["startup"][:, None] * v).sum(0)
-    out[:, 7] = (dc["wear"][:, None] * (sch.charge[:, slots] + sch.discharge[:, slots])).sum(0)
-    return out
+    a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
+    x = j["x"].to_numpy(float)
+    rows = service_row_terms(scn, a, b, k, t - tau, x, scn.quality[b, s])
+    energy = energy_slot_terms(
+        scn, sch.grid, sch.generator, sch.startups(scn), sch.charge, sch.discharge, slots
+    )
+    return book_slot_terms(T, slots, t, rows, drop_penalties(scn, sch.drops), energy)
 
 
 def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
@@ -127,8 +166,7 @@ def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
     if len(j):
         b, k, s, t = (j[c].to_numpy(int) for c in ("b", "k", "s", "t"))
         np.add.at(E, (b, t), scn.job_kwh[b, k, s] * j["x"].to_numpy(float))
-    idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
-    return (E + sch.gpus * idle[:, None] * scn.dt) / 1000.0
+    return E / 1000.0 + sch.gpus * PoolArrays.of(scn).idle_mwh_per_gpu_slot[:, None]
 
 
 def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
@@ -170,7 +208,7 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
     ``grid, renewable, charge, discharge, generator`` in MWh (a `Schedule`, or the convex
     program's solution).
     """
-    gen_co2 = _dc_arrays(scn)["gen_co2"]
+    gen_co2 = DataCenterArrays.of(scn).gen_co2_t_per_mwh
     per_dc = {}
     for d, dcm in enumerate(scn.params.data_centers):
         mask = scn.dc_of_asp == d
@@ -215,7 +253,6 @@ def check_constraints(
     """
     out: list[Violation] = []
     T, cls = scn.T, scn.class_arrays
-    p = scn.params
 
     def flag(name: str, miss: np.ndarray, scale: np.ndarray | float, labels) -> None:
         lim = tol * np.maximum(1.0, np.abs(scale))
@@ -276,7 +313,9 @@ def check_constraints(
         lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
     )
     # 2. GPU time and GPU counts
-    G = np.array([b.gpus for b in p.asps], dtype=float)
+    pools = PoolArrays.of(scn)
+    dc = DataCenterArrays.of(scn)
+    G = pools.gpus
     cap = 3600.0 * scn.dt * sch.gpus
     bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
     flag("gpu_time", gpu_need - cap, cap, bt)
@@ -285,17 +324,14 @@ def check_constraints(
         flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
     # 3-4. power balance
     it = it_energy_mwh(scn, sch)
-    pue = np.array([d.pue for d in p.data_centers])
     load = np.zeros((scn.D, T))
-    np.add.at(load, scn.dc_of_asp, it)
-    load *= pue[:, None]
+    np.add.at(load, pools.dc, it)
+    load *= dc.pue[:, None]
     supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
     dt_ = lambda i: "d={}, t={}".format(*np.unravel_index(i, load.shape))  # noqa: E731
     flag("power_balance", np.abs(load - supply), load, dt_)
     # bounds on energy flows
-    capg = np.array(
-        [np.inf if d.grid_cap_mw is None else d.grid_cap_mw * scn.dt for d in p.data_centers]
-    )
+    capg = dc.grid_cap_mwh
     flag("grid_bounds", np.maximum(-sch.grid, sch.grid - capg[:, None]), sch.grid, dt_)
     flag(
         "renewable_bounds",
@@ -304,8 +340,7 @@ def check_constraints(
         dt_,
     )
     # 5. battery
-    pch = np.array([d.battery.charge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
-    pdis = np.array([d.battery.discharge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
+    pch, pdis = dc.charge_max_mwh, dc.discharge_max_mwh
     flag("charge_bounds", np.maximum(-sch.charge, sch.charge - pch[:, None]), pch[:, None], dt_)
     flag(
         "discharge_bounds",
@@ -317,14 +352,11 @@ def check_constraints(
         both = np.minimum(sch.charge, sch.discharge)
         flag("charge_xor_discharge", both, 0.0, dt_)
     soc = sch.soc(scn)
-    smin = np.array([d.battery.soc_min_mwh if d.battery else 0.0 for d in p.data_centers])
-    smax = np.array([d.battery.capacity_mwh if d.battery else 0.0 for d in p.data_centers])
-    send = np.array([d.battery.terminal_mwh if d.battery else 0.0 for d in p.data_centers])
+    smin, smax, send = dc.soc_min_mwh, dc.soc_max_mwh, dc.soc_terminal_mwh
     flag("soc_bounds", np.maximum(smin[:, None] - soc, soc - smax[:, None]), smax[:, None], dt_)
     flag("soc_terminal", send - soc[:, -1], send, lambda i: f"d={i}")
     # 6. generator
-    omin = np.array([d.generator.min_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
-    omax = np.array([d.generator.max_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
+    omin, omax = dc.gen_min_mwh, dc.gen_max_mwh
     u = sch.generator_on
     flag(
         "generator_bounds",

@@ -12,9 +12,16 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.formulations.arrays import DataCenterArrays
 
 JOB_COLUMNS = ["a", "b", "k", "s", "tau", "t", "x"]
 DC_FIELDS = ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
+
+
+def startups(generator_on: np.ndarray, initially_on: np.ndarray) -> np.ndarray:
+    """(D, T) start-ups v = max(0, u_t − u_{t−1}) of a status (D, T) with u_{−1} = u^0 (D,)."""
+    prev = np.concatenate([initially_on[:, None], generator_on[:, :-1]], axis=1)
+    return np.maximum(generator_on - prev, 0.0)
 
 
 @dataclass
@@ -59,27 +66,13 @@ class Schedule:
 
     def soc(self, scn: Scenario) -> np.ndarray:
         """(D, T) state of charge at the end of each slot (MWh), from charge/discharge."""
-        e0 = np.zeros(scn.D)
-        eta_c = np.ones(scn.D)
-        eta_d = np.ones(scn.D)
-        for d, dc in enumerate(scn.params.data_centers):
-            if dc.battery is not None:
-                e0[d] = dc.battery.soc_initial_mwh
-                eta_c[d] = dc.battery.eta_charge
-                eta_d[d] = dc.battery.eta_discharge
-        flow = eta_c[:, None] * self.charge - self.discharge / eta_d[:, None]
-        return e0[:, None] + np.cumsum(flow, axis=1)
+        dc = DataCenterArrays.of(scn)
+        flow = dc.eta_charge[:, None] * self.charge - self.discharge / dc.eta_discharge[:, None]
+        return dc.soc_initial_mwh[:, None] + np.cumsum(flow, axis=1)
 
     def startups(self, scn: Scenario) -> np.ndarray:
         """(D, T) generator start-ups v = max(0, u_t − u_{t−1}) with u_{−1} = u^0."""
-        u0 = np.array(
-            [
-                1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
-                for dc in scn.params.data_centers
-            ]
-        )
-        prev = np.concatenate([u0[:, None], self.generator_on[:, :-1]], axis=1)
-        return np.maximum(self.generator_on - prev, 0.0)
+        return startups(self.generator_on, DataCenterArrays.of(scn).gen_initially_on)
 
     def tidy(self, scn: Scenario) -> dict[str, pd.DataFrame]:
         """Long-format tables with names: ``jobs``, ``drops``, ``gpus``, ``energy``."""

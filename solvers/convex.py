@@ -48,14 +48,24 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.accounting import TERMS, energy_kpis, evaluate, utility_of
+from aigc_opt.formulations.accounting import (
+    TERMS,
+    book_slot_terms,
+    drop_penalties,
+    energy_kpis,
+    energy_slot_terms,
+    evaluate,
+    service_row_terms,
+    utility_of,
+)
+from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays
 from aigc_opt.formulations.convex import (
     ConvexProgram,
     Scaling,
     build_convex,
     quality_at,
 )
-from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.formulations.schedule import Schedule, startups
 from aigc_opt.solvers.result import SolveResult, mip_gap
 
 CAPABILITIES: dict[str, dict[str, bool]] = {
@@ -334,38 +344,20 @@ def row_quality(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> np.n
 def convex_slot_terms(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> np.ndarray:
     """Utility terms per slot ($), shape (T, 8) in the order of `TERMS`.
 
-    Booked as in `accounting.slot_terms`: job terms in the serving slot, a cohort's drop
-    penalty in the slot its wait window closes (min(τ + W_k, T − 1)), energy terms in
-    their slot. Revenue uses the exact curve Q_b at n = w/x (`row_quality`); start-ups are
-    max(0, u_t − u_{t−1}).
+    The accounting's own term functions (`accounting.service_row_terms`,
+    `drop_penalties`, `energy_slot_terms`, booked by `book_slot_terms`); the convex
+    program only passes its per-row quality Q_b(w/x) (`row_quality`) and its flows.
     """
     rows, T = prog.rows, scn.T
     x = sol.jobs["x"].to_numpy(float)
-    q = row_quality(scn, prog, sol)
-    cls = scn.class_arrays
-    out = np.zeros((T, len(TERMS)))
-    np.add.at(out[:, 0], rows.t, rows.price * q * x)
-    np.add.at(out[:, 1], rows.t, rows.delay * x)
-    np.add.at(out[:, 3], rows.t, rows.transfer * x)
-    a, k, tau = np.nonzero(sol.drops)
-    np.add.at(
-        out[:, 2], np.minimum(tau + cls["wait"][k], T - 1), cls["drop"][k] * sol.drops[a, k, tau]
+    per_row = service_row_terms(
+        scn, rows.a, rows.b, rows.k, rows.t - rows.tau, x, row_quality(scn, prog, sol)
     )
-    dcs = scn.params.data_centers
-    col = lambda fn: np.array([fn(d) for d in dcs], dtype=float)[:, None]  # noqa: E731
-    gen_co2 = col(lambda d: d.generator.emission_t_per_mwh if d.generator else 0.0)
-    fuel = col(lambda d: d.generator.fuel_usd_per_mwh if d.generator else 0.0)
-    startup = col(lambda d: d.generator.startup_usd if d.generator else 0.0)
-    wear = col(lambda d: d.battery.wear_usd_per_mwh if d.battery else 0.0)
-    u0 = col(lambda d: 1.0 if d.generator and d.generator.initially_on else 0.0)
-    u = sol.generator_on
-    starts = np.maximum(u - np.concatenate([u0, u[:, :-1]], axis=1), 0.0)
-    sigma = scn.params.carbon_price_usd_per_t
-    out[:, 4] = (scn.price * sol.grid).sum(0)
-    out[:, 5] = sigma * (scn.carbon * sol.grid + gen_co2 * sol.generator).sum(0)
-    out[:, 6] = (fuel * sol.generator + startup * starts).sum(0)
-    out[:, 7] = (wear * (sol.charge + sol.discharge)).sum(0)
-    return out
+    starts = startups(sol.generator_on, DataCenterArrays.of(scn).gen_initially_on)
+    energy = energy_slot_terms(
+        scn, sol.grid, sol.generator, starts, sol.charge, sol.discharge, np.arange(T)
+    )
+    return book_slot_terms(T, np.arange(T), rows.t, per_row, drop_penalties(scn, sol.drops), energy)
 
 
 def convex_terms(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> dict[str, float]:
@@ -382,10 +374,9 @@ def convex_kpis(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> dict
     w = j["w"].to_numpy(float)
     served = float(x.sum())
     q = row_quality(scn, prog, sol)
-    idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
     it = np.zeros((scn.A, scn.T))
     np.add.at(it, (rows.b, rows.t), rows.kwh_x * x + rows.kwh_w * w)
-    it = (it + sol.gpus * idle[:, None] * scn.dt) / 1000.0
+    it = it / 1000.0 + sol.gpus * PoolArrays.of(scn).idle_mwh_per_gpu_slot[:, None]
     energy = energy_kpis(scn, it, sol)
     return {
         "energy_mwh": energy["energy_mwh"],

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 
 from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.index import Index
+from aigc_opt.formulations.arrays import cohort_sizes
 from aigc_opt.formulations.milp import Program, build_milp
 from aigc_opt.solvers.forecast import Forecaster, make_forecaster
 from aigc_opt.solvers.highs import HighsOptions, HighsSolver
@@ -192,7 +192,7 @@ class MPCPolicy:
             m.price[d, j] = float(price[d, j])
             m.carbon[d, j] = float(carbon[d, j])
             m.ren[d, j] = float(ren[d, j])
-        lam = _cohort_sizes(idx, arr, obs.pending)
+        lam = cohort_sizes(idx, arr, obs.pending[:, :, 1:])  # observation age j at [j]
         close = np.minimum(idx.ctau + st.W[idx.ck], left - 1)
         weight = np.where(close <= L - 1, 1.0, self.carry_weight)
         for c in range(idx.n_cohorts):
@@ -272,17 +272,3 @@ class MPCPolicy:
             generator=o,
             generator_on=u,
         )
-
-
-def _cohort_sizes(idx: Index, arrivals: np.ndarray, pending: np.ndarray) -> np.ndarray:
-    """Jobs per window cohort: ``arrivals[a, k, τ]`` for τ ≥ 0, ``pending[a, k, −τ]``
-    (observation ages) for τ < 0."""
-    out = np.zeros(idx.n_cohorts)
-    inside = idx.ctau >= 0
-    out[inside] = arrivals[idx.ca[inside], idx.ck[inside], idx.ctau[inside]]
-    age = -idx.ctau[~inside]
-    ok = age < pending.shape[2]
-    vals = np.zeros(age.size)
-    vals[ok] = pending[idx.ca[~inside][ok], idx.ck[~inside][ok], age[ok]]
-    out[~inside] = vals
-    return out
