@@ -101,6 +101,18 @@ def check_positive(name: str, value: float | None, *, allow_zero: bool = False) 
         raise UserError(f"--{name} = {value}: must be {'≥' if allow_zero else '>'} 0")
 
 
+def check_backend(backend: str) -> None:
+    if backend not in ("highs", "pyomo"):
+        raise UserError(f"--backend = {backend}: choose highs or pyomo")
+
+
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="Program builder: highs (arrays passed to HiGHS, fast) or pyomo (reference)",
+    ),
+]
 ScenarioOpt = Annotated[
     str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a .toml")
 ]
@@ -176,6 +188,7 @@ def solve(
     mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
     threads: Annotated[int, typer.Option("--threads", help="HiGHS threads (0 = auto)")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="HiGHS random seed")] = 0,
+    backend: BackendOpt = "highs",
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -188,10 +201,17 @@ def solve(
         check_positive("time-limit", time_limit)
         check_positive("mip-gap", mip_gap, allow_zero=True)
         check_positive("threads", threads, allow_zero=True)
+        check_backend(backend)
         scn = load_cli_scenario(scenario, horizon, start)
         opts = HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
         with stdout_to_stderr() as real_stdout:
-            res = solve_oracle(scn, relax=relax, integer_jobs=integer_jobs, options=opts)
+            res = solve_oracle(
+                scn,
+                relax=relax,
+                integer_jobs=integer_jobs,
+                options=opts,
+                backend=backend,  # type: ignore[arg-type]
+            )
             if out is not None:
                 res.write(out)
             if as_json:

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    BackendOpt,
     HorizonOpt,
     JsonOpt,
     OutOpt,
     ScenarioOpt,
     StartOpt,
     UserError,
+    check_backend,
     check_positive,
     emit_json,
     err_console,
@@ -173,6 +175,7 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = 0,
         seed: SeedOpt = 0,
         oracle_time_limit: OracleLimitOpt = None,
+        backend: BackendOpt = "highs",
         out: OutOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -188,6 +191,7 @@ def register(app: typer.Typer) -> None:
                 raise UserError(f"--window = {window!r}: must be lp or milp")
             check_positive("carry-weight", carry_weight, allow_zero=True)
             check_positive("oracle-time-limit", oracle_time_limit)
+            check_backend(backend)
             try:
                 fc = make_forecaster(forecast)
             except ValueError as exc:
@@ -198,6 +202,7 @@ def register(app: typer.Typer) -> None:
                 fc,
                 window=window,  # type: ignore[arg-type]
                 carry_weight=carry_weight,
+                backend=backend,
             )
             _play(
                 scn,
