@@ -314,6 +314,28 @@ def lp_fix_start(
     return out
 
 
+def stopped_outcome(start: MipStart, seconds: float) -> RawOutcome:
+    """Outcome when the limit or a stop request came before the MIP search: the LP-and-fix
+    start (if any) as incumbent, the root LP's bound (if any)."""
+    reason = interrupt.requested()
+    bound = start.bound
+    if bound is not None and start.objective is not None:
+        bound = max(bound, start.objective)
+    has = start.values is not None
+    return RawOutcome(
+        termination="interrupted" if reason else "time_limit",
+        solution_status="feasible" if has else "none",
+        objective=start.objective if has else None,
+        best_bound=bound,
+        solve_seconds=seconds,
+        message=f"stopped before the MIP search ({reason or 'time limit'}); "
+        + ("LP-and-fix start as incumbent" if has else "no incumbent"),
+        solver_version=version(),
+        values=start.values,
+        info={"lp_relaxation_bound": start.bound, "mip_nodes": 0},
+    )
+
+
 class ArrayHighs:
     """One HiGHS instance holding an `ArrayProgram` (see the module doc)."""
 
@@ -400,7 +422,7 @@ class ArrayHighs:
                     bound_of=lambda y: dual_bound(prog, y, upper),
                 )
             if self.stopper.left() <= 0 or interrupt.requested():
-                return self._stopped(start, time.perf_counter() - t0)
+                return stopped_outcome(start, time.perf_counter() - t0)
             run(self.h, self.options, self.stopper)
         except Exception as exc:  # a solver crash is a status, not a traceback
             return RawOutcome(
@@ -408,22 +430,3 @@ class ArrayHighs:
                 version(),
             )  # fmt: skip
         return read_outcome(self.h, time.perf_counter() - t0, is_mip=is_mip, lp_bound=start.bound)
-
-    def _stopped(self, start: MipStart, seconds: float) -> RawOutcome:
-        """Outcome when the limit or a stop request came before the MIP search."""
-        reason = interrupt.requested()
-        bound = start.bound
-        if bound is not None and start.objective is not None:
-            bound = max(bound, start.objective)
-        return RawOutcome(
-            termination="interrupted" if reason else "time_limit",
-            solution_status="none" if start.values is None else "feasible",
-            objective=start.objective,
-            best_bound=bound,
-            solve_seconds=seconds,
-            message=f"stopped before the MIP search ({reason or 'time limit'}); "
-            + ("LP-and-fix start as incumbent" if start.values is not None else "no incumbent"),
-            solver_version=version(),
-            values=start.values,
-            info={"lp_relaxation_bound": start.bound, "mip_nodes": 0},
-        )

@@ -19,6 +19,7 @@ from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
 from aigc_opt.formulations.milp import Program
 from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.highs import (
     HighsOptions,
     MipStart,
@@ -26,6 +27,7 @@ from aigc_opt.solvers.highs import (
     Stopper,
     lp_fix_start,
     read_outcome,
+    stopped_outcome,
     use_threads,
     version,
 )
@@ -90,7 +92,11 @@ class HighsSolver:
             self._opt.update()  # push Param changes now, so nothing changes the model later
         lp_bound = None
         if lp_fix is not None:
-            lp_bound = self._lp_fix(**lp_fix).bound
+            start = self._lp_fix(**lp_fix)
+            lp_bound = start.bound
+            if self.stopper.left() <= 0 or interrupt.requested():
+                start.values = None  # the start is not loaded into the Pyomo model
+                return stopped_outcome(start, time.perf_counter() - t0)
         opts = o.highs_options()
         left = self.stopper.left()
         if np.isfinite(left):
