@@ -242,132 +242,155 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
     }
 
 
+class _Flags:
+    """Collects violations: a row is violated when it misses by more than
+    tol · max(1, |its scale|); at most 20 listed per constraint, then a summary line."""
+
+    def __init__(self, tol: float):
+        self.tol = tol
+        self.out: list[Violation] = []
+
+    def __call__(self, name: str, miss: np.ndarray, scale, labels) -> None:
+        lim = self.tol * np.maximum(1.0, np.abs(scale))
+        bad = np.flatnonzero(np.ravel(miss > lim))
+        for i in bad[:20]:
+            self.out.append(Violation(name, labels(i), float(np.ravel(miss)[i])))
+        if bad.size > 20:
+            self.out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
+
+
+def _dt_label(shape: tuple[int, ...]):
+    return lambda i: "d={}, t={}".format(*np.unravel_index(i, shape))
+
+
+def check_service_rows(scn: Scenario, sch: Schedule, flag: _Flags) -> pd.DataFrame:
+    """x ≥ 0, indices in range, admissible (b, k, s), allowed transfer, inside the wait
+    window. Returns the rows with valid indices (for the families below)."""
+    j = sch.jobs
+    a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
+    x = j["x"].to_numpy(float)
+
+    def rows(i: int) -> str:
+        return f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"
+
+    flag("jobs_nonnegative", -x, 0.0, rows)
+    T = scn.T
+    bad = (a < 0) | (a >= scn.A) | (b < 0) | (b >= scn.A) | (k < 0) | (k >= scn.K)
+    bad |= (s < 0) | (s >= scn.S) | (t < 0) | (t >= T) | (tau < 0) | (tau >= T)
+    flag("index_range", bad.astype(float), 0.0, rows)
+    ok = ~bad
+    inadm = np.zeros(x.size, dtype=bool)
+    forb = np.zeros(x.size, dtype=bool)
+    outside = np.zeros(x.size, dtype=bool)
+    inadm[ok] = ~scn.admissible[b[ok], k[ok], s[ok]]
+    forb[ok] = np.isnan(scn.transfer_cost[a[ok], b[ok]])
+    outside[ok] = (t[ok] < tau[ok]) | (t[ok] > tau[ok] + scn.class_arrays["wait"][k[ok]])
+    flag("admissible_config", np.where(inadm, np.abs(x), 0.0), 0.0, rows)
+    flag("transfer_allowed", np.where(forb, np.abs(x), 0.0), 0.0, rows)
+    flag("wait_window", np.where(outside, np.abs(x), 0.0), 0.0, rows)
+    return j.loc[ok]
+
+
+def check_cohort_conservation(
+    scn: Scenario, sch: Schedule, jobs: pd.DataFrame, flag: _Flags
+) -> None:
+    """(1) Σ_{b,s,t} x + y = λ per cohort, y ≥ 0."""
+    served = np.zeros((scn.A, scn.K, scn.T))
+    a, k, tau = (jobs[c].to_numpy(int) for c in ("a", "k", "tau"))
+    np.add.at(served, (a, k, tau), jobs["x"].to_numpy(float))
+    lam = scn.arrivals
+    label = lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape))  # noqa: E731
+    flag("cohort_conservation", np.abs(served + sch.drops - lam), lam, label)
+    flag("drops_nonnegative", -sch.drops, 0.0, label)
+
+
+def check_gpu_time(
+    scn: Scenario, sch: Schedule, jobs: pd.DataFrame, flag: _Flags, relaxed: bool
+) -> None:
+    """(2) Σ x·τ ≤ 3600·Δ·n, 0 ≤ n ≤ G, n integer (unless relaxed)."""
+    pools = PoolArrays.of(scn)
+    need = np.zeros((scn.A, scn.T))
+    b, k, s, t = (jobs[c].to_numpy(int) for c in ("b", "k", "s", "t"))
+    np.add.at(need, (b, t), scn.gpu_seconds[b, k, s] * jobs["x"].to_numpy(float))
+    cap = pools.gpu_seconds_per_slot * sch.gpus
+    G = pools.gpus[:, None]
+    bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
+    flag("gpu_time", need - cap, cap, bt)
+    flag("gpus_bounds", np.maximum(-sch.gpus, sch.gpus - G), G, bt)
+    if not relaxed:
+        flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
+
+
+def check_power_balance(scn: Scenario, sch: Schedule, flag: _Flags) -> None:
+    """(3–4) PUE·Σ_b E^IT = g + r + dis − ch + o; 0 ≤ g ≤ Ḡ·Δ."""
+    dc, pools = DataCenterArrays.of(scn), PoolArrays.of(scn)
+    load = np.zeros((scn.D, scn.T))
+    np.add.at(load, pools.dc, it_energy_mwh(scn, sch))
+    load *= dc.pue[:, None]
+    supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
+    label = _dt_label(load.shape)
+    flag("power_balance", np.abs(load - supply), load, label)
+    cap = dc.grid_cap_mwh[:, None]
+    flag("grid_bounds", np.maximum(-sch.grid, sch.grid - cap), sch.grid, label)
+
+
+def check_renewable_limit(scn: Scenario, sch: Schedule, flag: _Flags) -> None:
+    """0 ≤ r ≤ R."""
+    miss = np.maximum(-sch.renewable, sch.renewable - scn.renewable)
+    flag("renewable_limit", miss, scn.renewable, _dt_label(sch.renewable.shape))
+
+
+def check_battery(scn: Scenario, sch: Schedule, flag: _Flags, relaxed: bool) -> None:
+    """(5) 0 ≤ ch ≤ P^ch·Δ, 0 ≤ dis ≤ P^dis·Δ, not both (unless relaxed: the mode z),
+    S^min ≤ SoC ≤ S, SoC at the last slot ≥ e^end."""
+    dc = DataCenterArrays.of(scn)
+    label = _dt_label(sch.charge.shape)
+    pch, pdis = dc.charge_max_mwh[:, None], dc.discharge_max_mwh[:, None]
+    flag("battery_charge_bounds", np.maximum(-sch.charge, sch.charge - pch), pch, label)
+    miss = np.maximum(-sch.discharge, sch.discharge - pdis)
+    flag("battery_discharge_bounds", miss, pdis, label)
+    if not relaxed:
+        flag("battery_charge_mode", np.minimum(sch.charge, sch.discharge), 0.0, label)
+    soc = sch.soc(scn)
+    lo, hi = dc.soc_min_mwh[:, None], dc.soc_max_mwh[:, None]
+    flag("battery_soc_bounds", np.maximum(lo - soc, soc - hi), hi, label)
+    end = dc.soc_terminal_mwh
+    flag("battery_terminal", end - soc[:, -1], end, lambda i: f"d={i}")
+
+
+def check_generator(scn: Scenario, sch: Schedule, flag: _Flags, relaxed: bool) -> None:
+    """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u, u ∈ [0, 1] (0 without a generator), u binary
+    (unless relaxed). Start-ups are derived from u, so they need no check."""
+    dc = DataCenterArrays.of(scn)
+    u = sch.generator_on
+    label = _dt_label(u.shape)
+    omin, omax = dc.gen_min_mwh[:, None], dc.gen_max_mwh[:, None]
+    flag("generator_min", omin * u - sch.generator, omin, label)
+    flag("generator_max", sch.generator - omax * u, omax, label)
+    flag("generator_status", np.maximum(-u, u - (omax > 0)), 0.0, label)
+    if not relaxed:
+        flag("generator_binary", np.abs(u - np.round(u)), 0.0, label)
+
+
 def check_constraints(
     scn: Scenario, sch: Schedule, *, relaxed: bool = False, tol: float = 1e-6
 ) -> list[Violation]:
-    """Every constraint of MODEL.md §4 checked on the schedule alone.
+    """Every constraint of MODEL.md §4 checked on the schedule alone, one `check_<family>`
+    per constraint family (names as in the builders).
 
     ``tol`` is relative: a row is violated when it misses by more than
     tol · max(1, |its scale|). ``relaxed`` skips integrality and the charge/discharge
     exclusivity (the LP relaxation's feasible set).
     """
-    out: list[Violation] = []
-    T, cls = scn.T, scn.class_arrays
-
-    def flag(name: str, miss: np.ndarray, scale: np.ndarray | float, labels) -> None:
-        lim = tol * np.maximum(1.0, np.abs(scale))
-        bad = np.flatnonzero(np.ravel(miss > lim))
-        for i in bad[:20]:
-            out.append(Violation(name, labels(i), float(np.ravel(miss)[i])))
-        if bad.size > 20:
-            out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
-
-    j = sch.jobs
-    served = np.zeros((scn.A, scn.K, T))
-    if len(j):
-        a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
-        x = j["x"].to_numpy(float)
-        rows = lambda i: f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"  # noqa: E731
-        flag("jobs_nonnegative", -x, 0.0, rows)
-        bad_idx = (
-            (a < 0)
-            | (a >= scn.A)
-            | (b < 0)
-            | (b >= scn.A)
-            | (k < 0)
-            | (k >= scn.K)
-            | (s < 0)
-            | (s >= scn.S)
-            | (t < 0)
-            | (t >= T)
-            | (tau < 0)
-            | (tau >= T)
-        )
-        flag("index_range", bad_idx.astype(float), 0.0, rows)
-        ok = ~bad_idx
-        a, b, k, s, tau, t, x = a[ok], b[ok], k[ok], s[ok], tau[ok], t[ok], x[ok]
-        inadm = ~scn.admissible[b, k, s]
-        flag("admissible_config", np.where(inadm, np.abs(x), 0.0), 0.0, rows)
-        forb = np.isnan(scn.transfer_cost[a, b])
-        flag("transfer_allowed", np.where(forb, np.abs(x), 0.0), 0.0, rows)
-        outside = (t < tau) | (t > tau + cls["wait"][k])
-        flag("wait_window", np.where(outside, np.abs(x), 0.0), 0.0, rows)
-        np.add.at(served, (a, k, tau), x)
-        gpu_need = np.zeros((scn.A, T))
-        np.add.at(gpu_need, (b, t), scn.gpu_seconds[b, k, s] * x)
-    else:
-        gpu_need = np.zeros((scn.A, T))
-    # 1. cohort conservation
-    lam = scn.arrivals
-    miss = np.abs(served + sch.drops - lam)
-    flag(
-        "cohort_conservation",
-        miss,
-        lam,
-        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
-    )
-    flag(
-        "drops_nonnegative",
-        -sch.drops,
-        0.0,
-        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
-    )
-    # 2. GPU time and GPU counts
-    pools = PoolArrays.of(scn)
-    dc = DataCenterArrays.of(scn)
-    G = pools.gpus
-    cap = 3600.0 * scn.dt * sch.gpus
-    bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
-    flag("gpu_time", gpu_need - cap, cap, bt)
-    flag("gpus_bounds", np.maximum(-sch.gpus, sch.gpus - G[:, None]), G[:, None], bt)
-    if not relaxed:
-        flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
-    # 3-4. power balance
-    it = it_energy_mwh(scn, sch)
-    load = np.zeros((scn.D, T))
-    np.add.at(load, pools.dc, it)
-    load *= dc.pue[:, None]
-    supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
-    dt_ = lambda i: "d={}, t={}".format(*np.unravel_index(i, load.shape))  # noqa: E731
-    flag("power_balance", np.abs(load - supply), load, dt_)
-    # bounds on energy flows
-    capg = dc.grid_cap_mwh
-    flag("grid_bounds", np.maximum(-sch.grid, sch.grid - capg[:, None]), sch.grid, dt_)
-    flag(
-        "renewable_bounds",
-        np.maximum(-sch.renewable, sch.renewable - scn.renewable),
-        scn.renewable,
-        dt_,
-    )
-    # 5. battery
-    pch, pdis = dc.charge_max_mwh, dc.discharge_max_mwh
-    flag("charge_bounds", np.maximum(-sch.charge, sch.charge - pch[:, None]), pch[:, None], dt_)
-    flag(
-        "discharge_bounds",
-        np.maximum(-sch.discharge, sch.discharge - pdis[:, None]),
-        pdis[:, None],
-        dt_,
-    )
-    if not relaxed:
-        both = np.minimum(sch.charge, sch.discharge)
-        flag("charge_xor_discharge", both, 0.0, dt_)
-    soc = sch.soc(scn)
-    smin, smax, send = dc.soc_min_mwh, dc.soc_max_mwh, dc.soc_terminal_mwh
-    flag("soc_bounds", np.maximum(smin[:, None] - soc, soc - smax[:, None]), smax[:, None], dt_)
-    flag("soc_terminal", send - soc[:, -1], send, lambda i: f"d={i}")
-    # 6. generator
-    omin, omax = dc.gen_min_mwh, dc.gen_max_mwh
-    u = sch.generator_on
-    flag(
-        "generator_bounds",
-        np.maximum(omin[:, None] * u - sch.generator, sch.generator - omax[:, None] * u),
-        omax[:, None],
-        dt_,
-    )
-    flag("generator_status", np.maximum(-u, u - (omax[:, None] > 0)), 0.0, dt_)
-    if not relaxed:
-        flag("generator_binary", np.abs(u - np.round(u)), 0.0, dt_)
-    return out
+    flag = _Flags(tol)
+    jobs = check_service_rows(scn, sch, flag)
+    check_cohort_conservation(scn, sch, jobs, flag)
+    check_gpu_time(scn, sch, jobs, flag, relaxed)
+    check_power_balance(scn, sch, flag)
+    check_renewable_limit(scn, sch, flag)
+    check_battery(scn, sch, flag, relaxed)
+    check_generator(scn, sch, flag, relaxed)
+    return flag.out
 
 
 def evaluate(
