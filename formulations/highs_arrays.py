@@ -21,14 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays, cohort_sizes
 from aigc_opt.formulations.index import Index, build_index
-from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.formulations.schedule import DC_FIELDS, Schedule, schedule_from_values
 
 DC_BLOCKS = ("g", "r", "ch", "dis", "e", "o", "z", "u", "v")
 
@@ -91,38 +90,23 @@ class ArrayProgram:
 
     def schedule(self, values: np.ndarray, slots: int | None = None) -> Schedule:
         """The `Schedule` of a column vector (slots [0, slots)); integer columns rounded."""
-        scn, idx = self.scenario, self.index
-        T = scn.T if slots is None else slots
-        sch = Schedule.empty(scn) if slots is None else Schedule.empty(scn.cut(horizon=T))
-        x = values[self.block("x")]
-        keep = (np.abs(x) > 0) & (idx.t < T)
-        sch.jobs = pd.DataFrame(
-            {
-                "a": idx.a[keep],
-                "b": idx.b[keep],
-                "k": idx.k[keep],
-                "s": idx.s[keep],
-                "tau": idx.tau[keep],
-                "t": idx.t[keep],
-                "x": x[keep],
-            }
-        )
-        y = values[self.block("y")]
-        inside = (idx.ctau >= 0) & (idx.ctau < T)
-        sch.drops[idx.ca[inside], idx.ck[inside], idx.ctau[inside]] = y[inside]
-        full = scn.T
+        scn = self.scenario
 
         def grid(name: str, rows: int) -> np.ndarray:
-            return values[self.block(name)].reshape(rows, full)[:, :T].copy()
+            return values[self.block(name)].reshape(rows, scn.T)
 
-        sch.gpus = grid("n", scn.A)
-        sch.grid, sch.renewable = grid("g", scn.D), grid("r", scn.D)
-        sch.charge, sch.discharge = grid("ch", scn.D), grid("dis", scn.D)
-        sch.generator, sch.generator_on = grid("o", scn.D), grid("u", scn.D)
-        if not self.relax:  # integer columns come back as 0.9999999: snap them
-            sch.gpus = np.round(sch.gpus)
-            sch.generator_on = np.round(sch.generator_on)
-        return sch
+        flows = {"gpus": grid("n", scn.A)}
+        for field_, block in zip(DC_FIELDS, ("g", "r", "ch", "dis", "o", "u"), strict=True):
+            flows[field_] = grid(block, scn.D)
+        return schedule_from_values(
+            scn,
+            self.index,
+            values[self.block("x")],
+            values[self.block("y")],
+            flows,
+            integer=not self.relax,
+            slots=slots,
+        )
 
     def term_values(self, values: np.ndarray) -> dict[str, float]:
         """The eight utility terms ($) of a column vector, from the named cost vectors."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.arrays import DataCenterArrays
+from aigc_opt.formulations.index import Index
 
 JOB_COLUMNS = ["a", "b", "k", "s", "tau", "t", "x"]
 DC_FIELDS = ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
@@ -170,3 +171,42 @@ class Schedule:
         ):
             getattr(sch, attr)[d, t] = e[col].to_numpy(float)
         return sch
+
+
+def schedule_from_values(
+    scn: Scenario,
+    idx: Index,
+    x: np.ndarray,
+    y: np.ndarray,
+    flows: dict[str, np.ndarray],
+    *,
+    integer: bool,
+    slots: int | None = None,
+) -> Schedule:
+    """The `Schedule` of a program's solution, whichever builder made it: ``x`` per service
+    row and ``y`` per cohort of ``idx``; ``flows`` maps ``gpus`` (B, T) and the fields
+    ``grid, renewable, charge, discharge, generator, generator_on`` (D, T) to values.
+    Keeps slots [0, slots); with ``integer`` GPUs and generator status are snapped to
+    integers (solvers return 0.9999999)."""
+    T = scn.T if slots is None else slots
+    sch = Schedule.empty(scn) if slots is None else Schedule.empty(scn.cut(horizon=T))
+    keep = (np.abs(x) > 0) & (idx.t < T)
+    sch.jobs = pd.DataFrame(
+        {
+            "a": idx.a[keep],
+            "b": idx.b[keep],
+            "k": idx.k[keep],
+            "s": idx.s[keep],
+            "tau": idx.tau[keep],
+            "t": idx.t[keep],
+            "x": x[keep],
+        }
+    )
+    inside = (idx.ctau >= 0) & (idx.ctau < T)
+    sch.drops[idx.ca[inside], idx.ck[inside], idx.ctau[inside]] = y[inside]
+    for name, values in flows.items():
+        setattr(sch, name, np.asarray(values, dtype=float)[:, :T].copy())
+    if integer:
+        sch.gpus = np.round(sch.gpus)
+        sch.generator_on = np.round(sch.generator_on)
+    return sch

@@ -36,17 +36,6 @@ import numpy as np
 from aigc_opt.formulations.highs_arrays import ArrayProgram, dual_bound, implied_upper
 from aigc_opt.solvers import interrupt
 
-TERMINATIONS = (
-    "optimal",
-    "time_limit",
-    "iteration_limit",
-    "interrupted",
-    "infeasible",
-    "unbounded",
-    "infeasible_or_unbounded",
-    "error",
-)
-SOLUTION_STATUSES = ("optimal", "feasible", "none")
 MIP_START_MIN_SHARE = 0.25
 """The LP-and-fix start runs its second LP only while this share of the limit is left."""
 

@@ -13,12 +13,11 @@ import time
 import warnings
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
 from aigc_opt.formulations.milp import Program
-from aigc_opt.formulations.schedule import Schedule
+from aigc_opt.formulations.schedule import DC_FIELDS, Schedule, schedule_from_values
 from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.highs import (
     HighsOptions,
@@ -187,40 +186,17 @@ class HighsSolver:
 def extract_schedule(prog: Program, slots: int | None = None) -> Schedule:
     """Read the loaded solution of a Pyomo program into a `Schedule` (slots [0, slots))."""
     m, idx, scn = prog.model, prog.index, prog.scenario
-    T = scn.T if slots is None else slots
-    sch = Schedule.empty(scn) if slots is None else Schedule.empty(scn.cut(horizon=T))
+
+    def grid(var, rows: int) -> np.ndarray:
+        keys = [(r, t) for r in range(rows) for t in range(scn.T)]
+        return _values(var, keys).reshape(rows, scn.T)
+
+    flows = {"gpus": grid(m.n, scn.A)}
+    for field_, var in zip(DC_FIELDS, (m.g, m.r, m.ch, m.dis, m.o, m.u), strict=True):
+        flows[field_] = grid(var, scn.D)
     x = _values(m.x, range(idx.n_rows))
-    keep = (np.abs(x) > 0) & (idx.t < T)
-    sch.jobs = pd.DataFrame(
-        {
-            "a": idx.a[keep],
-            "b": idx.b[keep],
-            "k": idx.k[keep],
-            "s": idx.s[keep],
-            "tau": idx.tau[keep],
-            "t": idx.t[keep],
-            "x": x[keep],
-        }
-    )
     y = _values(m.y, range(idx.n_cohorts))
-    inside = (idx.ctau >= 0) & (idx.ctau < T)
-    sch.drops[idx.ca[inside], idx.ck[inside], idx.ctau[inside]] = y[inside]
-    B, D = scn.A, scn.D
-
-    def grid(var, rows):
-        return _values(var, [(r, t) for r in range(rows) for t in range(T)]).reshape(rows, T)
-
-    sch.gpus = grid(m.n, B)
-    sch.grid = grid(m.g, D)
-    sch.renewable = grid(m.r, D)
-    sch.charge = grid(m.ch, D)
-    sch.discharge = grid(m.dis, D)
-    sch.generator = grid(m.o, D)
-    sch.generator_on = grid(m.u, D)
-    if not prog.relax:  # integer variables come back as 0.9999999: snap them
-        sch.gpus = np.round(sch.gpus)
-        sch.generator_on = np.round(sch.generator_on)
-    return sch
+    return schedule_from_values(scn, idx, x, y, flows, integer=not prog.relax, slots=slots)
 
 
 def _values(var, keys) -> np.ndarray:
