@@ -164,6 +164,8 @@ def run(h: highspy.Highs, options: HighsOptions, stopper: Stopper) -> None:
         h.run()
 
 
+_STOPPED = ("time_limit", "iteration_limit", "interrupted")
+
 _TERMINATION = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
@@ -199,9 +201,9 @@ def read_outcome(
     objective = float(info.objective_function_value) if has else None
     if is_mip:
         bounds = [b for b in (info.mip_dual_bound, lp_bound) if b is not None and np.isfinite(b)]
-        bound = min(bounds) if bounds and term != "error" else None
+        bound = min(bounds) if bounds and term in ("optimal", *_STOPPED) else None
     else:
-        bound = objective if term == "optimal" else None
+        bound = objective if term == "optimal" else (lp_bound if term in _STOPPED else None)
     if bound is not None and objective is not None:
         bound = max(bound, objective)  # a dual bound rounded below its incumbent
     status = "none" if not has else ("optimal" if term == "optimal" else "feasible")
@@ -224,6 +226,19 @@ def read_outcome(
             "lp_relaxation_bound": lp_bound,
         },
     )
+
+
+def bound_from_duals(
+    h: highspy.Highs, bound_of: Callable[[np.ndarray], float] | None
+) -> float | None:
+    """A bound from the row duals a stopped LP left (None without duals or ``bound_of``):
+    ``bound_of(y)`` is valid for any y, so both signs are tried and the smaller kept."""
+    sol = h.getSolution()
+    if bound_of is None or not sol.dual_valid:
+        return None
+    y = np.asarray(sol.row_dual, dtype=float)
+    bound = min(bound_of(y), bound_of(-y))
+    return bound if np.isfinite(bound) else None
 
 
 @dataclass
@@ -273,11 +288,7 @@ def lp_fix_start(
             root = replace(options, presolve="off", solver="simplex")
         run(h, root, stopper)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            sol = h.getSolution()
-            if bound_of is not None and sol.dual_valid:
-                y = np.asarray(sol.row_dual, dtype=float)
-                out.bound = min(bound_of(y), bound_of(-y))  # valid for any y
-                out.bound = out.bound if np.isfinite(out.bound) else None
+            out.bound = bound_from_duals(h, bound_of)
             return out
         out.bound = float(h.getInfo().objective_function_value)
         if limit is not None and stopper.left() < MIP_START_MIN_SHARE * limit:
@@ -385,7 +396,9 @@ class ArrayHighs:
 
         A MILP first runs the LP-and-fix start (`lp_fix_start`, unless ``mip_start`` is
         off); when the deadline passes before the MIP search begins, the start (if any)
-        is reported as the incumbent with the root bound.
+        is reported as the incumbent with the root bound. An LP under a time limit runs
+        the dual simplex without presolve, so that when stopped its row duals give a
+        bound (`bound_from_duals`).
         """
         prog = self.program
         if prog is None:
@@ -412,7 +425,13 @@ class ArrayHighs:
                 )
             if self.stopper.left() <= 0 or interrupt.requested():
                 return stopped_outcome(start, time.perf_counter() - t0)
-            run(self.h, self.options, self.stopper)
+            if is_mip or limit is None:
+                run(self.h, self.options, self.stopper)
+            else:  # a limited LP: no presolve, so that a stopped dual simplex leaves duals
+                lp_opts = replace(self.options, presolve="off", solver="simplex")
+                run(self.h, lp_opts, self.stopper)
+                if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    start.bound = bound_from_duals(self.h, lambda y: dual_bound(prog, y))
         except Exception as exc:  # a solver crash is a status, not a traceback
             return RawOutcome(
                 "error", "none", None, None, time.perf_counter() - t0, f"HiGHS failed: {exc}",

@@ -46,6 +46,16 @@ def test_time_limited_milp_reports_a_valid_bound(backend):
         assert res.utility is None or res.best_bound >= res.utility
 
 
+def test_time_limited_lp_reports_a_valid_bound():
+    """An LP stopped by its limit bounds its own optimum through the stopped duals."""
+    scn = load_scenario("default", horizon=48)
+    exact = solve_oracle(scn, relax=True)
+    res = solve_oracle(scn, relax=True, options=HighsOptions(time_limit=0.02))
+    assert res.status == "time_limit" and res.solution_status == "none"
+    assert res.best_bound is not None and res.is_bound_valid
+    assert res.best_bound >= exact.utility - 1e-7 * abs(exact.utility)
+
+
 def test_stop_request_reports_interrupted():
     """A stop requested mid-solve ends it at HiGHS' next callback as ``interrupted``."""
     scn = load_scenario("default", horizon=168)
