@@ -17,6 +17,7 @@ Conventions shared by every command:
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import math
 import os
@@ -207,6 +208,21 @@ def check_out_option(value: Path | None) -> Path | None:
     return value
 
 
+class Backend(enum.StrEnum):
+    """Program builder: ``highs`` (numpy/scipy arrays handed to HiGHS in one call; the
+    default, see docs/backends.md) or ``pyomo`` (the readable reference model)."""
+
+    highs = "highs"
+    pyomo = "pyomo"
+
+
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help="Program builder: highs (arrays passed to HiGHS, fast) or pyomo (reference)",
+    ),
+]
 ScenarioOpt = Annotated[
     str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a .toml")
 ]
@@ -246,6 +262,7 @@ def solve(
         int, typer.Option("--threads", min=0, max=CORES, help="HiGHS threads (0 = auto)")
     ] = 0,
     seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="HiGHS random seed")] = 0,
+    backend: BackendOpt = Backend.highs,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -267,7 +284,9 @@ def solve(
     interrupt.check("loading the scenario")
     opts = HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
     with stdout_to_stderr() as real_stdout:
-        res = solve_oracle(scn, relax=relax, integer_jobs=integer_jobs, options=opts)
+        res = solve_oracle(
+            scn, relax=relax, integer_jobs=integer_jobs, options=opts, backend=backend.value
+        )
         stopped = interrupt.requested() is not None
         written = out is not None and (not stopped or res.schedule is not None)
         if written and out is not None:

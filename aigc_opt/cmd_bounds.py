@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from aigc_opt.cli import (
+    Backend,
+    BackendOpt,
     HorizonOpt,
     JsonOpt,
     OutOpt,
@@ -27,6 +29,7 @@ from aigc_opt.cli import (
     stdout_to_stderr,
 )
 from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.result import STOPPED
 
 ORDER = ("convex", "lp", "milp")
 LABELS = {"convex": "convex", "lp": "LP", "milp": "MILP"}
@@ -42,25 +45,40 @@ def solve_hierarchy(
     integer_jobs: bool = False,
     convex_solver: str = "clarabel",
     progress: Any = None,
+    backend: str = "highs",
 ) -> dict[str, Any]:
     """Solve MILP, LP relaxation and convex program on ``scn``; returns their SolveResults
     keyed ``milp``, ``lp``, ``convex`` and the built convex program under ``_convex_program``.
+
+    With the ``highs`` backend the program is built and passed to HiGHS once: the LP
+    relaxation is the same HiGHS model with its integrality switched off.
     """
     import time
 
     from aigc_opt.formulations.convex import build_convex
     from aigc_opt.solvers.convex import ConvexOptions, solve_program
     from aigc_opt.solvers.highs import HighsOptions
-    from aigc_opt.solvers.oracle import solve_oracle
+    from aigc_opt.solvers.oracle import solve_lp_after_milp, solve_oracle
 
     say = progress or (lambda _msg: None)
     out: dict[str, Any] = {}
-    say("MILP (HiGHS) ...")
-    out["milp"] = solve_oracle(
-        scn, integer_jobs=integer_jobs, options=HighsOptions(time_limit=time_limit, mip_gap=mip_gap)
-    )
-    say("LP relaxation (HiGHS) ...")
-    out["lp"] = solve_oracle(scn, relax=True, options=HighsOptions(time_limit=time_limit))
+    milp_opts = HighsOptions(time_limit=time_limit, mip_gap=mip_gap)
+    lp_opts = HighsOptions(time_limit=time_limit)
+    if backend == "highs":
+        say("MILP and LP relaxation (HiGHS, one build) ...")
+        out["milp"], out["lp"] = solve_lp_after_milp(
+            scn, integer_jobs=integer_jobs, milp_options=milp_opts, lp_options=lp_opts
+        )
+    else:
+        say("MILP (HiGHS) ...")
+        out["milp"] = solve_oracle(
+            scn,
+            integer_jobs=integer_jobs,
+            options=milp_opts,
+            backend=backend,  # type: ignore[arg-type]
+        )
+        say("LP relaxation (HiGHS) ...")
+        out["lp"] = solve_oracle(scn, relax=True, options=lp_opts, backend=backend)  # type: ignore[arg-type]
     say(f"convex program (cvxpy/{convex_solver}) ...")
     t0 = time.perf_counter()
     prog = build_convex(scn)
@@ -77,7 +95,7 @@ def bound_value(res: Any) -> float | None:
     """The number that bounds every policy's utility, or None (see `validity`)."""
     if res.status == "optimal":
         return res.best_bound
-    if res.status == "time_limit" and res.method == "oracle-milp":
+    if res.status in STOPPED and res.method == "oracle-milp":
         return res.best_bound
     return None
 
@@ -215,7 +233,8 @@ def print_bounds(results: dict[str, Any]) -> None:
         "or not, DRL included): "
         + (", ".join(valid) if valid else "none")
         + ". Each is the optimum of a relaxation, valid only at status optimal (the MILP's "
-        "best bound also at time_limit). U_MILP is the utility of a feasible schedule: "
+        "best bound also when stopped early: time_limit, iteration_limit, interrupted). "
+        "U_MILP is the utility of a feasible schedule: "
         "achievable, not a bound."
     )
 
@@ -246,6 +265,7 @@ def register(app: typer.Typer) -> None:
                 "--solver", help="Conic solver of the convex program: clarabel, scs or ecos"
             ),
         ] = "clarabel",
+        backend: BackendOpt = Backend.highs,
         out: OutOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -271,6 +291,7 @@ def register(app: typer.Typer) -> None:
                     mip_gap=mip_gap,
                     integer_jobs=integer_jobs,
                     convex_solver=solver.lower(),
+                    backend=backend.value,
                     progress=_progress,
                 )
                 interrupt.check("the bound hierarchy")

@@ -10,6 +10,8 @@ import typer
 
 from aigc_opt.cli import (
     SEED_MAX,
+    Backend,
+    BackendOpt,
     HorizonOpt,
     JsonOpt,
     OutOpt,
@@ -174,6 +176,7 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = 0,
         seed: SeedOpt = 0,
         oracle_time_limit: OracleLimitOpt = None,
+        backend: BackendOpt = Backend.highs,
         out: OutOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -211,6 +214,7 @@ def register(app: typer.Typer) -> None:
                 fc,
                 window=window,  # type: ignore[arg-type]
                 carry_weight=carry_weight,
+                backend=backend.value,
             )
             _play(
                 scn,

@@ -4,11 +4,11 @@ Runs MPC (perfect forecaster) through the simulator on ``default`` at horizon 16
 lookahead 24 with the persistent window (built once, Params updated, HiGHS re-solving
 from its previous basis). On every ``--rebuild-every``-th slot it also times what a
 controller without a persistent model would do for that same observation: build the
-window program from scratch (`build_milp`), hand it to a fresh HiGHS instance and solve
+window program from scratch, hand it to a fresh HiGHS instance and solve
 it cold. Prints a table and the ratio of the mean seconds per slot.
 
     python benchmarks/mpc_persistent.py [--scenario default] [--horizon 168]
-        [--lookahead 24] [--rebuild-every 8] [--window lp|milp]
+        [--lookahead 24] [--rebuild-every 8] [--window lp|milp] [--backend highs|pyomo]
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from aigc_opt.solvers.simulator import Observation, SlotDecisions
 class _Timed:
     """The persistent MPC, timing each `act`, plus a rebuilt window on some slots."""
 
-    def __init__(self, lookahead: int, window: str, every: int):
-        self.mpc = MPCPolicy(lookahead, "perfect", window=window)  # type: ignore[arg-type]
-        self.rebuild = MPCPolicy(lookahead, "perfect", window=window)  # type: ignore[arg-type]
+    def __init__(self, lookahead: int, window: str, every: int, backend: str = "highs"):
+        w = window
+        self.mpc = MPCPolicy(lookahead, "perfect", window=w, backend=backend)  # type: ignore[arg-type]
+        self.rebuild = MPCPolicy(lookahead, "perfect", window=w, backend=backend)  # type: ignore[arg-type]
         self.name = self.mpc.name
         self.every = every
         self.persistent: list[float] = []
@@ -57,9 +58,10 @@ def main() -> None:
     ap.add_argument("--lookahead", type=int, default=24)
     ap.add_argument("--rebuild-every", type=int, default=8)
     ap.add_argument("--window", choices=("lp", "milp"), default="lp")
+    ap.add_argument("--backend", choices=("highs", "pyomo"), default="highs")
     args = ap.parse_args()
     scn = load_scenario(args.scenario, horizon=args.horizon)
-    pol = _Timed(args.lookahead, args.window, args.rebuild_every)
+    pol = _Timed(args.lookahead, args.window, args.rebuild_every, args.backend)
     t0 = time.perf_counter()
     ep = run_episode(scn, pol, seed=0)
     total = time.perf_counter() - t0

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays
 from aigc_opt.formulations.schedule import JOB_COLUMNS, Schedule
 
 TERMS = (
@@ -60,21 +61,86 @@ class Evaluation:
         return not self.violations
 
 
-def _dc_arrays(scn: Scenario) -> dict[str, np.ndarray]:
-    dcs = scn.params.data_centers
-
-    def bat(attr: str, default: float) -> np.ndarray:
-        return np.array([getattr(d.battery, attr) if d.battery else default for d in dcs])
-
-    def gen(attr: str, default: float) -> np.ndarray:
-        return np.array([getattr(d.generator, attr) if d.generator else default for d in dcs])
-
+def service_row_terms(
+    scn: Scenario,
+    a: np.ndarray,
+    b: np.ndarray,
+    k: np.ndarray,
+    wait: np.ndarray,
+    x: np.ndarray,
+    quality: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """$ per service row of the three job terms: ``revenue`` p_k·Q·x, ``delay_penalty``
+    δ_k·(t − τ)·x (``wait`` = t − τ in slots) and ``transfer_cost`` c^tr_{a,b}·x. ``quality``
+    is Q per row: Q_b(n_s) for a discrete level, Q_b(w/x) for the convex program's steps."""
+    cls = scn.class_arrays
     return {
-        "wear": bat("wear_usd_per_mwh", 0.0),
-        "fuel": gen("fuel_usd_per_mwh", 0.0),
-        "gen_co2": gen("emission_t_per_mwh", 0.0),
-        "startup": gen("startup_usd", 0.0),
+        "revenue": cls["price"][k] * quality * x,
+        "delay_penalty": cls["delay"][k] * wait * x,
+        "transfer_cost": np.nan_to_num(scn.transfer_cost[a, b], nan=0.0) * x,
     }
+
+
+def drop_penalties(scn: Scenario, drops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(slot, $)`` per nonzero entry of ``drops`` (A, K, T): ρ_k·y booked in the slot the
+    cohort's wait window closes, min(τ + W_k, T − 1)."""
+    cls = scn.class_arrays
+    ai, ki, ti = np.nonzero(drops)
+    close = np.minimum(ti + cls["wait"][ki], drops.shape[2] - 1)
+    return close, cls["drop"][ki] * drops[ai, ki, ti]
+
+
+def energy_slot_terms(
+    scn: Scenario,
+    grid: np.ndarray,
+    generator: np.ndarray,
+    startups: np.ndarray,
+    charge: np.ndarray,
+    discharge: np.ndarray,
+    slots: np.ndarray,
+    dc: DataCenterArrays | None = None,
+) -> dict[str, np.ndarray]:
+    """$ per slot (of ``slots``) of the four energy terms from (D, T) flows in MWh and
+    start-ups: ``energy_cost`` π·g, ``carbon_cost`` σ·(κ·g + κ^gen·o), ``generator_cost``
+    c^fuel·o + c^su·v, ``battery_wear`` c^deg·(ch + dis). ``dc``: the scenario's
+    `DataCenterArrays` when the caller already has them."""
+    dc = DataCenterArrays.of(scn) if dc is None else dc
+    sigma = scn.params.carbon_price_usd_per_t
+    g, o, v = grid[:, slots], generator[:, slots], startups[:, slots]
+    return {
+        "energy_cost": (scn.price[:, slots] * g).sum(0),
+        "carbon_cost": sigma
+        * (scn.carbon[:, slots] * g + dc.gen_co2_t_per_mwh[:, None] * o).sum(0),
+        "generator_cost": (dc.fuel_usd_per_mwh[:, None] * o + dc.startup_usd[:, None] * v).sum(0),
+        "battery_wear": (
+            dc.wear_usd_per_mwh[:, None] * (charge[:, slots] + discharge[:, slots])
+        ).sum(0),
+    }
+
+
+def book_slot_terms(
+    T: int,
+    slots: np.ndarray,
+    row_slot: np.ndarray,
+    rows: dict[str, np.ndarray],
+    drops: tuple[np.ndarray, np.ndarray],
+    energy: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Assemble the (len(slots), 8) table in the order of `TERMS` from the named parts:
+    per-row job terms booked in their serving slot ``row_slot``, drop penalties
+    ``(slot, $)`` and per-slot energy terms. Entries outside ``slots`` are left out."""
+    pos = np.full(T, -1)
+    pos[slots] = np.arange(slots.size)
+    out = np.zeros((slots.size, len(TERMS)))
+    keep = pos[row_slot] >= 0
+    for name, usd in rows.items():
+        np.add.at(out[:, TERMS.index(name)], pos[row_slot[keep]], usd[keep])
+    close, usd = drops
+    keep = pos[close] >= 0
+    np.add.at(out[:, TERMS.index("drop_penalty")], pos[close[keep]], usd[keep])
+    for name, per_slot in energy.items():
+        out[:, TERMS.index(name)] = per_slot
+    return out
 
 
 def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) -> np.ndarray:
@@ -84,23 +150,14 @@ def slot_terms(scn: Scenario, sch: Schedule, slots: np.ndarray | None = None) ->
     its wait window closes, min(τ + W_k, T − 1); energy terms in their slot.
     """
     j = sch.jobs
-    rows = tuple(j[c].to_numpy(float if c == "x" else int) for c in JOB_COLUMNS) if len(j) else None
+    rows = tuple(j[c].to_numpy(float if c == "x" else int) for c in JOB_COLUMNS)
     return slot_terms_rows(scn, rows, sch, slots)
 
 
-def terms_static(scn: Scenario) -> dict[str, np.ndarray]:
-    """Static arrays of `slot_terms_rows`: the data-center cost rates of `_dc_arrays`,
-    ``transfer`` (A, B) $/job with forbidden pairs at 0 and ``u0`` (D,) the generators'
-    initial status (as `Schedule.startups`)."""
-    u0 = [
-        1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
-        for dc in scn.params.data_centers
-    ]
-    return {
-        **_dc_arrays(scn),
-        "transfer": np.nan_to_num(scn.transfer_cost, nan=0.0),
-        "u0": np.array(u0),
-    }
+def terms_static(scn: Scenario) -> DataCenterArrays:
+    """What `slot_terms_rows` reads of the scenario besides its series (computed once by a
+    caller that accounts many slots, e.g. the simulator)."""
+    return DataCenterArrays.of(scn)
 
 
 def slot_terms_rows(
@@ -108,49 +165,23 @@ def slot_terms_rows(
     rows: tuple[np.ndarray, ...] | None,
     sch: Schedule,
     slots: np.ndarray | None = None,
-    static: dict[str, np.ndarray] | None = None,
+    static: DataCenterArrays | None = None,
 ) -> np.ndarray:
     """`slot_terms` with the job rows given as arrays in the order of ``JOB_COLUMNS``
-    (a, b, k, s, tau, t, x) instead of ``sch.jobs`` (which is not read); the simulator's
-    per-slot path, free of DataFrames. ``static`` is `terms_static` of the scenario (computed
-    here when None; a caller accounting many slots computes it once)."""
+    (a, b, k, s, tau, t, x) instead of ``sch.jobs`` (which is not read): the simulator's
+    per-slot path, free of DataFrames. ``static`` is `terms_static` of the scenario."""
     T = scn.T
     slots = np.arange(T) if slots is None else np.asarray(slots, dtype=int)
-    pos = np.full(T, -1)
-    pos[slots] = np.arange(slots.size)
-    out = np.zeros((slots.size, len(TERMS)))
-    cls = scn.class_arrays
-    static = terms_static(scn) if static is None else static
-    if rows is not None and rows[0].size:
-        a, b, k, s, tau, t, x = rows
-        keep = pos[t] >= 0
-        p = pos[t[keep]]
-        a, b, k, s, tau, x = a[keep], b[keep], k[keep], s[keep], tau[keep], x[keep]
-        n = slots.size
-        tr = static["transfer"][a, b]
-        out[:, 0] = np.bincount(p, cls["price"][k] * scn.quality[b, s] * x, minlength=n)
-        out[:, 1] = np.bincount(p, cls["delay"][k] * (t[keep] - tau) * x, minlength=n)
-        out[:, 3] = np.bincount(p, tr * x, minlength=n)
-    ai, ki, ti = np.nonzero(sch.drops)
-    if ai.size:
-        close = np.minimum(ti + cls["wait"][ki], T - 1)
-        keep = pos[close] >= 0
-        np.add.at(
-            out[:, 2],
-            pos[close[keep]],
-            cls["drop"][ki[keep]] * sch.drops[ai[keep], ki[keep], ti[keep]],
-        )
-    dc = static
-    sigma = scn.params.carbon_price_usd_per_t
-    g, o = sch.grid[:, slots], sch.generator[:, slots]
-    on = sch.generator_on
-    prev = np.where(slots > 0, on[:, np.maximum(slots - 1, 0)], static["u0"][:, None])
-    v = np.maximum(on[:, slots] - prev, 0.0)  # start-ups, as `Schedule.startups`
-    out[:, 4] = (scn.price[:, slots] * g).sum(0)
-    out[:, 5] = sigma * (scn.carbon[:, slots] * g + dc["gen_co2"][:, None] * o).sum(0)
-    out[:, 6] = (dc["fuel"][:, None] * o + dc["startup"][:, None] * v).sum(0)
-    out[:, 7] = (dc["wear"][:, None] * (sch.charge[:, slots] + sch.discharge[:, slots])).sum(0)
-    return out
+    if rows is None or not rows[0].size:
+        empty = np.zeros(0, dtype=int)
+        rows = (empty, empty, empty, empty, empty, empty, np.zeros(0))
+    a, b, k, s, tau, t, x = (np.asarray(r) for r in rows)
+    a, b, k, s, tau, t = (v.astype(int) for v in (a, b, k, s, tau, t))
+    svc = service_row_terms(scn, a, b, k, t - tau, x.astype(float), scn.quality[b, s])
+    energy = energy_slot_terms(
+        scn, sch.grid, sch.generator, sch.startups(scn), sch.charge, sch.discharge, slots, static
+    )
+    return book_slot_terms(T, slots, t, svc, drop_penalties(scn, sch.drops), energy)
 
 
 def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
@@ -160,8 +191,7 @@ def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
     if len(j):
         b, k, s, t = (j[c].to_numpy(int) for c in ("b", "k", "s", "t"))
         np.add.at(E, (b, t), scn.job_kwh[b, k, s] * j["x"].to_numpy(float))
-    idle = np.array([b.idle_kw_per_gpu for b in scn.params.asps])
-    return (E + sch.gpus * idle[:, None] * scn.dt) / 1000.0
+    return E / 1000.0 + sch.gpus * PoolArrays.of(scn).idle_mwh_per_gpu_slot[:, None]
 
 
 def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
@@ -203,7 +233,7 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
     ``grid, renewable, charge, discharge, generator`` in MWh (a `Schedule`, or the convex
     program's solution).
     """
-    gen_co2 = _dc_arrays(scn)["gen_co2"]
+    gen_co2 = DataCenterArrays.of(scn).gen_co2_t_per_mwh
     per_dc = {}
     for d, dcm in enumerate(scn.params.data_centers):
         mask = scn.dc_of_asp == d
@@ -237,138 +267,155 @@ def energy_kpis(scn: Scenario, it: np.ndarray, flows: Any) -> dict[str, Any]:
     }
 
 
+class _Flags:
+    """Collects violations: a row is violated when it misses by more than
+    tol · max(1, |its scale|); at most 20 listed per constraint, then a summary line."""
+
+    def __init__(self, tol: float):
+        self.tol = tol
+        self.out: list[Violation] = []
+
+    def __call__(self, name: str, miss: np.ndarray, scale, labels) -> None:
+        lim = self.tol * np.maximum(1.0, np.abs(scale))
+        bad = np.flatnonzero(np.ravel(miss > lim))
+        for i in bad[:20]:
+            self.out.append(Violation(name, labels(i), float(np.ravel(miss)[i])))
+        if bad.size > 20:
+            self.out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
+
+
+def _dt_label(shape: tuple[int, ...]):
+    return lambda i: "d={}, t={}".format(*np.unravel_index(i, shape))
+
+
+def check_service_rows(scn: Scenario, sch: Schedule, flag: _Flags) -> pd.DataFrame:
+    """x ≥ 0, indices in range, admissible (b, k, s), allowed transfer, inside the wait
+    window. Returns the rows with valid indices (for the families below)."""
+    j = sch.jobs
+    a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
+    x = j["x"].to_numpy(float)
+
+    def rows(i: int) -> str:
+        return f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"
+
+    flag("jobs_nonnegative", -x, 0.0, rows)
+    T = scn.T
+    bad = (a < 0) | (a >= scn.A) | (b < 0) | (b >= scn.A) | (k < 0) | (k >= scn.K)
+    bad |= (s < 0) | (s >= scn.S) | (t < 0) | (t >= T) | (tau < 0) | (tau >= T)
+    flag("index_range", bad.astype(float), 0.0, rows)
+    ok = ~bad
+    inadm = np.zeros(x.size, dtype=bool)
+    forb = np.zeros(x.size, dtype=bool)
+    outside = np.zeros(x.size, dtype=bool)
+    inadm[ok] = ~scn.admissible[b[ok], k[ok], s[ok]]
+    forb[ok] = np.isnan(scn.transfer_cost[a[ok], b[ok]])
+    outside[ok] = (t[ok] < tau[ok]) | (t[ok] > tau[ok] + scn.class_arrays["wait"][k[ok]])
+    flag("admissible_config", np.where(inadm, np.abs(x), 0.0), 0.0, rows)
+    flag("transfer_allowed", np.where(forb, np.abs(x), 0.0), 0.0, rows)
+    flag("wait_window", np.where(outside, np.abs(x), 0.0), 0.0, rows)
+    return j.loc[ok]
+
+
+def check_cohort_conservation(
+    scn: Scenario, sch: Schedule, jobs: pd.DataFrame, flag: _Flags
+) -> None:
+    """(1) Σ_{b,s,t} x + y = λ per cohort, y ≥ 0."""
+    served = np.zeros((scn.A, scn.K, scn.T))
+    a, k, tau = (jobs[c].to_numpy(int) for c in ("a", "k", "tau"))
+    np.add.at(served, (a, k, tau), jobs["x"].to_numpy(float))
+    lam = scn.arrivals
+    label = lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape))  # noqa: E731
+    flag("cohort_conservation", np.abs(served + sch.drops - lam), lam, label)
+    flag("drops_nonnegative", -sch.drops, 0.0, label)
+
+
+def check_gpu_time(
+    scn: Scenario, sch: Schedule, jobs: pd.DataFrame, flag: _Flags, relaxed: bool
+) -> None:
+    """(2) Σ x·τ ≤ 3600·Δ·n, 0 ≤ n ≤ G, n integer (unless relaxed)."""
+    pools = PoolArrays.of(scn)
+    need = np.zeros((scn.A, scn.T))
+    b, k, s, t = (jobs[c].to_numpy(int) for c in ("b", "k", "s", "t"))
+    np.add.at(need, (b, t), scn.gpu_seconds[b, k, s] * jobs["x"].to_numpy(float))
+    cap = pools.gpu_seconds_per_slot * sch.gpus
+    G = pools.gpus[:, None]
+    bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
+    flag("gpu_time", need - cap, cap, bt)
+    flag("gpus_bounds", np.maximum(-sch.gpus, sch.gpus - G), G, bt)
+    if not relaxed:
+        flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
+
+
+def check_power_balance(scn: Scenario, sch: Schedule, flag: _Flags) -> None:
+    """(3–4) PUE·Σ_b E^IT = g + r + dis − ch + o; 0 ≤ g ≤ Ḡ·Δ."""
+    dc, pools = DataCenterArrays.of(scn), PoolArrays.of(scn)
+    load = np.zeros((scn.D, scn.T))
+    np.add.at(load, pools.dc, it_energy_mwh(scn, sch))
+    load *= dc.pue[:, None]
+    supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
+    label = _dt_label(load.shape)
+    flag("power_balance", np.abs(load - supply), load, label)
+    cap = dc.grid_cap_mwh[:, None]
+    flag("grid_bounds", np.maximum(-sch.grid, sch.grid - cap), sch.grid, label)
+
+
+def check_renewable_limit(scn: Scenario, sch: Schedule, flag: _Flags) -> None:
+    """0 ≤ r ≤ R."""
+    miss = np.maximum(-sch.renewable, sch.renewable - scn.renewable)
+    flag("renewable_limit", miss, scn.renewable, _dt_label(sch.renewable.shape))
+
+
+def check_battery(scn: Scenario, sch: Schedule, flag: _Flags, relaxed: bool) -> None:
+    """(5) 0 ≤ ch ≤ P^ch·Δ, 0 ≤ dis ≤ P^dis·Δ, not both (unless relaxed: the mode z),
+    S^min ≤ SoC ≤ S, SoC at the last slot ≥ e^end."""
+    dc = DataCenterArrays.of(scn)
+    label = _dt_label(sch.charge.shape)
+    pch, pdis = dc.charge_max_mwh[:, None], dc.discharge_max_mwh[:, None]
+    flag("battery_charge_bounds", np.maximum(-sch.charge, sch.charge - pch), pch, label)
+    miss = np.maximum(-sch.discharge, sch.discharge - pdis)
+    flag("battery_discharge_bounds", miss, pdis, label)
+    if not relaxed:
+        flag("battery_charge_mode", np.minimum(sch.charge, sch.discharge), 0.0, label)
+    soc = sch.soc(scn)
+    lo, hi = dc.soc_min_mwh[:, None], dc.soc_max_mwh[:, None]
+    flag("battery_soc_bounds", np.maximum(lo - soc, soc - hi), hi, label)
+    end = dc.soc_terminal_mwh
+    flag("battery_terminal", end - soc[:, -1], end, lambda i: f"d={i}")
+
+
+def check_generator(scn: Scenario, sch: Schedule, flag: _Flags, relaxed: bool) -> None:
+    """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u, u ∈ [0, 1] (0 without a generator), u binary
+    (unless relaxed). Start-ups are derived from u, so they need no check."""
+    dc = DataCenterArrays.of(scn)
+    u = sch.generator_on
+    label = _dt_label(u.shape)
+    omin, omax = dc.gen_min_mwh[:, None], dc.gen_max_mwh[:, None]
+    flag("generator_min", omin * u - sch.generator, omin, label)
+    flag("generator_max", sch.generator - omax * u, omax, label)
+    flag("generator_status", np.maximum(-u, u - (omax > 0)), 0.0, label)
+    if not relaxed:
+        flag("generator_binary", np.abs(u - np.round(u)), 0.0, label)
+
+
 def check_constraints(
     scn: Scenario, sch: Schedule, *, relaxed: bool = False, tol: float = 1e-6
 ) -> list[Violation]:
-    """Every constraint of MODEL.md §4 checked on the schedule alone.
+    """Every constraint of MODEL.md §4 checked on the schedule alone, one `check_<family>`
+    per constraint family (names as in the builders).
 
     ``tol`` is relative: a row is violated when it misses by more than
     tol · max(1, |its scale|). ``relaxed`` skips integrality and the charge/discharge
     exclusivity (the LP relaxation's feasible set).
     """
-    out: list[Violation] = []
-    T, cls = scn.T, scn.class_arrays
-    p = scn.params
-
-    def flag(name: str, miss: np.ndarray, scale: np.ndarray | float, labels) -> None:
-        lim = tol * np.maximum(1.0, np.abs(scale))
-        bad = np.flatnonzero(np.ravel(miss > lim))
-        for i in bad[:20]:
-            out.append(Violation(name, labels(i), float(np.ravel(miss)[i])))
-        if bad.size > 20:
-            out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
-
-    j = sch.jobs
-    served = np.zeros((scn.A, scn.K, T))
-    if len(j):
-        a, b, k, s, tau, t = (j[c].to_numpy(int) for c in ("a", "b", "k", "s", "tau", "t"))
-        x = j["x"].to_numpy(float)
-        rows = lambda i: f"row {i} (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]}, tau={tau[i]}, t={t[i]})"  # noqa: E731
-        flag("jobs_nonnegative", -x, 0.0, rows)
-        bad_idx = (
-            (a < 0)
-            | (a >= scn.A)
-            | (b < 0)
-            | (b >= scn.A)
-            | (k < 0)
-            | (k >= scn.K)
-            | (s < 0)
-            | (s >= scn.S)
-            | (t < 0)
-            | (t >= T)
-            | (tau < 0)
-            | (tau >= T)
-        )
-        flag("index_range", bad_idx.astype(float), 0.0, rows)
-        ok = ~bad_idx
-        a, b, k, s, tau, t, x = a[ok], b[ok], k[ok], s[ok], tau[ok], t[ok], x[ok]
-        inadm = ~scn.admissible[b, k, s]
-        flag("admissible_config", np.where(inadm, np.abs(x), 0.0), 0.0, rows)
-        forb = np.isnan(scn.transfer_cost[a, b])
-        flag("transfer_allowed", np.where(forb, np.abs(x), 0.0), 0.0, rows)
-        outside = (t < tau) | (t > tau + cls["wait"][k])
-        flag("wait_window", np.where(outside, np.abs(x), 0.0), 0.0, rows)
-        np.add.at(served, (a, k, tau), x)
-        gpu_need = np.zeros((scn.A, T))
-        np.add.at(gpu_need, (b, t), scn.gpu_seconds[b, k, s] * x)
-    else:
-        gpu_need = np.zeros((scn.A, T))
-    # 1. cohort conservation
-    lam = scn.arrivals
-    miss = np.abs(served + sch.drops - lam)
-    flag(
-        "cohort_conservation",
-        miss,
-        lam,
-        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
-    )
-    flag(
-        "drops_nonnegative",
-        -sch.drops,
-        0.0,
-        lambda i: "a={}, k={}, tau={}".format(*np.unravel_index(i, lam.shape)),
-    )
-    # 2. GPU time and GPU counts
-    G = np.array([b.gpus for b in p.asps], dtype=float)
-    cap = 3600.0 * scn.dt * sch.gpus
-    bt = lambda i: "b={}, t={}".format(*np.unravel_index(i, sch.gpus.shape))  # noqa: E731
-    flag("gpu_time", gpu_need - cap, cap, bt)
-    flag("gpus_bounds", np.maximum(-sch.gpus, sch.gpus - G[:, None]), G[:, None], bt)
-    if not relaxed:
-        flag("gpus_integer", np.abs(sch.gpus - np.round(sch.gpus)), 0.0, bt)
-    # 3-4. power balance
-    it = it_energy_mwh(scn, sch)
-    pue = np.array([d.pue for d in p.data_centers])
-    load = np.zeros((scn.D, T))
-    np.add.at(load, scn.dc_of_asp, it)
-    load *= pue[:, None]
-    supply = sch.grid + sch.renewable + sch.discharge - sch.charge + sch.generator
-    dt_ = lambda i: "d={}, t={}".format(*np.unravel_index(i, load.shape))  # noqa: E731
-    flag("power_balance", np.abs(load - supply), load, dt_)
-    # bounds on energy flows
-    capg = np.array(
-        [np.inf if d.grid_cap_mw is None else d.grid_cap_mw * scn.dt for d in p.data_centers]
-    )
-    flag("grid_bounds", np.maximum(-sch.grid, sch.grid - capg[:, None]), sch.grid, dt_)
-    flag(
-        "renewable_bounds",
-        np.maximum(-sch.renewable, sch.renewable - scn.renewable),
-        scn.renewable,
-        dt_,
-    )
-    # 5. battery
-    pch = np.array([d.battery.charge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
-    pdis = np.array([d.battery.discharge_mw * scn.dt if d.battery else 0.0 for d in p.data_centers])
-    flag("charge_bounds", np.maximum(-sch.charge, sch.charge - pch[:, None]), pch[:, None], dt_)
-    flag(
-        "discharge_bounds",
-        np.maximum(-sch.discharge, sch.discharge - pdis[:, None]),
-        pdis[:, None],
-        dt_,
-    )
-    if not relaxed:
-        both = np.minimum(sch.charge, sch.discharge)
-        flag("charge_xor_discharge", both, 0.0, dt_)
-    soc = sch.soc(scn)
-    smin = np.array([d.battery.soc_min_mwh if d.battery else 0.0 for d in p.data_centers])
-    smax = np.array([d.battery.capacity_mwh if d.battery else 0.0 for d in p.data_centers])
-    send = np.array([d.battery.terminal_mwh if d.battery else 0.0 for d in p.data_centers])
-    flag("soc_bounds", np.maximum(smin[:, None] - soc, soc - smax[:, None]), smax[:, None], dt_)
-    flag("soc_terminal", send - soc[:, -1], send, lambda i: f"d={i}")
-    # 6. generator
-    omin = np.array([d.generator.min_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
-    omax = np.array([d.generator.max_mw * scn.dt if d.generator else 0.0 for d in p.data_centers])
-    u = sch.generator_on
-    flag(
-        "generator_bounds",
-        np.maximum(omin[:, None] * u - sch.generator, sch.generator - omax[:, None] * u),
-        omax[:, None],
-        dt_,
-    )
-    flag("generator_status", np.maximum(-u, u - (omax[:, None] > 0)), 0.0, dt_)
-    if not relaxed:
-        flag("generator_binary", np.abs(u - np.round(u)), 0.0, dt_)
-    return out
+    flag = _Flags(tol)
+    jobs = check_service_rows(scn, sch, flag)
+    check_cohort_conservation(scn, sch, jobs, flag)
+    check_gpu_time(scn, sch, jobs, flag, relaxed)
+    check_power_balance(scn, sch, flag)
+    check_renewable_limit(scn, sch, flag)
+    check_battery(scn, sch, flag, relaxed)
+    check_generator(scn, sch, flag, relaxed)
+    return flag.out
 
 
 def evaluate(

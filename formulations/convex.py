@@ -62,6 +62,14 @@ import scipy.sparse as sp
 from aigc_opt.data.quality import ExpQuality, LogQuality, TableQuality
 from aigc_opt.data.scenario import Scenario, ScenarioError
 from aigc_opt.formulations.accounting import TERMS
+from aigc_opt.formulations.arrays import (
+    DataCenterArrays,
+    PoolArrays,
+    cohort_sizes,
+    incidence,
+    pool_to_dc,
+    previous_slot,
+)
 from aigc_opt.formulations.index import Index, build_index
 
 FORM_CODES = {"exp": 0, "log": 1, "table": 2}
@@ -123,13 +131,10 @@ def _energy_figures(scn: Scenario) -> list[float]:
     """Per-slot energy figures (MWh) that set the energy unit of `Scaling.auto`."""
     dt = scn.dt
     out = [float(np.max(scn.renewable)) if scn.renewable.size else 0.0]
-    for d in scn.params.data_centers:
-        if d.grid_cap_mw is not None:
-            out.append(d.grid_cap_mw * dt)
-        if d.battery is not None:
-            out += [d.battery.capacity_mwh, d.battery.charge_mw * dt, d.battery.discharge_mw * dt]
-        if d.generator is not None:
-            out.append(d.generator.max_mw * dt)
+    dc = DataCenterArrays.of(scn)
+    for arr in (dc.grid_cap_mwh, dc.soc_max_mwh, dc.charge_max_mwh, dc.discharge_max_mwh):
+        out += arr[np.isfinite(arr)].tolist()
+    out += dc.gen_max_mwh.tolist()
     n_max = float(scn.steps[-1])
     for b in scn.params.asps:  # a full pool at n_max: idle power plus job energy
         jobs = 3600.0 * dt / (b.gpu_seconds_fixed + b.gpu_seconds_per_step * n_max)
@@ -325,51 +330,29 @@ class ConvexProgram:
 
 
 def _dc_vectors(scn: Scenario, sc: Scaling) -> dict[str, np.ndarray]:
-    """Per data center constants, energies in model units (flattened over slots later)."""
-    dcs = scn.params.data_centers
-    dt = scn.dt
+    """`DataCenterArrays` with energies in model units (MWh / ``sc.mwh``)."""
+    dc = DataCenterArrays.of(scn)
     E = sc.mwh
-
-    def bat(fn, default: float) -> np.ndarray:
-        return np.array([fn(d.battery) if d.battery else default for d in dcs], dtype=float)
-
-    def gen(fn, default: float) -> np.ndarray:
-        return np.array([fn(d.generator) if d.generator else default for d in dcs], dtype=float)
-
     return {
-        "pue": np.array([d.pue for d in dcs]),
-        "grid_cap": np.array(
-            [np.inf if d.grid_cap_mw is None else d.grid_cap_mw * dt / E for d in dcs]
-        ),
-        "has_bat": bat(lambda b: 1.0, 0.0),
-        "pch": bat(lambda b: b.charge_mw * dt / E, 0.0),
-        "pdis": bat(lambda b: b.discharge_mw * dt / E, 0.0),
-        "soc_lo": bat(lambda b: b.soc_min_mwh / E, 0.0),
-        "soc_hi": bat(lambda b: b.capacity_mwh / E, 0.0),
-        "soc0": bat(lambda b: b.soc_initial_mwh / E, 0.0),
-        "soc_end": bat(lambda b: b.terminal_mwh / E, 0.0),
-        "eta_c": bat(lambda b: b.eta_charge, 1.0),
-        "eta_d": bat(lambda b: b.eta_discharge, 1.0),
-        "wear": bat(lambda b: b.wear_usd_per_mwh, 0.0),
-        "omin": gen(lambda g: g.min_mw * dt / E, 0.0),
-        "omax": gen(lambda g: g.max_mw * dt / E, 0.0),
-        "fuel": gen(lambda g: g.fuel_usd_per_mwh, 0.0),
-        "gen_co2": gen(lambda g: g.emission_t_per_mwh, 0.0),
-        "startup": gen(lambda g: g.startup_usd, 0.0),
-        "u0": gen(lambda g: 1.0 if g.initially_on else 0.0, 0.0),
+        "pue": dc.pue,
+        "grid_cap": dc.grid_cap_mwh / E,
+        "has_bat": dc.has_battery.astype(float),
+        "pch": dc.charge_max_mwh / E,
+        "pdis": dc.discharge_max_mwh / E,
+        "soc_lo": dc.soc_min_mwh / E,
+        "soc_hi": dc.soc_max_mwh / E,
+        "soc0": dc.soc_initial_mwh / E,
+        "soc_end": dc.soc_terminal_mwh / E,
+        "eta_c": dc.eta_charge,
+        "eta_d": dc.eta_discharge,
+        "wear": dc.wear_usd_per_mwh,
+        "omin": dc.gen_min_mwh / E,
+        "omax": dc.gen_max_mwh / E,
+        "fuel": dc.fuel_usd_per_mwh,
+        "gen_co2": dc.gen_co2_t_per_mwh,
+        "startup": dc.startup_usd,
+        "u0": dc.gen_initially_on,
     }
-
-
-def _incidence(keys: np.ndarray, size: int, values: np.ndarray | None = None) -> sp.csr_array:
-    """Sparse (size × len(keys)) matrix with ``values`` (default 1) at (keys[i], i)."""
-    vals = np.ones(keys.size) if values is None else np.asarray(values, dtype=float)
-    return sp.csr_array((vals, (keys, np.arange(keys.size))), shape=(size, keys.size))
-
-
-def _previous_slot(D: int, T: int) -> sp.csr_array:
-    """(D·T × D·T) shift: (P @ v)[d·T + t] = v[d·T + t − 1] for t ≥ 1, 0 for t = 0."""
-    rows = np.array([d * T + t for d in range(D) for t in range(1, T)], dtype=int)
-    return sp.csr_array((np.ones(rows.size), (rows, rows - 1)), shape=(D * T, D * T))
 
 
 def add_variables(
@@ -397,17 +380,12 @@ def add_parameters(par: dict[str, cp.Parameter], scn: Scenario, idx: Index) -> N
     set_series(par, scn, idx)
 
 
-def cohort_sizes(scn: Scenario, idx: Index) -> np.ndarray:
-    """λ of each cohort of the index (jobs); cohorts start inside the horizon here."""
-    return scn.arrivals[idx.ca, idx.ck, idx.ctau].astype(float)
-
-
 def set_series(par: dict[str, cp.Parameter], scn: Scenario, idx: Index) -> None:
     """Write a scenario's series into the Parameters (physical units)."""
     par["price"].value = scn.price.ravel().astype(float)
     par["carbon"].value = scn.carbon.ravel().astype(float)
     par["renewable"].value = scn.renewable.ravel().astype(float)
-    par["arrivals"].value = cohort_sizes(scn, idx)
+    par["arrivals"].value = cohort_sizes(idx, scn.arrivals)
 
 
 def add_step_budget(
@@ -487,7 +465,7 @@ def add_cohort_conservation(
     """(1) Σ_{b,s,t} x + y = λ for every cohort, in job units."""
     if idx.n_cohorts == 0:
         return
-    A = _incidence(rows.c, idx.n_cohorts)
+    A = incidence(rows.c, idx.n_cohorts)
     cons["cohort_conservation"] = [A @ var["x"] + var["y"] == par["arrivals"] / sc.jobs]
 
 
@@ -500,9 +478,9 @@ def _row_work(
     size: int,
 ) -> cp.Expression:
     """Σ over rows with the same key of coef_x·x + coef_w·w (a vector of length size)."""
-    expr = _incidence(keys, size, coef_x) @ var["x"]
+    expr = incidence(keys, size, coef_x) @ var["x"]
     if not rows.discrete:
-        expr = expr + _incidence(keys, size, coef_w) @ var["w"]
+        expr = expr + incidence(keys, size, coef_w) @ var["w"]
     return expr
 
 
@@ -515,8 +493,9 @@ def add_gpu_time(
 ) -> None:
     """(2) Σ (τ⁰·x + τ¹·w) ≤ 3600·Δ·n_{b,t} and 0 ≤ n ≤ G_b; rows in GPU-slots."""
     BT = scn.A * scn.T
-    G = np.repeat([b.gpus for b in scn.params.asps], scn.T).astype(float)
-    unit = sc.jobs / (3600.0 * scn.dt)
+    pools = PoolArrays.of(scn)
+    G = np.repeat(pools.gpus, scn.T)
+    unit = sc.jobs / pools.gpu_seconds_per_slot
     fam = [var["n"] <= G]
     if rows.n:
         keys = rows.b * scn.T + rows.t
@@ -530,13 +509,13 @@ def it_energy_units(
 ) -> cp.Expression:
     """(3) PUE_d·Σ_{b at d} E^IT_{b,t} per data center and slot, in energy units."""
     D, T = scn.D, scn.T
-    pue = np.array([d.pue for d in scn.params.data_centers])
-    d_of_b = scn.dc_of_asp
+    pue = DataCenterArrays.of(scn).pue
+    pools = PoolArrays.of(scn)
+    d_of_b = pools.dc
     unit = sc.jobs / 1000.0 / sc.mwh  # kWh per job unit -> energy units
-    idle = np.array([b.idle_kw_per_gpu * scn.dt for b in scn.params.asps]) / 1000.0 / sc.mwh
-    pool_keys = np.repeat(d_of_b, T) * T + np.tile(np.arange(T), scn.A)
+    idle = pools.idle_mwh_per_gpu_slot / sc.mwh
     pool_coef = np.repeat(pue[d_of_b] * idle, T)
-    load = _incidence(pool_keys, D * T, pool_coef) @ var["n"]
+    load = (pool_to_dc(scn) @ sp.diags_array(pool_coef)) @ var["n"]
     if rows.n:
         dr = d_of_b[rows.b]
         scale = unit * pue[dr]
@@ -583,7 +562,7 @@ def add_battery(
     e, ch, dis, z = var["e"], var["ch"], var["dis"], var["z"]
     start = np.zeros(D * T)
     start[np.arange(D) * T] = dc["soc0"]
-    prev = _previous_slot(D, T)
+    prev = previous_slot(D, T)
     last = np.arange(D) * T + T - 1
     has = np.flatnonzero(dc["has_bat"] > 0)
     cons["battery"] = [
@@ -617,7 +596,7 @@ def add_generator(
         o >= cp.multiply(rep(dc["omin"]), u),
         o <= cp.multiply(rep(dc["omax"]), u),
         u <= rep(has),
-        v >= u - _previous_slot(D, T) @ u - start,
+        v >= u - previous_slot(D, T) @ u - start,
     ]
 
 

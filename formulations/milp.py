@@ -23,6 +23,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
+from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays, cohort_sizes
 from aigc_opt.formulations.index import Index, build_index
 
 
@@ -59,7 +60,7 @@ def add_variables(
     m: pyo.ConcreteModel, scn: Scenario, idx: Index, *, relax: bool, integer_jobs: bool
 ) -> None:
     """x (service), y (drops), n (GPUs), energy flows, battery mode z, generator u, v."""
-    p = scn.params
+    dc, pools = DataCenterArrays.of(scn), PoolArrays.of(scn)
     T, D, B = scn.T, scn.D, scn.A
     job_dom = pyo.NonNegativeIntegers if (integer_jobs and not relax) else pyo.NonNegativeReals
     m.X = pyo.RangeSet(0, idx.n_rows - 1) if idx.n_rows else pyo.Set(initialize=[])
@@ -69,26 +70,23 @@ def add_variables(
     m.B = pyo.RangeSet(0, B - 1)
     m.x = pyo.Var(m.X, domain=job_dom)
     m.y = pyo.Var(m.C, domain=job_dom)
-    gpus = [b.gpus for b in p.asps]
+    gpus = pools.gpus.tolist()
     m.n = pyo.Var(
         m.B,
         m.T,
         domain=pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers,
         bounds=lambda _, b, t: (0, gpus[b]),
     )
-    dt = scn.dt
-    cap = [None if d.grid_cap_mw is None else d.grid_cap_mw * dt for d in p.data_centers]
+    cap = [None if not np.isfinite(c) else float(c) for c in dc.grid_cap_mwh]
     m.g = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (0, cap[d]))
     m.r = pyo.Var(m.D, m.T, domain=pyo.NonNegativeReals)
-    pch = [d.battery.charge_mw * dt if d.battery else 0.0 for d in p.data_centers]
-    pdis = [d.battery.discharge_mw * dt if d.battery else 0.0 for d in p.data_centers]
+    pch, pdis = dc.charge_max_mwh.tolist(), dc.discharge_max_mwh.tolist()
     m.ch = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (0, pch[d]))
     m.dis = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (0, pdis[d]))
     m.z = pyo.Var(m.D, m.T, domain=pyo.UnitInterval if relax else pyo.Binary)
-    soc_lo = [d.battery.soc_min_mwh if d.battery else 0.0 for d in p.data_centers]
-    soc_hi = [d.battery.capacity_mwh if d.battery else 0.0 for d in p.data_centers]
+    soc_lo, soc_hi = dc.soc_min_mwh.tolist(), dc.soc_max_mwh.tolist()
     m.e = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (soc_lo[d], soc_hi[d]))
-    omax = [d.generator.max_mw * dt if d.generator else 0.0 for d in p.data_centers]
+    omax = dc.gen_max_mwh.tolist()
     m.o = pyo.Var(m.D, m.T, bounds=lambda _, d, t: (0, omax[d]))
     m.u = pyo.Var(m.D, m.T, domain=pyo.UnitInterval if relax else pyo.Binary)
     m.v = pyo.Var(m.D, m.T, domain=pyo.NonNegativeReals)
@@ -107,39 +105,13 @@ def add_params(m: pyo.ConcreteModel, scn: Scenario, idx: Index, pending: np.ndar
     m.price = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.price[d, t]))
     m.carbon = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.carbon[d, t]))
     m.ren = pyo.Param(m.D, m.T, mutable=True, initialize=lambda _, d, t: float(scn.renewable[d, t]))
-    amounts = cohort_amounts(scn, idx, pending)
+    amounts = cohort_sizes(idx, scn.arrivals, pending)
     m.lam = pyo.Param(m.C, mutable=True, initialize=lambda _, c: float(amounts[c]))
     m.drop_weight = pyo.Param(m.C, mutable=True, initialize=1.0)
-    dcs = scn.params.data_centers
-    m.soc0 = pyo.Param(
-        m.D,
-        mutable=True,
-        initialize=lambda _, d: dcs[d].battery.soc_initial_mwh if dcs[d].battery else 0.0,
-    )
-    m.soc_end = pyo.Param(
-        m.D,
-        mutable=True,
-        initialize=lambda _, d: dcs[d].battery.terminal_mwh if dcs[d].battery else 0.0,
-    )
-    m.u0 = pyo.Param(
-        m.D,
-        mutable=True,
-        initialize=lambda _, d: 1.0 if dcs[d].generator and dcs[d].generator.initially_on else 0.0,
-    )
-
-
-def cohort_amounts(scn: Scenario, idx: Index, pending: np.ndarray | None) -> np.ndarray:
-    """Jobs in each cohort: arrivals for τ ≥ 0, ``pending[a, k, −τ − 1]`` for τ < 0."""
-    out = np.zeros(idx.n_cohorts)
-    inside = idx.ctau >= 0
-    out[inside] = scn.arrivals[idx.ca[inside], idx.ck[inside], idx.ctau[inside]]
-    if pending is not None and (~inside).any():
-        age = -idx.ctau[~inside]
-        ok = age <= pending.shape[2]
-        vals = np.zeros(age.size)
-        vals[ok] = pending[idx.ca[~inside][ok], idx.ck[~inside][ok], age[ok] - 1]
-        out[~inside] = vals
-    return out
+    dc = DataCenterArrays.of(scn)
+    m.soc0 = pyo.Param(m.D, mutable=True, initialize=lambda _, d: dc.soc_initial_mwh[d])
+    m.soc_end = pyo.Param(m.D, mutable=True, initialize=lambda _, d: dc.soc_terminal_mwh[d])
+    m.u0 = pyo.Param(m.D, mutable=True, initialize=lambda _, d: dc.gen_initially_on[d])
 
 
 # ---------------------------------------------------------------------------------------
@@ -179,23 +151,21 @@ def add_gpu_time(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
 def add_power_balance(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     """(3–4) PUE_d·Σ_b E^IT_{b,t} = g + r + dis − ch + o, with E^IT in MWh.
 
-    E^IT_{b,t} = (Σ x·e_{b,k}(n_s) + n_{b,t}·P_b^idle·Δ) / 1000.
+    E^IT_{b,t} = Σ x·e_{b,k}(n_s) / 1000 + n_{b,t}·P_b^idle·Δ / 1000.
     """
-    p = scn.params
-    d_of_row = scn.dc_of_asp[idx.b]
-    key = d_of_row * scn.T + idx.t
+    pool, pue = PoolArrays.of(scn), DataCenterArrays.of(scn).pue
+    key = pool.dc[idx.b] * scn.T + idx.t
     uniq, groups = _groups(key)
     rows = dict(zip(uniq.tolist(), groups, strict=True))
-    idle = [b.idle_kw_per_gpu * scn.dt for b in p.asps]
-    pools = {d: [b for b in range(scn.A) if scn.dc_of_asp[b] == d] for d in range(scn.D)}
+    idle = pool.idle_mwh_per_gpu_slot
+    pools = {d: np.flatnonzero(pool.dc == d).tolist() for d in range(scn.D)}
 
     def rule(m, d, t):
-        pue = p.data_centers[d].pue
         sel = rows.get(d * scn.T + t, np.zeros(0, dtype=int))
-        coefs = (pue * idx.kwh[sel] / 1000.0).tolist()
+        coefs = (pue[d] * idx.kwh[sel] / 1000.0).tolist()
         vars_ = [m.x[int(i)] for i in sel]
         for b in pools[d]:
-            coefs.append(pue * idle[b] / 1000.0)
+            coefs.append(float(pue[d] * idle[b]))
             vars_.append(m.n[b, t])
         coefs += [-1.0, -1.0, -1.0, 1.0, -1.0]
         vars_ += [m.g[d, t], m.r[d, t], m.dis[d, t], m.ch[d, t], m.o[d, t]]
@@ -211,63 +181,55 @@ def add_renewables(m: pyo.ConcreteModel) -> None:
 
 def add_battery(m: pyo.ConcreteModel, scn: Scenario) -> None:
     """(5) SoC dynamics, terminal floor, and charge-or-discharge via z."""
-    dcs = scn.params.data_centers
-    dt = scn.dt
+    dc = DataCenterArrays.of(scn)
+    has = dc.has_battery
 
     def dyn(m, d, t):
-        bat = dcs[d].battery
-        if bat is None:
+        if not has[d]:
             return m.e[d, t] == 0
         prev = m.soc0[d] if t == 0 else m.e[d, t - 1]
-        return m.e[d, t] == prev + bat.eta_charge * m.ch[d, t] - m.dis[d, t] / bat.eta_discharge
+        return m.e[d, t] == prev + dc.eta_charge[d] * m.ch[d, t] - m.dis[d, t] / dc.eta_discharge[d]
 
     m.battery_dynamics = pyo.Constraint(m.D, m.T, rule=dyn)
     last = scn.T - 1
     m.battery_terminal = pyo.Constraint(
         m.D,
-        rule=lambda m, d: (m.e[d, last] >= m.soc_end[d]) if dcs[d].battery else pyo.Constraint.Skip,
+        rule=lambda m, d: (m.e[d, last] >= m.soc_end[d]) if has[d] else pyo.Constraint.Skip,
     )
-
-    def ch_mode(m, d, t):
-        bat = dcs[d].battery
-        if bat is None:
-            return pyo.Constraint.Skip
-        return m.ch[d, t] <= bat.charge_mw * dt * m.z[d, t]
-
-    def dis_mode(m, d, t):
-        bat = dcs[d].battery
-        if bat is None:
-            return pyo.Constraint.Skip
-        return m.dis[d, t] <= bat.discharge_mw * dt * (1 - m.z[d, t])
-
-    m.battery_charge_mode = pyo.Constraint(m.D, m.T, rule=ch_mode)
-    m.battery_discharge_mode = pyo.Constraint(m.D, m.T, rule=dis_mode)
+    m.battery_charge_mode = pyo.Constraint(
+        m.D,
+        m.T,
+        rule=lambda m, d, t: (
+            (m.ch[d, t] <= dc.charge_max_mwh[d] * m.z[d, t]) if has[d] else pyo.Constraint.Skip
+        ),
+    )
+    m.battery_discharge_mode = pyo.Constraint(
+        m.D,
+        m.T,
+        rule=lambda m, d, t: (
+            (m.dis[d, t] <= dc.discharge_max_mwh[d] * (1 - m.z[d, t]))
+            if has[d]
+            else pyo.Constraint.Skip
+        ),
+    )
 
 
 def add_generator(m: pyo.ConcreteModel, scn: Scenario) -> None:
     """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u and start-ups v ≥ u_t − u_{t−1}."""
-    dcs = scn.params.data_centers
-    dt = scn.dt
-
-    def has(d: int) -> bool:
-        return dcs[d].generator is not None and dcs[d].generator.max_mw > 0
-
+    dc = DataCenterArrays.of(scn)
+    has = dc.has_generator
     m.generator_min = pyo.Constraint(
         m.D,
         m.T,
         rule=lambda m, d, t: (
-            (m.o[d, t] >= dcs[d].generator.min_mw * dt * m.u[d, t])
-            if has(d)
-            else pyo.Constraint.Skip
+            (m.o[d, t] >= dc.gen_min_mwh[d] * m.u[d, t]) if has[d] else pyo.Constraint.Skip
         ),
     )
     m.generator_max = pyo.Constraint(
         m.D,
         m.T,
         rule=lambda m, d, t: (
-            (m.o[d, t] <= dcs[d].generator.max_mw * dt * m.u[d, t])
-            if has(d)
-            else pyo.Constraint.Skip
+            (m.o[d, t] <= dc.gen_max_mwh[d] * m.u[d, t]) if has[d] else pyo.Constraint.Skip
         ),
     )
     m.generator_startup = pyo.Constraint(
@@ -275,7 +237,7 @@ def add_generator(m: pyo.ConcreteModel, scn: Scenario) -> None:
         m.T,
         rule=lambda m, d, t: (
             (m.v[d, t] >= m.u[d, t] - (m.u0[d] if t == 0 else m.u[d, t - 1]))
-            if has(d)
+            if has[d]
             else pyo.Constraint.Skip
         ),
     )
@@ -283,16 +245,13 @@ def add_generator(m: pyo.ConcreteModel, scn: Scenario) -> None:
 
 def add_objective(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     """The eight utility terms as named Expressions and U = revenue − costs (maximised)."""
-    p = scn.params
     xs = [m.x[i] for i in range(idx.n_rows)]
     rho = scn.class_arrays["drop"][idx.ck]
-    sigma = p.carbon_price_usd_per_t
-    dcs = p.data_centers
+    sigma = scn.params.carbon_price_usd_per_t
+    dc = DataCenterArrays.of(scn)
     DT = [(d, t) for d in range(scn.D) for t in range(scn.T)]
-    wear = [d.battery.wear_usd_per_mwh if d.battery else 0.0 for d in dcs]
-    fuel = [d.generator.fuel_usd_per_mwh if d.generator else 0.0 for d in dcs]
-    su = [d.generator.startup_usd if d.generator else 0.0 for d in dcs]
-    kgen = [d.generator.emission_t_per_mwh if d.generator else 0.0 for d in dcs]
+    wear, fuel = dc.wear_usd_per_mwh.tolist(), dc.fuel_usd_per_mwh.tolist()
+    su, kgen = dc.startup_usd.tolist(), dc.gen_co2_t_per_mwh.tolist()
     m.terms = pyo.Expression(list(TERMS))
     m.terms["revenue"] = _linear(idx.revenue.tolist(), xs)
     m.terms["delay_penalty"] = _linear(idx.delay.tolist(), xs)

@@ -12,9 +12,17 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.formulations.arrays import DataCenterArrays
+from aigc_opt.formulations.index import Index
 
 JOB_COLUMNS = ["a", "b", "k", "s", "tau", "t", "x"]
 DC_FIELDS = ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
+
+
+def startups(generator_on: np.ndarray, initially_on: np.ndarray) -> np.ndarray:
+    """(D, T) start-ups v = max(0, u_t − u_{t−1}) of a status (D, T) with u_{−1} = u^0 (D,)."""
+    prev = np.concatenate([initially_on[:, None], generator_on[:, :-1]], axis=1)
+    return np.maximum(generator_on - prev, 0.0)
 
 
 @dataclass
@@ -59,27 +67,13 @@ class Schedule:
 
     def soc(self, scn: Scenario) -> np.ndarray:
         """(D, T) state of charge at the end of each slot (MWh), from charge/discharge."""
-        e0 = np.zeros(scn.D)
-        eta_c = np.ones(scn.D)
-        eta_d = np.ones(scn.D)
-        for d, dc in enumerate(scn.params.data_centers):
-            if dc.battery is not None:
-                e0[d] = dc.battery.soc_initial_mwh
-                eta_c[d] = dc.battery.eta_charge
-                eta_d[d] = dc.battery.eta_discharge
-        flow = eta_c[:, None] * self.charge - self.discharge / eta_d[:, None]
-        return e0[:, None] + np.cumsum(flow, axis=1)
+        dc = DataCenterArrays.of(scn)
+        flow = dc.eta_charge[:, None] * self.charge - self.discharge / dc.eta_discharge[:, None]
+        return dc.soc_initial_mwh[:, None] + np.cumsum(flow, axis=1)
 
     def startups(self, scn: Scenario) -> np.ndarray:
         """(D, T) generator start-ups v = max(0, u_t − u_{t−1}) with u_{−1} = u^0."""
-        u0 = np.array(
-            [
-                1.0 if (dc.generator is not None and dc.generator.initially_on) else 0.0
-                for dc in scn.params.data_centers
-            ]
-        )
-        prev = np.concatenate([u0[:, None], self.generator_on[:, :-1]], axis=1)
-        return np.maximum(self.generator_on - prev, 0.0)
+        return startups(self.generator_on, DataCenterArrays.of(scn).gen_initially_on)
 
     def tidy(self, scn: Scenario) -> dict[str, pd.DataFrame]:
         """Long-format tables with names: ``jobs``, ``drops``, ``gpus``, ``energy``."""
@@ -135,3 +129,84 @@ class Schedule:
             }
         )
         return {"jobs": jobs, "drops": drops, "gpus": gpus, "energy": energy}
+
+    @classmethod
+    def from_tidy(cls, scn: Scenario, tables: dict[str, pd.DataFrame]) -> Schedule:
+        """Inverse of `tidy` (names back to codes)."""
+        p = scn.params
+        asp = {b.name: i for i, b in enumerate(p.asps)}
+        kls = {k.name: i for i, k in enumerate(p.job_classes)}
+        dcs = {d.name: i for i, d in enumerate(p.data_centers)}
+        lvl = {n: i for i, n in enumerate(p.steps)}
+        sch = cls.empty(scn)
+        j = tables["jobs"]
+        sch.jobs = pd.DataFrame(
+            {
+                "a": j["origin"].map(asp).to_numpy(int),
+                "b": j["server"].map(asp).to_numpy(int),
+                "k": j["job_class"].map(kls).to_numpy(int),
+                "s": j["steps"].map(lvl).to_numpy(int),
+                "tau": j["arrival_slot"].to_numpy(int),
+                "t": j["slot"].to_numpy(int),
+                "x": j["jobs"].to_numpy(float),
+            }
+        )
+        dr = tables["drops"]
+        sch.drops[
+            dr["origin"].map(asp).to_numpy(int),
+            dr["job_class"].map(kls).to_numpy(int),
+            dr["arrival_slot"].to_numpy(int),
+        ] = dr["jobs"].to_numpy(float)
+        g = tables["gpus"]
+        sch.gpus[g["asp"].map(asp).to_numpy(int), g["slot"].to_numpy(int)] = g["active_gpus"]
+        e = tables["energy"]
+        d, t = e["data_center"].map(dcs).to_numpy(int), e["slot"].to_numpy(int)
+        for attr, col in (
+            ("grid", "grid_mwh"),
+            ("renewable", "renewable_used_mwh"),
+            ("charge", "charge_mwh"),
+            ("discharge", "discharge_mwh"),
+            ("generator", "generator_mwh"),
+            ("generator_on", "generator_on"),
+        ):
+            getattr(sch, attr)[d, t] = e[col].to_numpy(float)
+        return sch
+
+
+def schedule_from_values(
+    scn: Scenario,
+    idx: Index,
+    x: np.ndarray,
+    y: np.ndarray,
+    flows: dict[str, np.ndarray],
+    *,
+    integer: bool,
+    slots: int | None = None,
+) -> Schedule:
+    """The `Schedule` of a program's solution, whichever builder made it: ``x`` per service
+    row and ``y`` per cohort of ``idx``; ``flows`` maps ``gpus`` (B, T) and the fields
+    ``grid, renewable, charge, discharge, generator, generator_on`` (D, T) to values.
+    Keeps slots [0, slots); with ``integer`` GPUs and generator status are snapped to
+    integers (solvers return 0.9999999)."""
+    T = scn.T if slots is None else slots
+    sch = Schedule.empty(scn) if slots is None else Schedule.empty(scn.cut(horizon=T))
+    keep = (np.abs(x) > 0) & (idx.t < T)
+    sch.jobs = pd.DataFrame(
+        {
+            "a": idx.a[keep],
+            "b": idx.b[keep],
+            "k": idx.k[keep],
+            "s": idx.s[keep],
+            "tau": idx.tau[keep],
+            "t": idx.t[keep],
+            "x": x[keep],
+        }
+    )
+    inside = (idx.ctau >= 0) & (idx.ctau < T)
+    sch.drops[idx.ca[inside], idx.ck[inside], idx.ctau[inside]] = y[inside]
+    for name, values in flows.items():
+        setattr(sch, name, np.asarray(values, dtype=float)[:, :T].copy())
+    if integer:
+        sch.gpus = np.round(sch.gpus)
+        sch.generator_on = np.round(sch.generator_on)
+    return sch

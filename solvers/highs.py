@@ -1,36 +1,51 @@
-"""HiGHS backend (in-process, through highspy and Pyomo's persistent ``appsi_highs``).
+"""HiGHS backend (in-process, highspy): the array program passed in one ``passModel``.
 
-Capabilities: MIP, LP, persistent re-solve after Param updates, MIP start.
-The user's time limit is *enforced*: besides HiGHS' own ``time_limit`` option an interrupt
-callback stops the solve once the wall clock passes the limit (HiGHS alone was seen to
-overrun it by minutes on hard MILPs). An interrupted solve reports ``time_limit`` with
-its incumbent (if any) and its best bound.
+`ArrayHighs` holds one ``highspy.Highs`` with an `ArrayProgram` loaded; it solves the MILP
+or LP, re-solves after in-place changes (MPC windows: `change_bounds`, `change_costs`,
+`change_row_bounds`, from the previous basis) and switches integrality without a rebuild
+(`set_integer`). The Pyomo reference path (`solvers.highs_pyomo`) shares everything
+below that is not about the model: options, the stop callback, the LP-and-fix MIP start
+and the reading of statuses.
+
+Statuses are reported in two parts (the Pyomo contrib.solver pattern):
+
+* ``termination``: optimal, time_limit, iteration_limit, interrupted, infeasible,
+  unbounded, infeasible_or_unbounded or error — why the solver stopped;
+* ``solution_status``: optimal, feasible or none — what it left behind.
+
+The user's time limit is *enforced* from the start of `solve`: the LP-and-fix start's
+LPs count against it (the start is skipped when less than a quarter of the limit is
+left), HiGHS' own ``time_limit`` is set to what remains, and an interrupt callback stops
+any solve once the wall clock passes the deadline or a stop was requested
+(`aigc_opt.solvers.interrupt`). A stopped MILP reports its incumbent (if any) and its
+best bound: HiGHS' dual bound, or the root LP relaxation's optimum when that is tighter
+or HiGHS has none.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from importlib.metadata import version as _pkg_version
 from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.contrib.appsi.solvers.highs import Highs as AppsiHighs
 
+from aigc_opt.formulations.highs_arrays import ArrayProgram, dual_bound, implied_upper
 from aigc_opt.solvers import interrupt
 
-# An interrupted solve (time limit, SIGINT) is a status here, not a warning on stderr.
-logging.getLogger("pyomo.contrib.appsi.solvers.highs").setLevel(logging.ERROR)
-
-CAPABILITIES = {"mip": True, "lp": True, "persistent": True, "warm_start": True}
+MIP_START_MIN_SHARE = 0.25
+"""The LP-and-fix start runs its second LP only while this share of the limit is left."""
 
 
 @dataclass
 class HighsOptions:
-    """Solver options. ``time_limit`` in seconds of wall clock for the solve (None = none);
-    ``mip_gap`` relative (MODEL.md definition); ``threads`` (0 = HiGHS default)."""
+    """Solver options. ``time_limit`` in seconds of wall clock for the whole solve,
+    MIP start included (None = none); ``mip_gap`` relative (MODEL.md definition);
+    ``threads`` (0 = HiGHS default); ``solver`` HiGHS' LP method (``choose``, ``simplex``,
+    ``ipm``, ``ipx``, ``hipo``, ``pdlp``); ``extra`` any further HiGHS options."""
 
     time_limit: float | None = None
     mip_gap: float = 1e-4
@@ -38,6 +53,7 @@ class HighsOptions:
     seed: int = 0
     verbose: bool = False
     presolve: str = "choose"
+    solver: str = "choose"
     extra: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,28 +62,63 @@ class HighsOptions:
             "mip_gap": self.mip_gap,
             "threads": self.threads,
             "seed": self.seed,
+            "presolve": self.presolve,
+            "solver": self.solver,
+            **({"extra": dict(self.extra)} if self.extra else {}),
+        }
+
+    def highs_options(self) -> dict[str, Any]:
+        """The HiGHS option values these options set (time limit excluded)."""
+        return {
+            "mip_rel_gap": float(self.mip_gap),
+            "random_seed": int(self.seed),
+            "presolve": self.presolve,
+            "solver": self.solver,
+            "threads": int(self.threads),
+            "output_flag": bool(self.verbose),
+            "log_to_console": bool(self.verbose),
+            **(self.extra or {}),
         }
 
 
 @dataclass
 class RawOutcome:
-    """What the backend returns before accounting: status, numbers, timings."""
+    """What a backend returns before accounting: statuses, numbers, timings.
 
-    status: str
-    has_solution: bool
+    ``objective`` is the solver's value of the incumbent; ``best_bound`` a proven upper
+    bound on the program's optimum (None when none is known); ``values`` the column
+    values of the incumbent (array path only).
+    """
+
+    termination: str
+    solution_status: str
     objective: float | None
     best_bound: float | None
     solve_seconds: float
     message: str
     solver_version: str
+    values: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.termination
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution_status != "none"
+
+
+def version() -> str:
+    return _pkg_version("highspy")
 
 
 _THREADS_IN_USE: list[int] = []  # thread setting of HiGHS' process-wide scheduler
 
 
-def _use_threads(threads: int) -> None:
+def use_threads(threads: int) -> None:
     """HiGHS keeps one thread pool per process and refuses a later run with another thread
-    count; reset the pool when the requested count (0 = HiGHS' default) changes."""
+    count ("Not Set"); reset the pool when the requested count (0 = default) changes."""
     if _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
         highspy.Highs.resetGlobalScheduler(True)
         _THREADS_IN_USE.clear()
@@ -75,237 +126,315 @@ def _use_threads(threads: int) -> None:
         _THREADS_IN_USE.append(threads)
 
 
-_STATUS = {
+class Stopper:
+    """The interrupt callback: stops a run past ``deadline`` (perf_counter seconds) or
+    when a stop was requested process-wide."""
+
+    def __init__(self) -> None:
+        self.deadline = float("inf")
+
+    def __call__(self, event: Any) -> None:
+        if time.perf_counter() > self.deadline or interrupt.requested():
+            event.interrupt()
+
+    def subscribe(self, h: highspy.Highs) -> None:
+        h.cbMipInterrupt.subscribe(self)
+        h.cbSimplexInterrupt.subscribe(self)
+        h.cbIpmInterrupt.subscribe(self)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def run(h: highspy.Highs, options: HighsOptions, stopper: Stopper) -> None:
+    """Set the options and the remaining time, run, and retry once after resetting the
+    thread pool when HiGHS refuses to start ("Not Set" from a pool of another size)."""
+    use_threads(options.threads)
+    for name, value in options.highs_options().items():
+        h.setOptionValue(name, value)
+    left = stopper.left()
+    h.setOptionValue("time_limit", max(left, 1e-3) if np.isfinite(left) else np.inf)
+    status = h.run()
+    if status == highspy.HighsStatus.kError and h.getModelStatus() in (
+        highspy.HighsModelStatus.kNotset,
+        highspy.HighsModelStatus.kSolveError,
+    ):
+        highspy.Highs.resetGlobalScheduler(True)
+        _THREADS_IN_USE[:] = [options.threads]
+        h.run()
+
+
+_STOPPED = ("time_limit", "iteration_limit", "interrupted")
+
+_TERMINATION = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
     "kUnbounded": "unbounded",
-    "kUnboundedOrInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
     "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "iteration_limit",
     "kInterrupt": "time_limit",
-    "kIterationLimit": "time_limit",
-    "kSolutionLimit": "time_limit",
+    "kHighsInterrupt": "time_limit",
 }
 
 
-class HighsSolver:
-    """A persistent HiGHS solver bound to one Pyomo model (re-solve after Param updates)."""
+def termination_of(h: highspy.Highs) -> str:
+    """HiGHS' model status as a termination condition; a callback stop is ``interrupted``
+    when a stop was requested, else ``time_limit`` (the deadline stopped it)."""
+    raw = str(h.getModelStatus()).split(".")[-1]
+    term = _TERMINATION.get(raw, "error")
+    if term == "time_limit" and raw.endswith("Interrupt") and interrupt.requested():
+        return "interrupted"
+    return term
+
+
+def read_outcome(
+    h: highspy.Highs, seconds: float, *, is_mip: bool, lp_bound: float | None
+) -> RawOutcome:
+    """Statuses, incumbent and bound of the last run (module doc; maximisation)."""
+    term = termination_of(h)
+    info = h.getInfo()
+    sol = h.getSolution()
+    feasible = bool(sol.value_valid) and info.primal_solution_status == 2
+    has = feasible and (is_mip or term == "optimal")
+    objective = float(info.objective_function_value) if has else None
+    if is_mip:
+        bounds = [b for b in (info.mip_dual_bound, lp_bound) if b is not None and np.isfinite(b)]
+        bound = min(bounds) if bounds and term in ("optimal", *_STOPPED) else None
+    else:
+        bound = objective if term == "optimal" else (lp_bound if term in _STOPPED else None)
+    if bound is not None and objective is not None:
+        bound = max(bound, objective)  # a dual bound rounded below its incumbent
+    status = "none" if not has else ("optimal" if term == "optimal" else "feasible")
+    msg = h.modelStatusToString(h.getModelStatus())
+    if term == "interrupted":
+        msg += f" (stop requested: {interrupt.requested()})"
+    return RawOutcome(
+        termination=term,
+        solution_status=status,
+        objective=objective,
+        best_bound=bound,
+        solve_seconds=seconds,
+        message=msg,
+        solver_version=version(),
+        values=np.asarray(sol.col_value, dtype=float) if has else None,
+        info={
+            "simplex_iterations": int(info.simplex_iteration_count),
+            "ipm_iterations": int(info.ipm_iteration_count),
+            "mip_nodes": int(info.mip_node_count) if is_mip else None,
+            "lp_relaxation_bound": lp_bound,
+        },
+    )
+
+
+def bound_from_duals(
+    h: highspy.Highs, bound_of: Callable[[np.ndarray], float] | None
+) -> float | None:
+    """A bound from the row duals a stopped LP left (None without duals or ``bound_of``):
+    ``bound_of(y)`` is valid for any y, so both signs are tried and the smaller kept."""
+    sol = h.getSolution()
+    if bound_of is None or not sol.dual_valid:
+        return None
+    y = np.asarray(sol.row_dual, dtype=float)
+    bound = min(bound_of(y), bound_of(-y))
+    return bound if np.isfinite(bound) else None
+
+
+@dataclass
+class MipStart:
+    """What `lp_fix_start` found: the start's objective and column values (a feasible
+    MILP point) and the root LP relaxation's bound; None where not reached."""
+
+    objective: float | None = None
+    values: np.ndarray | None = None
+    bound: float | None = None
+
+
+def lp_fix_start(
+    h: highspy.Highs,
+    options: HighsOptions,
+    stopper: Stopper,
+    limit: float | None,
+    round_up: np.ndarray,
+    by_flow: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    bound_of: Callable[[np.ndarray], float] | None = None,
+) -> MipStart:
+    """Primal heuristic and root bound: relax, solve the LP (its optimum bounds the MILP),
+    round the integer columns, re-solve the LP with them fixed and hand the result to
+    HiGHS as a MIP start. Both LPs run against the caller's deadline; the second only
+    while `MIP_START_MIN_SHARE` of ``limit`` is left.
+
+    Under a time limit the root LP runs without presolve, so that a stopped dual simplex
+    leaves row duals; ``bound_of(y)`` (e.g. `highs_arrays.dual_bound`) turns them into a
+    bound valid for any y. ``round_up`` (bool per column) marks columns rounded up
+    (active GPUs, so GPU time stays feasible); each (z, ch, dis) column triple of
+    ``by_flow`` sets the battery mode z by the LP's dominant flow; other integer columns
+    are rounded to the nearest integer.
+    """
+    out = MipStart()
+    lp = h.getLp()
+    integ = np.asarray([int(v) for v in lp.integrality_], dtype=np.uint8)
+    cols = np.flatnonzero(integ != 0).astype(np.int32)
+    if cols.size == 0:
+        return out
+    lo = np.asarray(lp.col_lower_, dtype=float)[cols]
+    hi = np.asarray(lp.col_upper_, dtype=float)[cols]
+    start = None
+    try:
+        h.changeColsIntegrality(cols.size, cols, np.zeros(cols.size, dtype=np.uint8))
+        root = options
+        if limit is not None and bound_of is not None:
+            root = replace(options, presolve="off", solver="simplex")
+        run(h, root, stopper)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            out.bound = bound_from_duals(h, bound_of)
+            return out
+        out.bound = float(h.getInfo().objective_function_value)
+        if limit is not None and stopper.left() < MIP_START_MIN_SHARE * limit:
+            return out
+        full = np.asarray(h.getSolution().col_value, dtype=float)
+        fixed = np.where(round_up[cols], np.ceil(full[cols] - 1e-6), np.round(full[cols]))
+        if by_flow is not None and by_flow[0].size:
+            z, ch, dis = by_flow
+            pos = np.searchsorted(cols, z)
+            fixed[pos] = (full[ch] > full[dis]).astype(float)
+        fixed = np.clip(fixed, lo, hi)
+        h.changeColsBounds(cols.size, cols, fixed, fixed)
+        run(h, options, stopper)
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            start = h.getSolution()
+            out.objective = float(h.getInfo().objective_function_value)
+            out.values = np.asarray(start.col_value, dtype=float)
+    finally:  # restore the MILP exactly as it was
+        h.changeColsBounds(cols.size, cols, lo, hi)
+        h.changeColsIntegrality(cols.size, cols, integ[cols])
+    if start is not None:
+        h.setSolution(start)  # after the last model change, or HiGHS discards it
+    return out
+
+
+def stopped_outcome(start: MipStart, seconds: float) -> RawOutcome:
+    """Outcome when the limit or a stop request came before the MIP search: the LP-and-fix
+    start (if any) as incumbent, the root LP's bound (if any)."""
+    reason = interrupt.requested()
+    bound = start.bound
+    if bound is not None and start.objective is not None:
+        bound = max(bound, start.objective)
+    has = start.values is not None
+    return RawOutcome(
+        termination="interrupted" if reason else "time_limit",
+        solution_status="feasible" if has else "none",
+        objective=start.objective if has else None,
+        best_bound=bound,
+        solve_seconds=seconds,
+        message=f"stopped before the MIP search ({reason or 'time limit'}); "
+        + ("LP-and-fix start as incumbent" if has else "no incumbent"),
+        solver_version=version(),
+        values=start.values,
+        info={"lp_relaxation_bound": start.bound, "mip_nodes": 0},
+    )
+
+
+class ArrayHighs:
+    """One HiGHS instance holding an `ArrayProgram` (see the module doc)."""
 
     name = "highs"
 
     def __init__(self, options: HighsOptions | None = None):
         self.options = options or HighsOptions()
-        self._opt = AppsiHighs()
-        self._opt.config.load_solution = False
-        self._opt.config.stream_solver = self.options.verbose
-        self._model: pyo.ConcreteModel | None = None
-        self._deadline = float("inf")
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", self.options.verbose)
+        self.stopper = Stopper()
+        self.stopper.subscribe(self.h)
+        self.program: ArrayProgram | None = None
 
-    @property
-    def highs(self) -> highspy.Highs:
-        return self._opt._solver_model  # type: ignore[attr-defined]
+    def pass_program(self, prog: ArrayProgram) -> None:
+        """Hand the program to HiGHS in one ``passModel`` (column-wise matrix, maximise)."""
+        m = prog.matrix
+        self.h.passModel(
+            prog.n_cols,
+            prog.n_rows,
+            int(m.nnz),
+            int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMaximize),
+            0.0,
+            prog.cost,
+            prog.col_lower,
+            prog.col_upper,
+            prog.row_lower,
+            prog.row_upper,
+            m.indptr.astype(np.int32),
+            m.indices.astype(np.int32),
+            m.data.astype(float),
+            prog.integer.astype(np.int32),
+        )
+        self.program = prog
 
-    def set_instance(self, model: pyo.ConcreteModel) -> None:
-        self._opt.set_instance(model)
-        self._model = model
-        h = self.highs
-        h.cbMipInterrupt.subscribe(self._interrupt)
-        h.cbSimplexInterrupt.subscribe(self._interrupt)
-        h.cbIpmInterrupt.subscribe(self._interrupt)
+    def set_integer(self, integer: np.ndarray) -> None:
+        """Switch integrality per column in place (bool mask), e.g. MILP → LP relaxation."""
+        cols = np.arange(integer.size, dtype=np.int32)
+        self.h.changeColsIntegrality(cols.size, cols, integer.astype(np.uint8))
+        if self.program is not None:
+            self.program.integer = integer.copy()
+            self.program.relax = not integer.any()
 
-    def _interrupt(self, event) -> None:
-        if time.perf_counter() > self._deadline or interrupt.requested():
-            event.interrupt()
+    def change_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        c = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(c.size, c, np.asarray(lower, float), np.asarray(upper, float))
 
-    _UPDATE_FLAGS = (
-        "check_for_new_or_removed_constraints",
-        "check_for_new_or_removed_vars",
-        "check_for_new_or_removed_params",
-        "check_for_new_objective",
-        "update_constraints",
-        "update_vars",
-        "update_params",
-        "update_named_expressions",
-        "update_objective",
-    )
+    def change_costs(self, cols: np.ndarray, costs: np.ndarray) -> None:
+        c = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsCost(c.size, c, np.asarray(costs, float))
 
-    def solve(
-        self,
-        model: pyo.ConcreteModel,
-        *,
-        warm_start: bool = False,
-        lp_fix: dict | None = None,
-        load_solution: bool = True,
-    ) -> RawOutcome:
-        """Solve (or re-solve after Param updates) and load the incumbent into the model.
+    def change_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        r = np.asarray(rows, dtype=np.int32)
+        self.h.changeRowsBounds(r.size, r, np.asarray(lower, float), np.asarray(upper, float))
 
-        ``lp_fix`` (keyword arguments of `lp_fix_start`) seeds a MILP with that heuristic;
-        its time counts in the returned solve seconds. ``load_solution=False`` leaves the
-        model's variable values alone (read the few needed with `values`): loading every
-        value costs more than re-solving a small LP.
+    def solve(self, *, mip_start: bool = True) -> RawOutcome:
+        """Solve the loaded program (MILP or LP) within the options' time limit.
+
+        A MILP first runs the LP-and-fix start (`lp_fix_start`, unless ``mip_start`` is
+        off); when the deadline passes before the MIP search begins, the start (if any)
+        is reported as the incumbent with the root bound. An LP under a time limit runs
+        the dual simplex without presolve, so that when stopped its row duals give a
+        bound (`bound_from_duals`).
         """
-        t_start = time.perf_counter()
-        _use_threads(self.options.threads)
-        if model is not self._model:
-            self.set_instance(model)
-        else:
-            self._opt.update()  # push Param changes now, so nothing changes the model later
-        if lp_fix is not None:
-            self.lp_fix_start(**lp_fix)
-        o = self.options
-        opts: dict[str, Any] = {
-            "mip_rel_gap": o.mip_gap,
-            "random_seed": o.seed,
-            "presolve": o.presolve,
-            "output_flag": o.verbose,
-            "log_to_console": o.verbose,
-        }
-        opts["threads"] = o.threads
-        if o.time_limit is not None:
-            opts["time_limit"] = float(o.time_limit)
-        opts.update(o.extra or {})
-        self._opt.highs_options = opts
-        self._opt.config.warmstart = warm_start
-        t0 = t_start
-        if o.time_limit is not None:
-            left = max(o.time_limit - (time.perf_counter() - t0), 0.01)
-            opts["time_limit"] = left
-        self._deadline = t0 + o.time_limit if o.time_limit is not None else float("inf")
-        cfg = self._opt.update_config
-        saved = {f: getattr(cfg, f) for f in self._UPDATE_FLAGS}
+        prog = self.program
+        if prog is None:
+            raise RuntimeError("pass_program first")
+        t0 = time.perf_counter()
+        limit = self.options.time_limit
+        self.stopper.deadline = t0 + limit if limit is not None else float("inf")
+        is_mip = bool(prog.integer.any())
+        start = MipStart()
         try:
-            for f in self._UPDATE_FLAGS:  # the model is already up to date (see above)
-                setattr(cfg, f, False)
-            self._opt.solve(model)
+            if is_mip and mip_start:
+                round_up = np.zeros(prog.n_cols, dtype=bool)
+                round_up[prog.block("n")] = True
+                flow = (prog.block("z"), prog.block("ch"), prog.block("dis"))
+                upper = implied_upper(prog)
+                start = lp_fix_start(
+                    self.h,
+                    self.options,
+                    self.stopper,
+                    limit,
+                    round_up,
+                    flow,
+                    bound_of=lambda y: dual_bound(prog, y, upper),
+                )
+            if self.stopper.left() <= 0 or interrupt.requested():
+                return stopped_outcome(start, time.perf_counter() - t0)
+            if is_mip or limit is None:
+                run(self.h, self.options, self.stopper)
+            else:  # a limited LP: no presolve, so that a stopped dual simplex leaves duals
+                lp_opts = replace(self.options, presolve="off", solver="simplex")
+                run(self.h, lp_opts, self.stopper)
+                if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    start.bound = bound_from_duals(self.h, lambda y: dual_bound(prog, y))
         except Exception as exc:  # a solver crash is a status, not a traceback
             return RawOutcome(
-                "error",
-                False,
-                None,
-                None,
-                time.perf_counter() - t0,
-                f"HiGHS failed: {exc}",
-                self.version(),
-            )
-        finally:
-            for f, v in saved.items():
-                setattr(cfg, f, v)
-        seconds = time.perf_counter() - t0
-        h = self.highs
-        ms = h.getModelStatus()
-        raw = str(ms).split(".")[-1]
-        status = _STATUS.get(raw, "error")
-        if raw == "kInterrupt" and interrupt.requested():
-            status = "interrupted"  # stopped by SIGINT/SIGTERM, not by the time limit
-        info = h.getInfo()
-        sol = h.getSolution()
-        is_mip = info.mip_node_count >= 0
-        has = bool(sol.value_valid) and (
-            status == "optimal"
-            or (is_mip and info.primal_solution_status == 2)
-            or (status in ("time_limit", "interrupted") and is_mip)
-        )
-        if has and is_mip and info.primal_solution_status != 2:
-            has = False
-        objective = float(info.objective_function_value) if has else None
-        if is_mip:
-            bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
-        else:
-            bound = objective if status == "optimal" else None
-        if has and load_solution:
-            self._opt.load_vars()
-        msg = h.modelStatusToString(ms)
-        return RawOutcome(status, has, objective, bound, seconds, msg, self.version())
-
-    def params_only_updates(self) -> None:
-        """From now on a re-solve pushes only Param changes to HiGHS, without scanning the
-        model for new constraints, variables or bound changes (several times faster on an
-        MPC window whose structure never changes). Push bound changes with
-        `update_variables`."""
-        cfg = self._opt.update_config
-        for f in self._UPDATE_FLAGS:
-            setattr(cfg, f, f == "update_params")
-
-    def update_variables(self, variables: list) -> None:
-        """Push the current bounds of these variables of the bound model (e.g. after
-        ``var.setub(0)``) to HiGHS."""
-        self._opt.update_variables(list(variables))
-
-    def values(self, variables: list) -> np.ndarray:
-        """Values of these variables in HiGHS' current solution, without loading it into
-        the model (a variable that is not a HiGHS column, e.g. a fixed one, gives its own
-        value)."""
-        col = np.asarray(self.highs.getSolution().col_value, dtype=float)
-        colmap = self._opt._pyomo_var_to_solver_var_map  # type: ignore[attr-defined]
-        out = np.empty(len(variables))
-        for i, v in enumerate(variables):
-            c = colmap.get(id(v))
-            out[i] = col[c] if c is not None else (v.value if v.value is not None else 0.0)
-        return out
-
-    def column_of(self, var) -> int:
-        """HiGHS column index of a Pyomo variable of the bound model."""
-        return self._opt._pyomo_var_to_solver_var_map[id(var)]  # type: ignore[attr-defined]
-
-    def lp_fix_start(
-        self, round_up: list | None = None, by_flow: list[tuple] | None = None
-    ) -> float | None:
-        """Primal heuristic: relax, round the integer columns, re-solve the LP with them fixed,
-        and hand the result to HiGHS as a MIP start. Returns its objective, or None.
-
-        Columns of the Pyomo variables in ``round_up`` are rounded up (e.g. active GPUs, so
-        GPU time stays feasible); for each ``(z, ch, dis)`` in ``by_flow`` the mode binary z
-        is set by the LP's dominant flow (1 when ch > dis); other integer columns are
-        rounded to the nearest integer. Cheap
-        (two LP solves) and it closes most of the gap at the root on this model family.
-        """
-        h = self.highs
-        lp = h.getLp()
-        integ = np.array([int(v) for v in lp.integrality_], dtype=np.uint8)
-        cols = np.flatnonzero(integ != 0).astype(np.int32)
-        if cols.size == 0:
-            return None
-        lo = np.asarray(lp.col_lower_, dtype=float)[cols]
-        hi = np.asarray(lp.col_upper_, dtype=float)[cols]
-        up = np.zeros(h.getNumCol(), dtype=bool)
-        colmap = self._opt._pyomo_var_to_solver_var_map  # type: ignore[attr-defined]
-        for var in round_up or []:
-            col = colmap.get(id(var))
-            if col is not None:  # fixed variables are not columns
-                up[col] = True
-        h.setOptionValue("output_flag", self.options.verbose)
-        h.setOptionValue("threads", self.options.threads)
-        if self.options.time_limit is not None:
-            h.setOptionValue("time_limit", float(self.options.time_limit))
-        cont = np.zeros(cols.size, dtype=np.uint8)
-        start = None
-        objective = None
-        try:
-            h.changeColsIntegrality(cols.size, cols, cont)
-            h.run()
-            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                full = np.asarray(h.getSolution().col_value, dtype=float)
-                x = full[cols]
-                fixed = np.where(up[cols], np.ceil(x - 1e-6), np.round(x))
-                pos = {int(c): i for i, c in enumerate(cols)}
-                for z, ch, dis in by_flow or []:
-                    zc = colmap.get(id(z))
-                    if zc is not None and zc in pos:
-                        fch = full[colmap[id(ch)]] if id(ch) in colmap else 0.0
-                        fdis = full[colmap[id(dis)]] if id(dis) in colmap else 0.0
-                        fixed[pos[zc]] = 1.0 if fch > fdis else 0.0
-                fixed = np.clip(fixed, lo, hi)
-                h.changeColsBounds(cols.size, cols, fixed, fixed)
-                h.run()
-                if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                    start = h.getSolution()
-                    objective = float(h.getInfo().objective_function_value)
-        finally:  # restore the MILP exactly as it was
-            h.changeColsBounds(cols.size, cols, lo, hi)
-            h.changeColsIntegrality(cols.size, cols, integ[cols])
-        if start is not None:
-            h.setSolution(start)  # after the last model change, or HiGHS discards it
-        return objective
-
-    def version(self) -> str:
-        v = self._opt.version()
-        return ".".join(str(x) for x in v)
+                "error", "none", None, None, time.perf_counter() - t0, f"HiGHS failed: {exc}",
+                version(),
+            )  # fmt: skip
+        return read_outcome(self.h, time.perf_counter() - t0, is_mip=is_mip, lp_bound=start.bound)

@@ -33,33 +33,18 @@ solves the window program over L slots and commits slot t's decisions only. Desi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from aigc_opt.data.scenario import Scenario
-from aigc_opt.formulations.index import Index
-from aigc_opt.formulations.milp import Program, build_milp
+from aigc_opt.formulations.arrays import cohort_sizes
 from aigc_opt.solvers.forecast import Forecaster, make_forecaster
-from aigc_opt.solvers.highs import HighsOptions, HighsSolver
+from aigc_opt.solvers.highs import HighsOptions
+from aigc_opt.solvers.mpc_window import ArrayWindow, PyomoWindow, WindowData
 from aigc_opt.solvers.simulator import Observation, ScenarioArrays, SlotDecisions
 
 Window = Literal["lp", "milp"]
-
-
-@dataclass
-class _Window:
-    """A built window program with the keys and index arrays the updates need."""
-
-    prog: Program
-    solver: HighsSolver
-    L: int
-    slot0_rows: np.ndarray  # service rows of window slot 0
-    slot0_vars: list  # x of those rows, then n, ch, dis, o, u, r of window slot 0
-    rows_by_slot: list[np.ndarray]
-    DT: list[tuple[int, int]]
-    live: int  # window slots [0, live) are open; the rest are switched off
 
 
 class MPCPolicy:
@@ -84,11 +69,15 @@ class MPCPolicy:
         carry_weight: float = 0.0,
         options: HighsOptions | None = None,
         name: str | None = None,
+        backend: str = "highs",
     ):
         if lookahead < 1:
             raise ValueError(f"lookahead must be ≥ 1, got {lookahead}")
         if window not in ("lp", "milp"):
             raise ValueError(f"window must be 'lp' or 'milp', got {window!r}")
+        if backend not in ("highs", "pyomo"):
+            raise ValueError(f"backend must be 'highs' or 'pyomo', got {backend!r}")
+        self.backend = backend
         self.lookahead = int(lookahead)
         self.forecaster = make_forecaster(forecaster)
         self.window: Window = window
@@ -96,7 +85,7 @@ class MPCPolicy:
         self.options = options or HighsOptions()
         self.name = name or f"mpc-{self.forecaster.name}-L{self.lookahead}"
         self.info: dict[str, Any] = {}
-        self._w: _Window | None = None
+        self._w: ArrayWindow | PyomoWindow | None = None
 
     # ---- episode ------------------------------------------------------------------------
     def reset(self, scenario: Scenario, seed: int | None = None) -> None:
@@ -109,6 +98,7 @@ class MPCPolicy:
             "lookahead": self.lookahead,
             "forecast": self.forecaster.name,
             "window": self.window,
+            "backend": self.backend,
             "build_seconds": time.perf_counter() - t0,
             "solve_seconds": 0.0,
             "update_seconds": 0.0,
@@ -117,7 +107,7 @@ class MPCPolicy:
             "fallbacks": 0,
         }
 
-    def _build(self, scn: Scenario) -> _Window:
+    def _build(self, scn: Scenario) -> ArrayWindow | PyomoWindow:
         L = self.lookahead
         st = self._st
         # the window's own L-slot scenario; its series are placeholders updated per slot
@@ -131,53 +121,16 @@ class MPCPolicy:
                 arrivals=np.pad(wscn.arrivals, ((0, 0), (0, 0), (0, pad))),
             )
         pending = np.zeros((st.A, st.K, max(st.Wmax, 1)))
-        prog = build_milp(wscn, relax=self.window == "lp", pending=pending, skip_empty=False)
-        solver = HighsSolver(self.options)
-        solver.set_instance(prog.model)
-        solver.params_only_updates()
-        idx = prog.index
-        rows_by_slot = [np.flatnonzero(idx.t == j) for j in range(L)]
-        DT = [(d, j) for d in range(st.D) for j in range(L)]
-        m = prog.model
-        slot0_vars = [m.x[int(i)] for i in rows_by_slot[0]] + [m.n[b, 0] for b in range(st.A)]
-        for var in (m.ch, m.dis, m.o, m.u, m.r):
-            slot0_vars += [var[d, 0] for d in range(st.D)]
-        return _Window(
-            prog=prog,
-            solver=solver,
-            L=L,
-            slot0_rows=rows_by_slot[0],
-            slot0_vars=slot0_vars,
-            rows_by_slot=rows_by_slot,
-            DT=DT,
-            live=L,
-        )
-
-    def _switch_off(self, w: _Window, first: int) -> None:
-        """Close window slots [first, w.live): upper bound 0 on everything they decide."""
-        m = w.prog.model
-        changed = []
-        for j in range(first, w.live):
-            for i in w.rows_by_slot[j]:
-                changed.append(m.x[int(i)])
-            for b in range(self._st.A):
-                changed.append(m.n[b, j])
-            for d in range(self._st.D):
-                changed += [m.g[d, j], m.r[d, j], m.ch[d, j], m.dis[d, j], m.o[d, j], m.u[d, j]]
-        for v in changed:
-            v.setub(0.0)
-        w.solver.update_variables([v for v in changed if not v.fixed])
-        w.live = first
+        kind = ArrayWindow if self.backend == "highs" else PyomoWindow
+        return kind(wscn, pending, relax=self.window == "lp", options=self.options)
 
     # ---- one slot -----------------------------------------------------------------------
-    def _update(self, w: _Window, obs: Observation) -> None:
-        """Write slot t's state, data and forecasts into the window's Params."""
+    def _data(self, w: ArrayWindow | PyomoWindow, obs: Observation) -> WindowData:
+        """Slot t's state, data and forecasts as window data."""
         st, L = self._st, w.L
-        m, idx = w.prog.model, w.prog.index
+        idx = w.index
         t = obs.t
         left = st.T - t  # real slots in the window: min(L, left)
-        if left < w.live:
-            self._switch_off(w, left)
         fc = self.forecaster(t, L - 1)
         M = fc.slots
         price = np.zeros((st.D, L))
@@ -188,39 +141,28 @@ class MPCPolicy:
         arr[:, :, 0] = obs.arrivals
         price[:, 1 : 1 + M], carbon[:, 1 : 1 + M] = fc.price, fc.carbon
         ren[:, 1 : 1 + M], arr[:, :, 1 : 1 + M] = fc.renewable, fc.arrivals
-        for d, j in w.DT:
-            m.price[d, j] = float(price[d, j])
-            m.carbon[d, j] = float(carbon[d, j])
-            m.ren[d, j] = float(ren[d, j])
-        lam = _cohort_sizes(idx, arr, obs.pending)
         close = np.minimum(idx.ctau + st.W[idx.ck], left - 1)
-        weight = np.where(close <= L - 1, 1.0, self.carry_weight)
-        for c in range(idx.n_cohorts):
-            m.lam[c] = float(lam[c])
-            m.drop_weight[c] = float(weight[c])
         reach = obs.soc + min(L, left) * st.eta_c * st.pch
-        soc_end = np.minimum(st.send, reach)
-        for d in range(st.D):
-            m.soc0[d] = float(obs.soc[d])
-            m.u0[d] = float(obs.generator_on[d])
-            m.soc_end[d] = float(soc_end[d])
+        return WindowData(
+            price=price,
+            carbon=carbon,
+            renewable=ren,
+            cohort_jobs=cohort_sizes(idx, arr, obs.pending[:, :, 1:]),  # obs age j at [j]
+            drop_weight=np.where(close <= L - 1, 1.0, self.carry_weight),
+            soc0=np.asarray(obs.soc, dtype=float),
+            u0=np.asarray(obs.generator_on, dtype=float),
+            soc_end=np.minimum(st.send, reach),
+            live=min(w.live, left),
+        )
 
     def act(self, obs: Observation) -> SlotDecisions:
         w = self._w
         if w is None:
             raise RuntimeError("call reset(scenario, seed) first")
         t0 = time.perf_counter()
-        self._update(w, obs)
+        w.update(self._data(w, obs))
         t1 = time.perf_counter()
-        lp_fix = None
-        if self.window == "milp":
-            m = w.prog.model
-            lp_fix = {
-                "round_up": [m.n[k] for k in m.n],
-                "by_flow": [(m.z[k], m.ch[k], m.dis[k]) for k in m.z],
-            }
-        milp = self.window == "milp"  # the MILP's MIP start reads the loaded values
-        raw = w.solver.solve(w.prog.model, warm_start=milp, lp_fix=lp_fix, load_solution=milp)
+        raw = w.solve()
         t2 = time.perf_counter()
         self.info["update_seconds"] += t1 - t0
         self.info["solve_seconds"] += t2 - t1
@@ -236,15 +178,13 @@ class MPCPolicy:
             return fb.act(obs)
         return self._decisions(w, obs)
 
-    def _decisions(self, w: _Window, obs: Observation) -> SlotDecisions:
+    def _decisions(self, w: ArrayWindow | PyomoWindow, obs: Observation) -> SlotDecisions:
         """Slot 0 of the window's solution as decisions (rounding rules of docs/mpc.md)."""
         st = self._st
-        idx = w.prog.index
-        rows = w.slot0_rows
-        B = st.A
-        v = w.solver.values(w.slot0_vars)
-        x, v = np.maximum(v[: rows.size], 0.0), v[rows.size :]
-        n, ch, dis, o, u_plan, r = (v[:B], *np.split(v[B:], 5))
+        idx = w.index
+        plan = w.plan()
+        rows, x = plan.rows, np.maximum(plan.x, 0.0)
+        n, ch, dis, o, u_plan, r = plan.n, plan.ch, plan.dis, plan.o, plan.u, plan.r
         keep = x > 1e-9
         rows, x = rows[keep], x[keep]
         gpus = np.minimum(np.ceil(n - 1e-6), st.G)
@@ -272,17 +212,3 @@ class MPCPolicy:
             generator=o,
             generator_on=u,
         )
-
-
-def _cohort_sizes(idx: Index, arrivals: np.ndarray, pending: np.ndarray) -> np.ndarray:
-    """Jobs per window cohort: ``arrivals[a, k, τ]`` for τ ≥ 0, ``pending[a, k, −τ]``
-    (observation ages) for τ < 0."""
-    out = np.zeros(idx.n_cohorts)
-    inside = idx.ctau >= 0
-    out[inside] = arrivals[idx.ca[inside], idx.ck[inside], idx.ctau[inside]]
-    age = -idx.ctau[~inside]
-    ok = age < pending.shape[2]
-    vals = np.zeros(age.size)
-    vals[ok] = pending[idx.ca[~inside][ok], idx.ck[~inside][ok], age[ok]]
-    out[~inside] = vals
-    return out

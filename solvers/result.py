@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,26 @@ from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.formulations.schedule import Schedule
 
-STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "inaccurate", "error")
+TERMINATIONS = (
+    "optimal",
+    "time_limit",
+    "iteration_limit",
+    "interrupted",
+    "infeasible",
+    "unbounded",
+    "infeasible_or_unbounded",
+    "error",
+)
+"""Why a solver stopped. The convex program adds ``inaccurate`` (cvxpy's *_inaccurate)."""
+STATUSES = (*TERMINATIONS, "inaccurate")
+SOLUTION_STATUSES = ("optimal", "feasible", "none")
+"""What a solver left behind: a proven optimum, a feasible incumbent, or nothing."""
+STOPPED = ("time_limit", "iteration_limit", "interrupted")
+"""Terminations that stop a search early; its incumbent and bound are still valid."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def mip_gap(utility: float | None, bound: float | None) -> float | None:
@@ -37,9 +57,12 @@ class SolveResult:
 
     ``utility`` is the incumbent's U recomputed by `accounting.evaluate` from the schedule
     ($); ``objective`` is what the solver reported for it. ``best_bound`` is a proven upper
-    bound on the program's optimum (for an LP or convex program at an optimal status it is
-    the optimum itself). Only ``status == "optimal"`` means the gap closed to the requested
-    tolerance; a ``time_limit`` result carries an incumbent (maybe None) and a bound.
+    bound on the program's optimum (for an LP at an optimal status it is the optimum
+    itself), None when none is known. ``status`` is the termination condition (one of
+    `STATUSES`; also in summaries as ``termination``) and ``solution_status`` what was
+    left behind (`SOLUTION_STATUSES`). Only ``status == "optimal"`` means the gap closed to
+    the requested tolerance; a stopped result (`STOPPED`) carries an incumbent (maybe
+    None) and a bound (maybe None). ``timestamp`` is the UTC time the result was made.
     """
 
     method: str
@@ -62,11 +85,17 @@ class SolveResult:
     message: str = ""
     schedule: Schedule | None = None
     scenario_obj: Scenario | None = field(default=None, repr=False)
+    solution_status: str = "none"
+    timestamp: str = field(default_factory=_now)
+
+    @property
+    def termination(self) -> str:
+        return self.status
 
     @property
     def is_bound_valid(self) -> bool:
         """True when ``best_bound`` is a proven upper bound (optimal or limit-stopped)."""
-        return self.best_bound is not None and self.status in ("optimal", "time_limit")
+        return self.best_bound is not None and self.status in ("optimal", *STOPPED)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able summary (everything but the schedule)."""
@@ -76,6 +105,8 @@ class SolveResult:
             "start": self.start,
             "method": self.method,
             "status": self.status,
+            "termination": self.status,
+            "solution_status": self.solution_status,
             "utility": self.utility,
             "best_bound": self.best_bound,
             "mip_gap": self.mip_gap,
@@ -89,6 +120,7 @@ class SolveResult:
             "solver_version": self.solver_version,
             "options": self.options,
             "message": self.message,
+            "timestamp": self.timestamp,
         }
 
     def write(self, out_dir: str | Path) -> list[Path]:

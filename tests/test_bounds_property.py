@@ -138,6 +138,7 @@ def small_scenarios(draw) -> Scenario:
         )
     params = {
         "name": "random",
+        "slot_hours": draw(st.sampled_from([0.5, 1.0, 2.0])),
         "carbon_price_usd_per_t": draw(st.floats(0.0, 100.0)),
         "steps": steps,
         "data_centers": dcs,
@@ -191,5 +192,8 @@ def test_bound_hierarchy_on_random_scenarios(scn: Scenario) -> None:
     tol = REL_TOL * max(1.0, abs(milp.utility))
     assert convex.utility >= lp.utility - tol, (convex.utility, lp.utility)
     assert lp.utility >= milp.utility - tol, (lp.utility, milp.utility)
+    # the convex bound is certified: never below the exact (HiGHS) LP optimum, no slack
+    assert convex.best_bound >= lp.best_bound, (convex.best_bound, lp.best_bound)
+    assert lp_cvx.best_bound >= lp.best_bound, (lp_cvx.best_bound, lp.best_bound)
     # the cvxpy model restricted to the step levels is the Pyomo LP relaxation
     assert abs(lp_cvx.utility - lp.utility) <= REL_TOL * max(1.0, abs(lp.utility))

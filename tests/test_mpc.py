@@ -13,7 +13,7 @@ import pytest
 
 from aigc_opt import HighsOptions, load_scenario, solve_oracle
 from aigc_opt.formulations import milp as milp_module
-from aigc_opt.solvers import mpc as mpc_module
+from aigc_opt.solvers import mpc_window
 from aigc_opt.solvers.forecast import (
     CallableForecaster,
     NoisyForecaster,
@@ -73,21 +73,34 @@ def test_orderings_on_default():
     assert (bound - perfect.utility) / abs(bound) < 1e-3
 
 
-def test_window_is_built_once_and_only_params_change(monkeypatch):
+@pytest.mark.parametrize(
+    ("backend", "module", "builder"),
+    [("highs", mpc_window, "build_arrays"), ("pyomo", milp_module, "build_milp")],
+)
+def test_window_is_built_once_and_only_data_change(monkeypatch, backend, module, builder):
     calls = []
-    real = milp_module.build_milp
+    real = getattr(module, builder)
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mpc_module, "build_milp", counting)
+    monkeypatch.setattr(module, builder, counting)
     scn = load_scenario("default", horizon=12)
-    pol = MPCPolicy(6, "persistence")
+    pol = MPCPolicy(6, "persistence", backend=backend)
     ep = run_episode(scn, pol)
     assert len(calls) == 1
     assert pol.info["slots"] == 12 and pol.info["window_status"] == {"optimal": 12}
     assert ep.violations == []
+
+
+def test_array_and_pyomo_windows_play_the_same_episode():
+    """The same window program, built twice: identical decisions up to solver round-off."""
+    scn = load_scenario("default", horizon=12)
+    a = run_episode(scn, MPCPolicy(6, "perfect", backend="highs"))
+    b = run_episode(scn, MPCPolicy(6, "perfect", backend="pyomo"))
+    assert a.violations == [] and b.violations == []
+    assert a.utility == pytest.approx(b.utility, rel=1e-6)
 
 
 def test_window_longer_than_what_is_left():
@@ -97,10 +110,17 @@ def test_window_longer_than_what_is_left():
     oracle = solve_oracle(scn)
     ep = run_episode(scn, MPCPolicy(10, "perfect", window="milp"))
     assert ep.utility == pytest.approx(oracle.utility, rel=1e-6)
-    pol = MPCPolicy(5, "perfect")
-    run_episode(load_scenario("default", horizon=8), pol)
-    m = pol._w.prog.model
-    assert all(m.g[d, j].ub == 0 for d in range(4) for j in range(1, 5))
+    for backend in ("highs", "pyomo"):
+        scn8 = load_scenario("default", horizon=8)
+        pol = MPCPolicy(5, "perfect", backend=backend)
+        run_episode(scn8, pol)
+        if backend == "pyomo":
+            m = pol._w.prog.model
+            ub = np.array([[m.g[d, j].ub for j in range(5)] for d in range(scn8.D)])
+        else:
+            lp = pol._w.solver.h.getLp()
+            ub = np.asarray(lp.col_upper_)[pol._w.prog.block("g")].reshape(scn8.D, 5)
+        assert (ub[:, 1:] == 0).all() and (ub[:, 0] > 0).all()
 
 
 def test_mpc_is_reproducible_with_a_seed():
