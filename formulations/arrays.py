@@ -14,7 +14,9 @@ slot 0 of the horizon, and ``pending[a, k, age − 1]`` holds its jobs (ages 1 �
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,10 +54,10 @@ class DataCenterArrays:
         dcs = scn.params.data_centers
         dt = scn.dt
 
-        def bat(fn, default: float) -> np.ndarray:
+        def bat(fn: Callable[[Any], float], default: float) -> np.ndarray:
             return np.array([fn(d.battery) if d.battery else default for d in dcs], dtype=float)
 
-        def gen(fn, default: float) -> np.ndarray:
+        def gen(fn: Callable[[Any], float], default: float) -> np.ndarray:
             return np.array([fn(d.generator) if d.generator else default for d in dcs], float)
 
         gen_max = gen(lambda g: g.max_mw * dt, 0.0)
@@ -123,7 +125,7 @@ def cohort_sizes(idx: Index, arrivals: np.ndarray, pending: np.ndarray | None = 
 def drop_close_slot(idx: Index, scn: Scenario, horizon: int | None = None) -> np.ndarray:
     """Slot each cohort's drop penalty is booked in: min(τ + W_k, T − 1)."""
     T = scn.T if horizon is None else horizon
-    return np.minimum(idx.cdeadline, T - 1)
+    return np.asarray(np.minimum(idx.cdeadline, T - 1))
 
 
 def incidence(keys: np.ndarray, size: int, values: np.ndarray | None = None) -> sp.csr_array:
