@@ -173,16 +173,21 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------
 # models
 # ---------------------------------------------------------------------------------------
-def _mlp(n_in: int, hidden: int, n_out: int = 1) -> Any:
+def _mlp(n_in: int, hidden: int, n_out: int = 1, *, seed: int = 0) -> Any:
+    """A small MLP whose initial weights depend on ``seed`` only (not on torch's global RNG,
+    which other code advances)."""
+    import torch
     import torch.nn as nn
 
-    return nn.Sequential(
-        nn.Linear(n_in, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, hidden),
-        nn.SiLU(),
-        nn.Linear(hidden, n_out),
-    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Linear(n_in, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, n_out),
+        )
 
 
 class _Base:
@@ -194,6 +199,7 @@ class _Base:
         import torch
 
         self.torch = torch
+        self.seed = seed
         self.gen = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.n_features = n_features
@@ -233,7 +239,7 @@ class RRDModel(_Base):
     def __init__(self, n_features: int, *, subset: int = 8, steps: int = 200, batch: int = 32,
                  **kw: Any):  # fmt: skip
         super().__init__(n_features, **kw)
-        self.net = _mlp(n_features, self.hidden)
+        self.net = _mlp(n_features, self.hidden, seed=self.seed)
         self.opt = self.torch.optim.Adam(self.net.parameters(), lr=self.lr)
         self.subset, self.steps, self.batch = subset, steps, batch
 
@@ -306,7 +312,7 @@ class DiffusionRewardModel(_Base):
         betas = 1 - np.exp(-0.1 / n_steps - 0.5 * (10.0 - 0.1) * (2 * i - 1) / n_steps**2)
         self.abar = torch.as_tensor(np.cumprod(1 - betas), dtype=torch.float32)  # ᾱ_1..ᾱ_N
         self.emb_dim = 8
-        self.net = _mlp(n_features + 1 + self.emb_dim, self.hidden)
+        self.net = _mlp(n_features + 1 + self.emb_dim, self.hidden, seed=self.seed)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.lr)
 
     def _emb(self, n: Any) -> Any:

@@ -169,7 +169,12 @@ def play(scn: Scenario, method: Any, seed: int) -> Outcome:
     """One episode of an ``mpc`` or ``heuristic`` method through the simulator."""
     from aigc_opt.solvers.policy import run_episode
 
-    ep = run_episode(scn, make_policy(method), seed=seed)
+    return episode_outcome(run_episode(scn, make_policy(method), seed=seed))
+
+
+def episode_outcome(ep: Any) -> Outcome:
+    """The row of one simulated episode (an `EpisodeResult`); a realized schedule that
+    violates a constraint is reported as ``infeasible`` with the constraint named."""
     note = violation_note(ep.violations)
     return Outcome(
         status="infeasible" if note else ep.status,
@@ -206,13 +211,4 @@ def play_trained(full: Scenario, start: int, horizon: int, method: Any, path: st
     )
     kind = str(meta.get("algo") or pol.kind)
     policy = EnvPolicy(pol, method.name, kind=kind, env_options=opts)
-    ep = run_episode(full.cut(horizon=horizon, start=start), policy, seed=0)
-    note = violation_note(ep.violations)
-    return Outcome(
-        status="infeasible" if note else ep.status,
-        utility=float(ep.utility),
-        terms={k: float(v) for k, v in ep.terms.items()},
-        kpis=flat_kpis(ep.kpis),
-        seconds=float(ep.seconds),
-        message=f"the realized schedule {note}" if note else "",
-    )
+    return episode_outcome(run_episode(full.cut(horizon=horizon, start=start), policy, seed=0))

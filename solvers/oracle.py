@@ -73,6 +73,14 @@ def account(
             res.message += (
                 f"; accounting U={ev.utility:.6f} differs from solver objective {raw.objective:.6f}"
             )
+        if (
+            res.best_bound is not None
+            and not res.violations
+            and res.best_bound < ev.utility <= res.best_bound + 1e-9 * max(1.0, abs(ev.utility))
+        ):
+            # a feasible schedule's utility is a lower bound on the optimum, so a solver bound
+            # below it by floating-point roundoff (seen: 3e-13 $) is lifted to it; never more
+            res.best_bound = ev.utility
         res.mip_gap = mip_gap(res.utility, res.best_bound)
     return res
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-N_ACTIONS = 118  # action size of the default scenario's environment
+
+def _n_actions() -> int:
+    """Action size of the default scenario's environment (read from the env, not assumed)."""
+    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
+
+    return int(AIGCDataCenterEnv("default", horizon=3).action_space.shape[0])
+
+
+N_ACTIONS = _n_actions()
 CALLS = {"n": 0}
 
 

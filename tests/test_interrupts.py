@@ -64,7 +64,7 @@ def test_stop_requested_during_solve_reports_status_interrupted(tmp_path, monkey
     """A stop requested once the program is built: HiGHS' callback stops the solve."""
     import aigc_opt.solvers.oracle as oracle
 
-    stop_after(monkeypatch, oracle, "build_milp", "SIGTERM")
+    stop_after(monkeypatch, oracle, "build_arrays", "SIGTERM")
     out = tmp_path / "run"
     res = CliRunner().invoke(app, ["solve", "-s", "default", "-H", "24", "--out", str(out)])
     assert res.exit_code == 130, res.stderr
@@ -187,13 +187,13 @@ def test_report_interrupted_leaves_no_folder(tmp_path, monkeypatch):
 def test_bounds_stop_between_programs_writes_nothing(tmp_path, monkeypatch):
     import aigc_opt.solvers.oracle as oracle
 
-    stop_after(monkeypatch, oracle, "solve_oracle", "SIGTERM")
+    stop_after(monkeypatch, oracle, "solve_lp_after_milp", "SIGTERM")
     out = tmp_path / "bounds"
     res = CliRunner().invoke(app, ["bounds", "-s", "tiny", "-H", "3", "--out", str(out)])
     assert res.exit_code == 130, res.stderr
     *progress, line = lines(res.stderr)  # progress lines, then the one about the stop
-    assert progress == ["solving MILP (HiGHS) ..."]
-    assert line.startswith("interrupted: SIGTERM during the bound hierarchy (before LP")
+    assert progress == ["solving MILP and LP relaxation (HiGHS, one build) ..."]
+    assert line.startswith("interrupted: SIGTERM during the bound hierarchy (before convex")
     assert "nothing written" in line and not out.exists()
 
 

@@ -20,13 +20,30 @@ def cli(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
-@pytest.fixture
-def infeasible_tiny(tiny_copy: Path) -> str:
+def _infeasible(tiny_copy: Path) -> str:
     """tiny with a terminal battery floor no schedule reaches (1 MWh at 0.1 MW, 3 slots)."""
     toml = tiny_copy / "scenario.toml"
     edit(toml, "charge_mw = 1.0", "charge_mw = 0.1")
     edit(toml, "soc_initial_mwh = 0.0", "soc_initial_mwh = 0.0\nsoc_terminal_mwh = 1.0")
     return f"tiny={toml}"
+
+
+@pytest.fixture
+def infeasible_tiny(tiny_copy: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The infeasible tiny, loaded past the load-time feasibility check (which refuses it,
+    see below), so that the solvers and the simulator meet it."""
+    monkeypatch.setattr("aigc_opt.data.feasibility.check_feasible", lambda scn: None)
+    return _infeasible(tiny_copy)
+
+
+def test_an_infeasible_scenario_is_refused_at_load(tmp_path, tiny_copy):
+    golden = tmp_path / "g.json"
+    res = cli("regress", "--golden", str(golden), "--update", "--only", CASES,
+              "--scenario", _infeasible(tiny_copy))  # fmt: skip
+    assert res.exit_code == 2
+    (line,) = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert "soc_terminal_mwh" in line and "terminal state-of-charge floor" in line
+    assert not golden.exists()
 
 
 def test_update_refuses_an_infeasible_oracle_and_violating_episodes(tmp_path, infeasible_tiny):

@@ -13,14 +13,19 @@ from aigc_opt.data.catalog import scenario_path
 from aigc_opt.formulations.index import build_index
 
 
+def _read_table(path):
+    """A series file as shipped: CSV, or Parquet for the full-year scenario."""
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
 @pytest.mark.parametrize("name", shipped_names())
 def test_loaded_sizes_and_series_equal_the_files(name: str):
     """Sizes counted in the TOML and CSV files (read with tomllib and pandas) are the
     loaded sizes, and every series value sits at its (name, slot) place."""
     path = scenario_path(name)
     raw = tomllib.loads(path.read_text())
-    energy = pd.read_csv(path.parent / raw["series"]["energy"])
-    arrivals = pd.read_csv(path.parent / raw["series"]["arrivals"])
+    energy = _read_table(path.parent / raw["series"]["energy"])
+    arrivals = _read_table(path.parent / raw["series"]["arrivals"])
     scn = load_scenario(name)
     sizes = (scn.D, scn.A, scn.K, scn.S, scn.T)
     assert sizes == (
