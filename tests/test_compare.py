@@ -93,3 +93,22 @@ def test_train_never_overwrites_a_run(tmp_path):
     assert (run / "model.zip").read_bytes() == b"earlier run"
     assert unique_run_dir(run) == tmp_path / "ppo-2"
     assert unique_run_dir(tmp_path / "fresh") == tmp_path / "fresh"
+
+
+def test_year_scenario_splits_follow_the_2023_calendar():
+    """On the shipped full-year scenario every test episode lies inside one of the catalog's
+    test weeks and every train episode inside a train week: the agent never trains on a
+    slot it is judged on."""
+    from aigc_opt.data.catalog import load_scenario as load
+    from aigc_opt.data.splits import WEEK_SLOTS, weeks
+    from aigc_opt.drl_compare.splits import split_starts
+
+    year = load("us4-2023")
+    for split in ("train", "val", "test"):
+        own = weeks(split)
+        starts = split_starts(year, 24, split)
+        assert starts.size > 0
+        inside = [any(w <= s and s + 24 <= w + WEEK_SLOTS for w in own) for s in starts]
+        assert all(inside), split
+    test_slots = {t for w in weeks("test") for t in range(w, w + WEEK_SLOTS)}
+    assert not any(s + i in test_slots for s in split_starts(year, 24, "train") for i in (0, 23))
