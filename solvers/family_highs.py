@@ -15,6 +15,7 @@ import numpy as np
 
 from aigc_opt.formulations.family_program import ArrayProgram
 from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.highs import new_highs
 
 _STATUS = {
     "kOptimal": "optimal",
@@ -42,7 +43,7 @@ class ArraySolution:
 
 
 def highs_version() -> str:
-    return f"highspy {highspy.Highs().version()}"
+    return f"highspy {new_highs().version()}"
 
 
 def solve_arrays(
@@ -58,7 +59,7 @@ def solve_arrays(
     t0 = time.perf_counter()
     if prog.n_cols == 0:  # nothing to decide: the optimum is the constant
         return ArraySolution("optimal", np.zeros(0), prog.offset, prog.offset, 0.0, "empty", "")
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("random_seed", int(seed))

@@ -24,8 +24,11 @@ or HiGHS has none.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version as _pkg_version
 from typing import Any
@@ -35,6 +38,30 @@ import numpy as np
 
 from aigc_opt.formulations.highs_arrays import ArrayProgram, dual_bound, implied_upper
 from aigc_opt.solvers import interrupt
+
+
+@contextlib.contextmanager
+def banner_muted() -> Iterator[None]:
+    """File descriptor 1 points at /dev/null for the duration: HiGHS writes its start-up
+    banner there when a ``Highs`` object is created, whatever ``output_flag`` says, and a
+    command's stdout (JSON) or stderr (one error line) must not carry it."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` without its banner (see `banner_muted`)."""
+    with banner_muted():
+        return highspy.Highs()
+
 
 MIP_START_MIN_SHARE = 0.25
 """The LP-and-fix start runs its second LP only while this share of the limit is left."""
@@ -343,7 +370,7 @@ class ArrayHighs:
 
     def __init__(self, options: HighsOptions | None = None):
         self.options = options or HighsOptions()
-        self.h = highspy.Highs()
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", self.options.verbose)
         self.stopper = Stopper()
         self.stopper.subscribe(self.h)

@@ -24,6 +24,7 @@ from aigc_opt.solvers.highs import (
     MipStart,
     RawOutcome,
     Stopper,
+    banner_muted,
     lp_fix_start,
     read_outcome,
     stopped_outcome,
@@ -50,7 +51,8 @@ class HighsSolver:
         return self._opt._solver_model  # type: ignore[attr-defined]
 
     def set_instance(self, model: pyo.ConcreteModel) -> None:
-        self._opt.set_instance(model)
+        with banner_muted():  # appsi creates its Highs object here
+            self._opt.set_instance(model)
         self._model = model
         self.stopper.subscribe(self.highs)
 
