@@ -28,8 +28,8 @@ from aigc_opt.formulations.edge_offload import (
     utility_of,
 )
 from aigc_opt.solvers import interrupt
-from aigc_opt.solvers.family_highs import solve_arrays
-from aigc_opt.solvers.family_result import FamilyResult, oracle_result
+from aigc_opt.solvers.family_highs import solve_arrays, solve_oracle_program
+from aigc_opt.solvers.family_result import FamilyResult, with_evaluation
 
 
 @dataclass
@@ -214,21 +214,13 @@ def solve_oracle(
     """Perfect-foresight MILP (whole tasks) or, with ``relax``, its LP relaxation."""
     t0 = time.perf_counter()
     prog, cells, cohorts = build_program(scn)
-    if relax:
-        prog = prog.relaxed()
-    built = time.perf_counter() - t0
-    sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
-    res = oracle_result(FAMILY, scn, sol, relax=relax, build_seconds=built, options=options)
+    res, sol = solve_oracle_program(
+        FAMILY, scn, prog, relax=relax, t0=t0, time_limit=time_limit, mip_gap=mip_gap,
+        threads=threads, seed=seed,
+    )  # fmt: skip
     if sol.x is not None:
         served, dropped = schedule_from(scn, prog, cells, cohorts, sol.x, integral=not relax)
-        ev = evaluate(scn, served, dropped)
-        res.utility, res.terms, res.kpis, res.violations = (
-            ev.utility,
-            ev.terms,
-            ev.kpis,
-            ev.violations,
-        )
+        with_evaluation(res, evaluate(scn, served, dropped))
         res.schedule = served
     return res
 

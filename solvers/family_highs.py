@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 
 from aigc_opt.formulations.family_program import ArrayProgram
 from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.family_result import FamilyResult, oracle_result
 from aigc_opt.solvers.highs import new_highs
 
 _STATUS = {
@@ -122,3 +124,27 @@ def solve_arrays(
     else:
         bound = objective if status == "optimal" else None
     return ArraySolution(status, x, objective, bound, seconds, h.modelStatusToString(ms), version)
+
+
+def solve_oracle_program(
+    family: str,
+    scn: Any,
+    prog: ArrayProgram,
+    *,
+    relax: bool,
+    t0: float,
+    time_limit: float | None,
+    mip_gap: float,
+    threads: int,
+    seed: int,
+) -> tuple[FamilyResult, ArraySolution]:
+    """Solve a family's perfect-foresight program built since ``t0`` (perf_counter s), its
+    LP relaxation with ``relax``; returns the result (utility still to be filled in from the
+    schedule by the family's accounting, see `with_evaluation`) and the raw solution."""
+    if relax:
+        prog = prog.relaxed()
+    built = time.perf_counter() - t0
+    sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
+    res = oracle_result(family, scn, sol, relax=relax, build_seconds=built, options=options)
+    return res, sol

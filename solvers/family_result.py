@@ -85,3 +85,10 @@ def oracle_result(
         options=options,
         message=sol.message,
     )
+
+
+def with_evaluation(res: FamilyResult, ev: Any) -> FamilyResult:
+    """Fill ``res``'s utility, terms, KPIs and violations from the family's accounting of
+    its schedule (``ev``: an evaluation with those four attributes)."""
+    res.utility, res.terms, res.kpis, res.violations = ev.utility, ev.terms, ev.kpis, ev.violations
+    return res

@@ -11,8 +11,8 @@ import numpy as np
 from aigc_opt.data.families.geo_training import FAMILY, GeoTrainingScenario
 from aigc_opt.formulations.geo_training_accounting import evaluate
 from aigc_opt.formulations.geo_training_program import Runs, build_program, schedule_from
-from aigc_opt.solvers.family_highs import solve_arrays
-from aigc_opt.solvers.family_result import FamilyResult, oracle_result
+from aigc_opt.solvers.family_highs import solve_arrays, solve_oracle_program
+from aigc_opt.solvers.family_result import FamilyResult, with_evaluation
 from aigc_opt.solvers.geo_training_sim import GeoObservation, GreedyPolicy, ReplayPolicy, simulate
 
 
@@ -34,21 +34,13 @@ def solve_oracle(
     """Perfect-foresight MILP (or its LP relaxation with ``relax``) over the whole horizon."""
     t0 = time.perf_counter()
     prog, runs = build_program(scn)
-    if relax:
-        prog = prog.relaxed()
-    built = time.perf_counter() - t0
-    sol = solve_arrays(prog, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
-    options = {"mip_gap": mip_gap, "time_limit": time_limit, "threads": threads, "seed": seed}
-    res = oracle_result(FAMILY, scn, sol, relax=relax, build_seconds=built, options=options)
+    res, sol = solve_oracle_program(
+        FAMILY, scn, prog, relax=relax, t0=t0, time_limit=time_limit, mip_gap=mip_gap,
+        threads=threads, seed=seed,
+    )  # fmt: skip
     if sol.x is not None:
         n, y = schedule_from(scn, runs, sol.x, integral=not relax)
-        ev = evaluate(scn, n, y, runs=not relax)
-        res.utility, res.terms, res.kpis, res.violations = (
-            ev.utility,
-            ev.terms,
-            ev.kpis,
-            ev.violations,
-        )
+        with_evaluation(res, evaluate(scn, n, y, runs=not relax))
         res.kpis["candidate_runs"] = runs.K
         res.schedule = chosen_runs(runs, sol.x) if not relax else None
     return res
