@@ -226,7 +226,9 @@ BackendOpt = Annotated[
 ScenarioOpt = Annotated[
     str, typer.Option("--scenario", "-s", help="Shipped scenario name or path to a .toml")
 ]
-HorizonOpt = Annotated[int, typer.Option("--horizon", "-H", min=1, help="Slots to plan (1..168)")]
+HorizonOpt = Annotated[
+    int, typer.Option("--horizon", "-H", min=1, help="Slots to plan (1 up to the scenario's slots)")
+]
 StartOpt = Annotated[
     int, typer.Option("--start", min=0, help="First slot of the scenario's series")
 ]

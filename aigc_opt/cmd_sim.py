@@ -3,6 +3,7 @@ report its realized utility against the oracle bound of the same episode."""
 
 from __future__ import annotations
 
+import enum
 import time
 from typing import Annotated, Any
 
@@ -40,6 +41,39 @@ OracleLimitOpt = Annotated[
 ]
 
 
+class BoundKind(enum.StrEnum):
+    """Where the episode's bound comes from: ``oracle`` (the MILP of the whole horizon)
+    or ``windows`` (relaxed weekly LPs whose optima add up to a bound; for long horizons
+    such as a year, docs/bounds.md)."""
+
+    oracle = "oracle"
+    windows = "windows"
+
+
+BoundOpt = Annotated[
+    BoundKind,
+    typer.Option(
+        "--bound",
+        help="oracle: MILP of the horizon (U and bound); windows: sum of relaxed weekly LPs "
+        "(bound only, for long horizons)",
+    ),
+]
+
+
+def episode_bound(scn: Any, kind: BoundKind, limit: float | None) -> Any:
+    """The reference of an episode: the oracle's `SolveResult`, or the windows' bound."""
+    from aigc_opt.solvers.highs import HighsOptions
+
+    opts = HighsOptions(time_limit=limit)
+    if kind == BoundKind.windows:
+        from aigc_opt.solvers.window_bound import window_bound
+
+        return window_bound(scn, options=opts)
+    from aigc_opt.solvers.oracle import solve_oracle
+
+    return solve_oracle(scn, options=opts)
+
+
 def _summary(ep: Any, oracle: Any, seconds: float, oracle_seconds: float) -> dict[str, Any]:
     out = ep.summary(oracle.best_bound if oracle is not None else None)
     out.update(
@@ -47,6 +81,7 @@ def _summary(ep: Any, oracle: Any, seconds: float, oracle_seconds: float) -> dic
             "seconds": round(seconds, 4),
             "oracle_utility": oracle.utility if oracle is not None else None,
             "oracle_status": oracle.status if oracle is not None else None,
+            "bound_method": oracle.method if oracle is not None else None,
             "oracle_seconds": round(oracle_seconds, 4),
         }
     )
@@ -70,8 +105,9 @@ def _print(summary: dict[str, Any]) -> None:
     head.add_column("value", justify="right")
     head.add_row("realized utility U ($)", f"{summary['utility']:,.4f}")
     ob = summary["oracle_bound"]
+    kind = "oracle" if summary.get("bound_method") != "windows-lp" else "windows-lp"
     head.add_row(
-        f"oracle bound ($, {summary['oracle_status']})", "—" if ob is None else f"{ob:,.4f}"
+        f"{kind} bound ($, {summary['oracle_status']})", "—" if ob is None else f"{ob:,.4f}"
     )
     if ob is not None:
         head.add_row("gap to the bound ($)", f"{summary['gap_usd']:,.4f}")
@@ -95,20 +131,19 @@ def _play(
     out: Any,
     oracle: Any = None,
     progress_label: str | None = None,
+    bound: BoundKind = BoundKind.oracle,
 ) -> dict[str, Any]:
     """Solve the oracle of the episode (unless given), run the policy, report."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from aigc_opt.solvers import interrupt
-    from aigc_opt.solvers.highs import HighsOptions
-    from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.policy import run_episode
     from aigc_opt.solvers.store import output_dir, write_run
 
     with stdout_to_stderr() as real_stdout:
         t0 = time.perf_counter()
         if oracle is None:
-            oracle = solve_oracle(scn, options=HighsOptions(time_limit=oracle_limit))
+            oracle = episode_bound(scn, bound, oracle_limit)
         oracle_seconds = time.perf_counter() - t0
         interrupt.check(f"the oracle solve ({oracle.status})")
         if hasattr(policy, "result") and getattr(policy, "result", None) is None:
@@ -176,6 +211,7 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = 0,
         seed: SeedOpt = 0,
         oracle_time_limit: OracleLimitOpt = None,
+        bound: BoundOpt = BoundKind.oracle,
         backend: BackendOpt = Backend.highs,
         out: OutOpt = None,
         as_json: JsonOpt = False,
@@ -224,6 +260,7 @@ def register(app: typer.Typer) -> None:
                 as_json=as_json,
                 out=out,
                 progress_label=f"MPC L={lookahead} {fc.name}",
+                bound=bound,
             )
 
         body()
@@ -239,6 +276,7 @@ def register(app: typer.Typer) -> None:
         start: StartOpt = 0,
         seed: SeedOpt = 0,
         oracle_time_limit: OracleLimitOpt = None,
+        bound: BoundOpt = BoundKind.oracle,
         out: OutOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
@@ -257,6 +295,8 @@ def register(app: typer.Typer) -> None:
             if policy not in POLICIES:
                 raise UserError(f"--policy = {policy!r}: choose one of {', '.join(POLICIES)}")
             check_positive("oracle-time-limit", oracle_time_limit)
+            if policy == "oracle-replay" and bound == BoundKind.windows:
+                raise UserError("--bound = windows: oracle-replay needs the oracle's schedule")
             scn = load_cli_scenario(scenario, horizon, start)
             pol = OracleReplay() if policy == "oracle-replay" else HEURISTICS[policy]()
             _play(
@@ -267,6 +307,7 @@ def register(app: typer.Typer) -> None:
                 as_json=as_json,
                 out=out,
                 progress_label=None,
+                bound=bound,
             )
 
         body()
