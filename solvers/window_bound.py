@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -63,8 +64,7 @@ def window_bound(
         build_s += time.perf_counter() - tb
         raw = solver.solve()
         solve_s += raw.solve_seconds
-        prog, upper = w.program, w.upper
-        bound = bound_from_duals(solver.h, lambda y: dual_bound(prog, y, upper))
+        bound = bound_from_duals(solver.h, partial(dual_bound, w.program, upper=w.upper))
         if raw.termination != "optimal" and status == "optimal":
             status = raw.termination
         windows.append(
