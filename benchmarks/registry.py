@@ -5,8 +5,9 @@ size scenario                                              program solved
 ==== ===================================================== ===========================
 S    default, 24 h                                         MILP (gap 1e-4)
 M    default, 168 h                                        MILP (gap 1e-4)
-L    10 data centers × 20 ASPs × 168 h (tiled default)     MILP (gap 1e-3, 60 s limit)
+L    10 data centers × 20 ASPs × 168 h (tiled default)     MILP (gap 1e-3, 600 s limit)
 XL   10 data centers × 20 ASPs × 720 h (tiled default)     LP relaxation (120 s limit)
+XXL  20 data centers × 40 ASPs × 720 h (tiled default)     build and hand-off only
 ==== ===================================================== ===========================
 
 Tiling: data center d copies ``default``'s data center d mod 4 (its battery, generator,
@@ -34,13 +35,15 @@ class Size:
     relax: bool
     time_limit: float | None
     mip_gap: float = 1e-4
+    build_only: bool = False
 
 
 SIZES = {
     "S": Size("S", None, None, 24, relax=False, time_limit=None),
     "M": Size("M", None, None, 168, relax=False, time_limit=None),
-    "L": Size("L", 10, 20, 168, relax=False, time_limit=60.0, mip_gap=1e-3),
+    "L": Size("L", 10, 20, 168, relax=False, time_limit=600.0, mip_gap=1e-3),
     "XL": Size("XL", 10, 20, 720, relax=True, time_limit=120.0),
+    "XXL": Size("XXL", 20, 40, 720, relax=True, time_limit=None, build_only=True),
 }
 
 
