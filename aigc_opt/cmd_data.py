@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from aigc_opt.data.build import build_profiles, default_source
+            from aigc_opt.data.build_provenance import ANNUAL_MEANS
             from aigc_opt.data.build_scenarios import PROFILE_DIR
 
             src = source or default_source()
@@ -94,18 +95,7 @@ def register(app: typer.Typer) -> None:
                 import pandas as pd
 
                 regions = pd.read_csv(dest / "regions_2023.csv")
-                result["regions"] = regions[
-                    [
-                        "region",
-                        "currency",
-                        "price_mean_per_mwh",
-                        "price_mean_usd_per_mwh",
-                        "carbon_mean_t_per_mwh",
-                        "solar_cf_mean",
-                        "wind_cf_mean",
-                        "price_filled_h",
-                    ]
-                ].to_dict(orient="records")
+                result["regions"] = regions[ANNUAL_MEANS].to_dict(orient="records")
                 emit_json(_clean(result))
                 return
             _print_files(result)

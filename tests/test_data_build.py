@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from aigc_opt.cli import app
 from aigc_opt.data import loaders as L
-from aigc_opt.data.build import EUR_TO_USD, PROFILE_FILES, build_profiles
+from aigc_opt.data.build import PROFILE_FILES, build_profiles
 from aigc_opt.data.build_models import EDGE_LOG_FIT, GENEVAL, PUBLISHED_PER_STEP, edge_log_quality
+from aigc_opt.data.build_regions import EUR_TO_USD
 from aigc_opt.data.build_scenarios import (
     CATALOG,
     PROFILE_DIR,
