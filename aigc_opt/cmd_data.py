@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from aigc_opt.data.build import build_profiles, default_source
             from aigc_opt.data.build_provenance import ANNUAL_MEANS
-            from aigc_opt.data.build_scenarios import PROFILE_DIR
+            from aigc_opt.data.profile_tables import PROFILE_DIR
 
             src = source or default_source()
             if src is None:
@@ -130,14 +130,11 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            from aigc_opt.data.build_scenarios import (
-                CATALOG,
-                PROFILE_DIR,
-                SCENARIO_DIR,
-                write_catalog,
-            )
+            from aigc_opt.data.build_scenarios import SCENARIO_DIR, write_catalog
             from aigc_opt.data.catalog import CATALOG_FILE
+            from aigc_opt.data.profile_tables import PROFILE_DIR
             from aigc_opt.data.recipes import catalog_toml, recipes, write_recipes
+            from aigc_opt.data.scenario_specs import CATALOG
 
             prof = profiles or PROFILE_DIR
             dest = Path(out) if out is not None else SCENARIO_DIR
@@ -249,8 +246,9 @@ def register(app: typer.Typer) -> None:
         """
 
         def body() -> None:
-            from aigc_opt.data.build_scenarios import PROFILE_DIR, scenario_from_recipe
+            from aigc_opt.data.profile_tables import PROFILE_DIR
             from aigc_opt.data.scenario import load_scenario_file
+            from aigc_opt.data.user_recipe import scenario_from_recipe
 
             out.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=out.parent, prefix=".recipe-") as tmp:
