@@ -247,7 +247,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from aigc_opt.data.profile_tables import PROFILE_DIR
-            from aigc_opt.data.scenario import load_scenario_file
+            from aigc_opt.data.scenario_files import load_scenario_file
             from aigc_opt.data.user_recipe import scenario_from_recipe
 
             out.mkdir(parents=True, exist_ok=True)

@@ -25,13 +25,9 @@ import numpy as np
 import pytest
 
 from aigc_opt.data.catalog import SCENARIO_DIR, load_scenario
-from aigc_opt.data.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioParams,
-    load_scenario_file,
-    make_scenario,
-)
+from aigc_opt.data.scenario import Scenario, ScenarioError, make_scenario
+from aigc_opt.data.scenario_files import load_scenario_file
+from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.formulations.accounting import TERMS, utility_of
 from aigc_opt.formulations.convex import Scaling, build_convex, min_steps, update_series
 from aigc_opt.solvers.convex import (

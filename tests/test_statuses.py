@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from aigc_opt.data.catalog import load_scenario
-from aigc_opt.data.scenario import ScenarioError, ScenarioParams, make_scenario
+from aigc_opt.data.scenario import ScenarioError, make_scenario
+from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.highs import HighsOptions
 from aigc_opt.solvers.oracle import solve_oracle
