@@ -60,12 +60,8 @@ from aigc_opt.formulations.accounting import (
     utility_of,
 )
 from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays
-from aigc_opt.formulations.convex import (
-    ConvexProgram,
-    Scaling,
-    build_convex,
-    quality_at,
-)
+from aigc_opt.formulations.convex import ConvexProgram, build_convex
+from aigc_opt.formulations.convex_scaling import Scaling
 from aigc_opt.formulations.schedule import Schedule, startups
 from aigc_opt.solvers.result import SolveResult, mip_gap
 
@@ -338,7 +334,7 @@ def row_quality(scn: Scenario, prog: ConvexProgram, sol: ConvexSolution) -> np.n
     for b, asp in enumerate(scn.params.asps):
         sel = rows.b == b
         if sel.any():
-            q[sel] = quality_at(asp.quality, n[sel])
+            q[sel] = asp.quality.values(n[sel])
     return q
 
 

@@ -29,7 +29,9 @@ from aigc_opt.data.scenario import Scenario, ScenarioError, make_scenario
 from aigc_opt.data.scenario_files import load_scenario_file
 from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.formulations.accounting import TERMS, utility_of
-from aigc_opt.formulations.convex import Scaling, build_convex, min_steps, update_series
+from aigc_opt.formulations.convex import build_convex, update_series
+from aigc_opt.formulations.convex_rows import min_steps
+from aigc_opt.formulations.convex_scaling import Scaling
 from aigc_opt.solvers.convex import (
     CAPABILITIES,
     ConvexOptions,
