@@ -144,7 +144,7 @@ def write_results(out: Path, results: dict[str, Any]) -> None:
         import pandas as pd
 
         from aigc_opt.formulations.accounting import TERMS
-        from aigc_opt.solvers.convex import convex_slot_terms
+        from aigc_opt.solvers.convex_solution import convex_slot_terms
 
         meta = {"method": results["convex"].method, "scenario": results["convex"].scenario}
         for name, df in prog.solution.tidy(prog.scenario).items():
