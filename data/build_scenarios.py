@@ -45,7 +45,7 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 def _shape_for(shape: pd.DataFrame, times_utc: pd.DatetimeIndex, tz: str) -> np.ndarray:
     local = times_utc.tz_convert(tz)
     how = np.asarray(local.day_of_week) * 24 + np.asarray(local.hour)
-    return shape["combined"].to_numpy(dtype=float)[how]
+    return np.asarray(shape["combined"].to_numpy(dtype=float)[how], dtype=float)
 
 
 def assemble(

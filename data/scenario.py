@@ -128,13 +128,15 @@ class Scenario:
     def gpu_seconds(self) -> np.ndarray:
         """(B, K, S) τ_{b,k}(n_s), GPU-seconds per job."""
         f = self.job_figures
-        return f["gpu0"][:, :, None] + f["gpu1"][:, :, None] * self.steps[None, None]
+        out: np.ndarray = f["gpu0"][:, :, None] + f["gpu1"][:, :, None] * self.steps[None, None]
+        return out
 
     @cached_property
     def job_kwh(self) -> np.ndarray:
         """(B, K, S) e_{b,k}(n_s), kWh above idle per job."""
         f = self.job_figures
-        return f["kwh0"][:, :, None] + f["kwh1"][:, :, None] * self.steps[None, None]
+        out: np.ndarray = f["kwh0"][:, :, None] + f["kwh1"][:, :, None] * self.steps[None, None]
+        return out
 
     @cached_property
     def admissible(self) -> np.ndarray:
@@ -206,7 +208,7 @@ class Scenario:
 
     def with_series(self, **arrays: np.ndarray) -> Scenario:
         """A copy with some series replaced (same shapes), e.g. forecasts or perturbations."""
-        return replace(self, **arrays)
+        return replace(self, **arrays)  # type: ignore[arg-type]
 
     def summary(self) -> dict[str, Any]:
         return {

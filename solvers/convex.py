@@ -301,7 +301,7 @@ def _raw_duality_gap(solution: Any) -> float | None:
     return float(p - d)
 
 
-def _feasibility_scale(solution: Any, data: dict) -> float:
+def _feasibility_scale(solution: Any, data: dict[str, Any]) -> float:
     """(1 + ‖c‖_∞)·(1 + ‖x‖_1) of the solver's problem: what a residual of size tol in
     the dual constraints can move the objective by."""
     x = getattr(solution, "x", None)
@@ -378,7 +378,8 @@ def _versions(solver: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     pkg = {"clarabel": "clarabel", "scs": "scs", "ecos": "ecos", "highs": "highspy"}[solver]
+    cvxpy = getattr(cp, "__version__", "?")
     try:
-        return f"cvxpy {cp.__version__}, {pkg} {version(pkg)}"
+        return f"cvxpy {cvxpy}, {pkg} {version(pkg)}"
     except PackageNotFoundError:
-        return f"cvxpy {cp.__version__}"
+        return f"cvxpy {cvxpy}"
