@@ -9,6 +9,7 @@ is `aigc_opt.solvers.hierarchy`; this module parses, calls and prints.
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -21,7 +22,6 @@ from aigc_opt.cli import (
     OutOpt,
     ScenarioOpt,
     StartOpt,
-    UserError,
     check_positive,
     emit_json,
     err_console,
@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     from aigc_opt.solvers.hierarchy import Hierarchy
 
 LABELS = {"convex": "convex", "lp": "LP", "milp": "MILP"}
+
+
+class ConicSolver(enum.StrEnum):
+    """Conic solver of the convex program (``--solver``)."""
+
+    clarabel = "clarabel"
+    scs = "scs"
+    ecos = "ecos"
 
 
 def _validity(key: str, bound: float | None) -> str:
@@ -145,11 +153,11 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--integer-jobs", help="MILP with integer job counts too (slower)")
         ] = False,
         solver: Annotated[
-            str,
+            ConicSolver,
             typer.Option(
-                "--solver", help="Conic solver of the convex program: clarabel, scs or ecos"
+                "--solver", case_sensitive=False, help="Conic solver of the convex program"
             ),
-        ] = "clarabel",
+        ] = ConicSolver.clarabel,
         backend: BackendOpt = Backend.highs,
         out: OutOpt = None,
         as_json: JsonOpt = False,
@@ -157,8 +165,6 @@ def register(app: typer.Typer) -> None:
         """Solve MILP, LP relaxation and convex program; print U_convex ≥ U_LP ≥ U_MILP."""
         check_positive("time-limit", time_limit)
         check_positive("mip-gap", mip_gap, allow_zero=True)
-        if solver.lower() not in ("clarabel", "scs", "ecos"):
-            raise UserError(f"--solver = {solver}: choose clarabel, scs or ecos")
         from aigc_opt.cmd_families import family_command
 
         if family_command(
@@ -175,7 +181,7 @@ def register(app: typer.Typer) -> None:
                 time_limit=time_limit,
                 mip_gap=mip_gap,
                 integer_jobs=integer_jobs,
-                convex_solver=solver.lower(),
+                convex_solver=solver.value,
                 backend=backend.value,
                 progress=_progress,
             )
