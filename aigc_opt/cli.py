@@ -22,7 +22,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -152,12 +152,6 @@ def stdout_to_stderr() -> Iterator[Any]:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def guarded(fn: Callable[[], Any]) -> Any:
-    """Run a command body. Kept for command modules written before errors were handled in
-    one place (`_CommandGroup`); it adds nothing."""
-    return fn()
 
 
 def emit_json(obj: Any, stream: Any | None = None) -> None:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, guarded, stdout_to_stderr
+from aigc_opt.cli import JsonOpt, UserError, emit_json, stdout_to_stderr
 
 CatalogOpt = Annotated[
     Path | None,
@@ -57,19 +57,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a scenario file and its series; exit 0, or one error line and exit 2."""
 
-        def body() -> None:
-            from aigc_opt.data.catalog import content_hash, load_scenario, resolve_path
-            from aigc_opt.data.feasibility import check_feasible
+        from aigc_opt.data.catalog import content_hash, load_scenario, resolve_path
+        from aigc_opt.data.feasibility import check_feasible
 
-            scn = load_scenario(path)
-            check_feasible(scn)
-            out = {"valid": True, "hash": content_hash(resolve_path(path))} | scn.summary()
-            if as_json:
-                emit_json(out)
-            else:
-                print(f"ok: {path} ({scn.D} data centers, {scn.A} ASPs, {scn.T} slots)")
-
-        guarded(body)
+        scn = load_scenario(path)
+        check_feasible(scn)
+        out = {"valid": True, "hash": content_hash(resolve_path(path))} | scn.summary()
+        if as_json:
+            emit_json(out)
+        else:
+            print(f"ok: {path} ({scn.D} data centers, {scn.A} ASPs, {scn.T} slots)")
 
     @sc.command("show")
     def show(
@@ -78,18 +75,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sizes, parameter ranges and a summary of the series of one scenario."""
 
-        def body() -> None:
-            from aigc_opt.data.catalog import content_hash, load_scenario, resolve_path
-            from aigc_opt.data.describe import describe
+        from aigc_opt.data.catalog import content_hash, load_scenario, resolve_path
+        from aigc_opt.data.describe import describe
 
-            scn = load_scenario(name_or_path)
-            info = describe(scn) | {"hash": content_hash(resolve_path(name_or_path))}
-            if as_json:
-                emit_json(info)
-            else:
-                _print_show(info)
-
-        guarded(body)
+        scn = load_scenario(name_or_path)
+        info = describe(scn) | {"hash": content_hash(resolve_path(name_or_path))}
+        if as_json:
+            emit_json(info)
+        else:
+            _print_show(info)
 
     app.command(name="leaderboard")(leaderboard)
 
@@ -185,25 +179,22 @@ def leaderboard(
     to a separate file (timings.csv) so the table regenerates byte for byte.
     """
 
-    def body() -> None:
-        from aigc_opt.data.catalog import read_catalog
-        from aigc_opt.solvers import leaderboard as lb
+    from aigc_opt.data.catalog import read_catalog
+    from aigc_opt.solvers import leaderboard as lb
 
-        cat = read_catalog(catalog)
-        hs = _horizons(horizons)
-        entries = lb.select(cat, scenarios or [])
-        progress = Console(stderr=True)
-        with stdout_to_stderr() as real:
-            table = lb.run(
-                cat, entries, hs, progress=lambda m: progress.print(m, highlight=False), out=out
-            )
-            files = lb.write(table, out)
-            if as_json:
-                emit_json({"out": str(out), "files": [str(f) for f in files]} | table, real)
-        if not as_json:
-            progress.print(f"wrote {', '.join(str(f) for f in files)}")
-
-    guarded(body)
+    cat = read_catalog(catalog)
+    hs = _horizons(horizons)
+    entries = lb.select(cat, scenarios or [])
+    progress = Console(stderr=True)
+    with stdout_to_stderr() as real:
+        table = lb.run(
+            cat, entries, hs, progress=lambda m: progress.print(m, highlight=False), out=out
+        )
+        files = lb.write(table, out)
+        if as_json:
+            emit_json({"out": str(out), "files": [str(f) for f in files]} | table, real)
+    if not as_json:
+        progress.print(f"wrote {', '.join(str(f) for f in files)}")
 
 
 def _horizons(text: str | None) -> list[int] | None:

@@ -70,47 +70,34 @@ def register(app: typer.Typer) -> None:
         profiles; the same inputs give the same bytes.
         """
 
-        def body() -> None:
-            from aigc_opt.data.build import build_profiles, default_source
-            from aigc_opt.data.build_scenarios import PROFILE_DIR
+        from aigc_opt.data.build import build_profiles, default_source
+        from aigc_opt.data.build_provenance import ANNUAL_MEANS
+        from aigc_opt.data.profile_tables import PROFILE_DIR
 
-            src = source or default_source()
-            if src is None:
-                raise UserError("--source is required: no ../shared/data next to the repository")
-            if not Path(src).is_dir():
-                raise UserError(f"--source {src}: not a directory")
-            dest = Path(out) if out is not None else PROFILE_DIR
-            dest.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".profiles-") as tmp:
-                with err_console.status("deriving profiles from the public datasets"):
-                    build_profiles(src, tmp)
-                files = _replace_files(Path(tmp), dest)
-            result = {
-                "source": str(src),
-                "out": str(dest),
-                "files": {p.name: _sha(p) for p in files},
-            }
-            if as_json:
-                import pandas as pd
+        src = source or default_source()
+        if src is None:
+            raise UserError("--source is required: no ../shared/data next to the repository")
+        if not Path(src).is_dir():
+            raise UserError(f"--source {src}: not a directory")
+        dest = Path(out) if out is not None else PROFILE_DIR
+        dest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".profiles-") as tmp:
+            with err_console.status("deriving profiles from the public datasets"):
+                build_profiles(src, tmp)
+            files = _replace_files(Path(tmp), dest)
+        result = {
+            "source": str(src),
+            "out": str(dest),
+            "files": {p.name: _sha(p) for p in files},
+        }
+        if as_json:
+            import pandas as pd
 
-                regions = pd.read_csv(dest / "regions_2023.csv")
-                result["regions"] = regions[
-                    [
-                        "region",
-                        "currency",
-                        "price_mean_per_mwh",
-                        "price_mean_usd_per_mwh",
-                        "carbon_mean_t_per_mwh",
-                        "solar_cf_mean",
-                        "wind_cf_mean",
-                        "price_filled_h",
-                    ]
-                ].to_dict(orient="records")
-                emit_json(_clean(result))
-                return
-            _print_files(result)
-
-        body()
+            regions = pd.read_csv(dest / "regions_2023.csv")
+            result["regions"] = regions[ANNUAL_MEANS].to_dict(orient="records")
+            emit_json(_clean(result))
+            return
+        _print_files(result)
 
     @data_app.command("scenarios")
     def scenarios(
@@ -139,41 +126,35 @@ def register(app: typer.Typer) -> None:
         folder as destination, also data/catalog.toml (tiers, horizons, content hashes).
         """
 
-        def body() -> None:
-            from aigc_opt.data.build_scenarios import (
-                CATALOG,
-                PROFILE_DIR,
-                SCENARIO_DIR,
-                write_catalog,
-            )
-            from aigc_opt.data.catalog import CATALOG_FILE
-            from aigc_opt.data.recipes import catalog_toml, recipes, write_recipes
+        from aigc_opt.data.build_scenarios import SCENARIO_DIR, write_catalog
+        from aigc_opt.data.catalog import CATALOG_FILE
+        from aigc_opt.data.profile_tables import PROFILE_DIR
+        from aigc_opt.data.recipes import catalog_toml, recipes, write_recipes
+        from aigc_opt.data.scenario_specs import CATALOG
 
-            prof = profiles or PROFILE_DIR
-            dest = Path(out) if out is not None else SCENARIO_DIR
-            dest.mkdir(parents=True, exist_ok=True)
-            weeks = [s.name for s in CATALOG]
-            tiers = [r.spec.name for r in recipes(prof)]
-            unknown = [n for n in name or [] if n not in weeks + tiers]
-            if unknown:
-                raise UserError(f"--name {unknown[0]}: unknown ({', '.join(weeks + tiers)})")
-            with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".scenarios-") as tmp:
-                wk = [n for n in name or [] if n in weeks]
-                tr = [n for n in name or [] if n in tiers]
-                if not name or wk:
-                    write_catalog(tmp, prof, names=wk or None)
-                if not name or tr:
-                    write_recipes(tmp, prof, names=tr or None)
-                files = _replace_files(Path(tmp), dest)
-            if dest == SCENARIO_DIR:  # the shipped catalog records the new content hashes
-                CATALOG_FILE.write_text(catalog_toml(dest, prof), encoding="utf-8")
-            result = {"out": str(dest), "files": {str(p.relative_to(dest)): _sha(p) for p in files}}
-            if as_json:
-                emit_json(result)
-                return
-            _print_files(result)
-
-        body()
+        prof = profiles or PROFILE_DIR
+        dest = Path(out) if out is not None else SCENARIO_DIR
+        dest.mkdir(parents=True, exist_ok=True)
+        weeks = [s.name for s in CATALOG]
+        tiers = [r.spec.name for r in recipes(prof)]
+        unknown = [n for n in name or [] if n not in weeks + tiers]
+        if unknown:
+            raise UserError(f"--name {unknown[0]}: unknown ({', '.join(weeks + tiers)})")
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".scenarios-") as tmp:
+            wk = [n for n in name or [] if n in weeks]
+            tr = [n for n in name or [] if n in tiers]
+            if not name or wk:
+                write_catalog(tmp, prof, names=wk or None)
+            if not name or tr:
+                write_recipes(tmp, prof, names=tr or None)
+            files = _replace_files(Path(tmp), dest)
+        if dest == SCENARIO_DIR:  # the shipped catalog records the new content hashes
+            CATALOG_FILE.write_text(catalog_toml(dest, prof), encoding="utf-8")
+        result = {"out": str(dest), "files": {str(p.relative_to(dest)): _sha(p) for p in files}}
+        if as_json:
+            emit_json(result)
+            return
+        _print_files(result)
 
     @data_app.command("check")
     def check(
@@ -202,22 +183,19 @@ def register(app: typer.Typer) -> None:
         malformed file gives a one-line error naming file, line and column (exit code 2).
         """
 
-        def body() -> None:
-            summary = _check_file(file, fmt, tz, eur_to_usd, year)
-            if as_json:
-                emit_json(_clean(summary))
-                return
-            from rich.console import Console
-            from rich.table import Table
+        summary = _check_file(file, fmt, tz, eur_to_usd, year)
+        if as_json:
+            emit_json(_clean(summary))
+            return
+        from rich.console import Console
+        from rich.table import Table
 
-            t = Table(title=f"{fmt}: {file}")
-            t.add_column("field")
-            t.add_column("value", overflow="fold")
-            for k, v in summary.items():
-                t.add_row(k, str(v))
-            Console().print(t)
-
-        body()
+        t = Table(title=f"{fmt}: {file}")
+        t.add_column("field")
+        t.add_column("value", overflow="fold")
+        for k, v in summary.items():
+            t.add_row(k, str(v))
+        Console().print(t)
 
     @data_app.command("formats")
     def formats(as_json: JsonOpt = False) -> None:
@@ -258,22 +236,20 @@ def register(app: typer.Typer) -> None:
         The recipe format is described in docs/data.md.
         """
 
-        def body() -> None:
-            from aigc_opt.data.build_scenarios import PROFILE_DIR, scenario_from_recipe
-            from aigc_opt.data.scenario import load_scenario_file
+        from aigc_opt.data.profile_tables import PROFILE_DIR
+        from aigc_opt.data.scenario_files import load_scenario_file
+        from aigc_opt.data.user_recipe import scenario_from_recipe
 
-            out.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=out.parent, prefix=".recipe-") as tmp:
-                scenario_from_recipe(recipe_file, tmp, profiles or PROFILE_DIR)
-                load_scenario_file(Path(tmp) / "scenario.toml")  # validate before moving
-                files = _replace_files(Path(tmp), out)
-            result = {"out": str(out), "files": {p.name: _sha(p) for p in files}}
-            if as_json:
-                emit_json(result)
-                return
-            _print_files(result)
-
-        body()
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".recipe-") as tmp:
+            scenario_from_recipe(recipe_file, tmp, profiles or PROFILE_DIR)
+            load_scenario_file(Path(tmp) / "scenario.toml")  # validate before moving
+            files = _replace_files(Path(tmp), out)
+        result = {"out": str(out), "files": {p.name: _sha(p) for p in files}}
+        if as_json:
+            emit_json(result)
+            return
+        _print_files(result)
 
 
 def _print_files(result: dict[str, Any]) -> None:

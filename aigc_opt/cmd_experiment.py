@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, guarded, stdout_to_stderr
+from aigc_opt.cli import JsonOpt, UserError, emit_json, err_console, stdout_to_stderr
 
 
 def register(app: typer.Typer) -> None:
@@ -54,46 +54,43 @@ def experiment(
 ) -> None:
     """Run an experiment spec: scenarios × horizons × starts × methods × seeds."""
 
-    def body() -> None:
-        from aigc_opt.experiments.executor import ExecutorError, scheduler_address
-        from aigc_opt.experiments.jobs import expand
-        from aigc_opt.experiments.spec import SpecError, load_spec, resolve_spec_path
-        from aigc_opt.experiments.store import ExperimentStore
+    from aigc_opt.experiments.executor import ExecutorError, scheduler_address
+    from aigc_opt.experiments.jobs import expand
+    from aigc_opt.experiments.spec import SpecError, load_spec, resolve_spec_path
+    from aigc_opt.experiments.store import ExperimentStore
 
-        if workers < 0:
-            raise UserError(f"--workers = {workers}: must be ≥ 1 (0: one per CPU)")
-        path = resolve_spec_path(spec)
-        try:
-            sp = load_spec(path)
-            jobs = expand(sp, path)
-        except SpecError as exc:
-            raise UserError(str(exc)) from None
-        folder = out if out is not None else Path("runs") / spec.stem
-        store = ExperimentStore(folder)
-        finished = store.finished_keys() if resume else set()
-        if dry_run:
-            _dry_run(jobs, finished, folder, as_json)
-            return
-        address = scheduler_address(scheduler)
-        n = workers or os.cpu_count() or 1
-        if not resume:
-            store.clear()
-        store.write_manifest(path, sp.name or spec.stem, jobs)
-        try:
-            tally, where = _run(jobs, store, n, address, len(finished))
-        except ExecutorError as exc:
-            raise UserError(str(exc)) from None
-        result = {"out": str(folder), "spec": str(path), "executor": where, **tally.as_dict()}
-        if as_json:
-            emit_json(result)
-        else:
-            _print(result)
-        if tally.interrupted:
-            raise typer.Exit(130)
-        if tally.failed:
-            raise typer.Exit(1)
-
-    guarded(body)
+    if workers < 0:
+        raise UserError(f"--workers = {workers}: must be ≥ 1 (0: one per CPU)")
+    path = resolve_spec_path(spec)
+    try:
+        sp = load_spec(path)
+        jobs = expand(sp, path)
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
+    folder = out if out is not None else Path("runs") / spec.stem
+    store = ExperimentStore(folder)
+    finished = store.finished_keys() if resume else set()
+    if dry_run:
+        _dry_run(jobs, finished, folder, as_json)
+        return
+    address = scheduler_address(scheduler)
+    n = workers or os.cpu_count() or 1
+    if not resume:
+        store.clear()
+    store.write_manifest(path, sp.name or spec.stem, jobs)
+    try:
+        tally, where = _run(jobs, store, n, address, len(finished))
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
+    result = {"out": str(folder), "spec": str(path), "executor": where, **tally.as_dict()}
+    if as_json:
+        emit_json(result)
+    else:
+        _print(result)
+    if tally.interrupted:
+        raise typer.Exit(130)
+    if tally.failed:
+        raise typer.Exit(1)
 
 
 def _run(jobs: list[Any], store: Any, workers: int, address: str | None, skipped: int) -> Any:

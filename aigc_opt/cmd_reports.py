@@ -64,8 +64,8 @@ def report(
     """
 
     def body() -> None:
-        from aigc_opt.reports.reader import ReportInputError
         from aigc_opt.reports.report import describe_figure, render_report
+        from aigc_opt.reports.stored_run import ReportInputError
 
         formats = tuple(f.strip().lower() for f in fmt.split(",") if f.strip())
         bad = [f for f in formats if f not in ("png", "pdf", "svg")]

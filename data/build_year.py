@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aigc_opt.data.build_weeks import SEASONS, week_distances
 from aigc_opt.data.scenario import ScenarioError
 
 YEAR_FILE = "energy_2023.parquet"
@@ -69,8 +70,6 @@ def week_partition(years: dict[str, pd.DataFrame], weeks: pd.DataFrame) -> pd.Da
       training week touches a test week);
     * ``train``: every other week.
     """
-    from aigc_opt.data.build import SEASONS, week_distances
-
     season_of = {m: s for s, months in SEASONS.items() for m in months}
     test = {s: pd.Timestamp(t) for s, t in zip(weeks["season"], weeks["start_utc"], strict=True)}
     val: dict[str, pd.Timestamp] = {}

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aigc_opt.data.scenario import Scenario, ScenarioError, load_scenario_file
+from aigc_opt.data.scenario import Scenario, ScenarioError
+from aigc_opt.data.scenario_files import load_scenario_file
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 CATALOG_FILE = Path(__file__).resolve().parent / "catalog.toml"

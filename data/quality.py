@@ -25,11 +25,9 @@ class _Curve(BaseModel):
     def value(self, n: float) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def values(self, steps: np.ndarray) -> np.ndarray:
-        """Vectorised Q(n) for an array of step counts."""
-        return np.array([self.value(float(n)) for n in np.asarray(steps).ravel()]).reshape(
-            np.shape(steps)
-        )
+    def values(self, n: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
+        """Vectorised Q(n) for an array of step counts (same shape)."""
+        raise NotImplementedError
 
     def min_steps_for(self, floor: float, n_lo: float, n_hi: float) -> float | None:
         """Least n in [n_lo, n_hi] with Q(n) ≥ floor (bisection on a non-decreasing curve)."""
@@ -57,6 +55,9 @@ class ExpQuality(_Curve):
     def value(self, n: float) -> float:
         return self.q_max * (1.0 - math.exp(-self.beta * n))
 
+    def values(self, n: np.ndarray) -> np.ndarray:
+        return self.q_max * (1.0 - np.exp(-self.beta * np.asarray(n, dtype=float)))
+
 
 class LogQuality(_Curve):
     """Logarithmic Q(n) = min(q_max, alpha·ln(n) + c); alpha > 0."""
@@ -68,6 +69,10 @@ class LogQuality(_Curve):
 
     def value(self, n: float) -> float:
         return min(self.q_max, self.alpha * math.log(n) + self.c)
+
+    def values(self, n: np.ndarray) -> np.ndarray:
+        q = np.minimum(self.q_max, self.alpha * np.log(np.asarray(n, dtype=float)) + self.c)
+        return np.asarray(q, dtype=float)
 
     def check_steps(self, steps: list[int]) -> None:
         for n in steps:
@@ -132,12 +137,33 @@ class TableQuality(_Curve):
     def hull(self) -> list[tuple[float, float]]:
         return upper_concave_hull(list(zip(self.steps, self.quality, strict=True)))
 
+    def hull_pieces(self) -> tuple[np.ndarray, np.ndarray]:
+        """Slopes m_j (1/step) and intercepts c_j of the hull's affine pieces: on the table's
+        range Q(n) = min_j (m_j·n + c_j)."""
+        hull = np.asarray(self.hull(), dtype=float)
+        m = np.diff(hull[:, 1]) / np.diff(hull[:, 0])
+        return m, hull[:-1, 1] - m * hull[:-1, 0]
+
     def value(self, n: float) -> float:
-        if n < self.steps[0] - 1e-9 or n > self.steps[-1] + 1e-9:
-            raise ValueError(
-                f"step count {n:g} outside the table range [{self.steps[0]:g}, {self.steps[-1]:g}]"
-            )
+        self._check_range(np.asarray(n, dtype=float))
         return _interp(self.hull(), n)
+
+    def values(self, n: np.ndarray) -> np.ndarray:
+        n = np.asarray(n, dtype=float)
+        self._check_range(n)
+        hull = self.hull()
+        return np.asarray(np.interp(n, [p[0] for p in hull], [p[1] for p in hull]), dtype=float)
+
+    def _check_range(self, n: np.ndarray) -> None:
+        if n.size == 0:
+            return
+        lo, hi = float(np.min(n)), float(np.max(n))
+        for x in (lo, hi):
+            if x < self.steps[0] - 1e-9 or x > self.steps[-1] + 1e-9:
+                raise ValueError(
+                    f"step count {x:g} outside the table range "
+                    f"[{self.steps[0]:g}, {self.steps[-1]:g}]"
+                )
 
     def check_steps(self, steps: list[int]) -> None:
         for n in steps:

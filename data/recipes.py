@@ -1,6 +1,6 @@
 """Recipes of the catalog's stress tiers and of the full-year scenario.
 
-Each recipe is a `ScenarioSpec` (`aigc_opt.data.build_scenarios`) plus a window of the
+Each recipe is a `ScenarioSpec` (`aigc_opt.data.scenario_specs`) plus a window of the
 2023 year (``energy_2023.parquet``): the same assembly as the representative-week
 scenarios, with the knobs that make one decision matter. `write_recipes()` regenerates
 the scenario folders bit for bit (``aigc-opt data scenarios --tiers``).
@@ -30,25 +30,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aigc_opt.data.build_scenarios import (
+from aigc_opt.data.build_scenarios import SCENARIO_DIR, assemble
+from aigc_opt.data.build_year import YEAR_START, read_year, year_window
+from aigc_opt.data.profile_tables import PROFILE_DIR, Profiles
+from aigc_opt.data.scenario import ScenarioError
+from aigc_opt.data.scenario_specs import (
     ASPS_TRANSATLANTIC,
     ASPS_US4,
     CLASSES,
     DC_US,
     GENERATOR_PJM,
-    PROFILE_DIR,
     REGION_OF,
-    SCENARIO_DIR,
     AspSpec,
     ClassSpec,
-    Profiles,
     ScenarioSpec,
-    _battery,
-    _write,
-    assemble,
+    battery,
 )
-from aigc_opt.data.build_year import YEAR_START, read_year, year_window
-from aigc_opt.data.scenario import ScenarioError
+from aigc_opt.data.scenario_writer import write_folder
 
 US4 = ("caiso", "ercot", "pjm", "nyiso")
 
@@ -124,7 +122,7 @@ TRANSATLANTIC = ("caiso", "ercot", "pjm", "delu")
 def _volatile(year: pd.DataFrame) -> Recipe:
     week = volatile_week(year, TRANSATLANTIC)
     dcs = tuple(
-        replace(DC_US[n], grid_cap_mw=0.1, battery=_battery(1.0, 0.25), generator=None)
+        replace(DC_US[n], grid_cap_mw=0.1, battery=battery(1.0, 0.25), generator=None)
         for n in TRANSATLANTIC
     )
     spec = _us4(
@@ -244,22 +242,7 @@ def write_recipe(r: Recipe, out_root: Path, profiles: Profiles, year: pd.DataFra
     spec = replace(r.spec, notes=_notes(r, start))
     toml, energy, arrivals = assemble(spec, series, start, profiles)
     toml = toml.replace("`aigc-opt data recipe`", "`aigc-opt data scenarios --tiers`")
-    out = out_root / r.spec.name
-    if not r.parquet:
-        return _write(out, toml, energy, arrivals)
-    out.mkdir(parents=True, exist_ok=True)
-    toml = toml.replace('"energy.csv"', '"energy.parquet"').replace(
-        '"arrivals.csv"', '"arrivals.parquet"'
-    )
-    tomllib.loads(toml)
-    (out / "scenario.toml").write_text(toml, encoding="utf-8")
-    energy["data_center"] = energy["data_center"].astype("category")
-    arrivals["asp"] = arrivals["asp"].astype("category")
-    arrivals["job_class"] = arrivals["job_class"].astype("category")
-    arrivals["jobs"] = arrivals["jobs"].astype("int32")
-    energy.to_parquet(out / "energy.parquet", index=False, compression="zstd")
-    arrivals.to_parquet(out / "arrivals.parquet", index=False, compression="zstd")
-    return out / "scenario.toml"
+    return write_folder(out_root / r.spec.name, toml, energy, arrivals, parquet=r.parquet)
 
 
 def write_recipes(

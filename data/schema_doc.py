@@ -1,5 +1,5 @@
 """Field-by-field documentation of the scenario TOML, generated from the pydantic model
-(`aigc_opt.data.scenario.ScenarioParams`) so it cannot drift from the code.
+(`aigc_opt.data.scenario_params.ScenarioParams`) so it cannot drift from the code.
 
 ``python -m aigc_opt.data.schema_doc > docs/scenario-schema.md`` regenerates the file; a
 test checks that the shipped file equals `render()`.
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from aigc_opt.data.scenario import ScenarioParams
+from aigc_opt.data.scenario_params import ScenarioParams
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -77,7 +77,7 @@ def render() -> str:
     lines = [
         "# Scenario file schema",
         "",
-        "Generated from the pydantic model `aigc_opt.data.scenario.ScenarioParams` by",
+        "Generated from the pydantic model `aigc_opt.data.scenario_params.ScenarioParams` by",
         "`python -m aigc_opt.data.schema_doc > docs/scenario-schema.md` (a test keeps it",
         "up to date). A scenario is a TOML file with these fields; unknown fields are",
         "errors. Series tables (`[series]`) are described in docs/data.md. Quality curves",

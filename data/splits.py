@@ -28,8 +28,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from aigc_opt.data.build_scenarios import PROFILE_DIR
 from aigc_opt.data.build_year import SPLIT_FILE
+from aigc_opt.data.profile_tables import PROFILE_DIR
 from aigc_opt.data.scenario import ScenarioError
 
 SPLITS = ("train", "val", "test")

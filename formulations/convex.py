@@ -47,11 +47,14 @@ once (``ConvexOptions(dpp=True)``), a re-solve after `update_series` only substi
 parameter values. cvxpy's parametrized compilation of exponential cones grows with
 (variables × parameter entries), so for a single solve it is cheaper to compile with
 the current values as constants, which is the default (see docs/bounds.md).
+
+The rows and their coefficients are in `aigc_opt.formulations.convex_rows`, the units in
+`aigc_opt.formulations.convex_scaling`, the quality curves' vectorised values and hull
+pieces on the curve classes (`aigc_opt.data.quality`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +62,6 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from aigc_opt.data.quality import ExpQuality, LogQuality, TableQuality
 from aigc_opt.data.scenario import Scenario, ScenarioError
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.formulations.arrays import (
@@ -70,228 +72,9 @@ from aigc_opt.formulations.arrays import (
     pool_to_dc,
     previous_slot,
 )
+from aigc_opt.formulations.convex_rows import ServiceRows, service_rows
+from aigc_opt.formulations.convex_scaling import Scaling, scaled_dc_arrays
 from aigc_opt.formulations.index import Index, build_index
-
-FORM_CODES = {"exp": 0, "log": 1, "table": 2}
-
-
-# ---------------------------------------------------------------------------------------
-# scaling
-# ---------------------------------------------------------------------------------------
-def _pow10(value: float) -> float:
-    """10^floor(log10(value)) for value > 0, else 1."""
-    return 10.0 ** math.floor(math.log10(value)) if value > 0 and math.isfinite(value) else 1.0
-
-
-@dataclass(frozen=True)
-class Scaling:
-    """Units of the scaled program.
-
-    Attributes
-    ----------
-    jobs : jobs per model unit of x, y, h, r, u (and job-steps per unit of w)
-    usd : dollars per model unit of money (objective and every term)
-    mwh : MWh per model unit of energy (g, r, ch, dis, e, o)
-    """
-
-    jobs: float = 1.0
-    usd: float = 1.0
-    mwh: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name in ("jobs", "usd", "mwh"):
-            v = getattr(self, name)
-            if not (v > 0 and math.isfinite(v)):
-                raise ValueError(f"Scaling.{name} must be a positive finite number, got {v}")
-
-    @classmethod
-    def auto(cls, scn: Scenario) -> Scaling:
-        """Powers of ten for the scenario (see the module docstring).
-
-        * jobs: 10^floor(log10(max λ)), at least 1: the largest cohort is 1..10 units;
-        * usd: 10^floor(log10(max_k p_k · jobs)): the largest price is 1..10 $-units per
-          job-unit;
-        * mwh: 10^(floor(log10(E)) − 1), E the largest per-slot energy figure of the
-          scenario (grid caps, battery capacities and powers, generator sizes, renewables,
-          and the energy a full pool draws in a slot at n_max): E is 10..100 units.
-        """
-        lam = float(np.max(scn.arrivals)) if scn.arrivals.size else 0.0
-        jobs = max(1.0, _pow10(lam))
-        price = float(max(k.price_usd for k in scn.params.job_classes))
-        usd = _pow10(price * jobs)
-        e_max = max(_energy_figures(scn))
-        mwh = _pow10(e_max) / 10.0 if e_max > 0 else 1.0
-        return cls(jobs=jobs, usd=usd, mwh=mwh)
-
-    def as_dict(self) -> dict[str, float]:
-        return {"jobs": self.jobs, "usd": self.usd, "mwh": self.mwh}
-
-
-def _energy_figures(scn: Scenario) -> list[float]:
-    """Per-slot energy figures (MWh) that set the energy unit of `Scaling.auto`."""
-    dt = scn.dt
-    out = [float(np.max(scn.renewable)) if scn.renewable.size else 0.0]
-    dc = DataCenterArrays.of(scn)
-    for arr in (dc.grid_cap_mwh, dc.soc_max_mwh, dc.charge_max_mwh, dc.discharge_max_mwh):
-        out += arr[np.isfinite(arr)].tolist()
-    out += dc.gen_max_mwh.tolist()
-    n_max = float(scn.steps[-1])
-    for b in scn.params.asps:  # a full pool at n_max: idle power plus job energy
-        jobs = 3600.0 * dt / (b.gpu_seconds_fixed + b.gpu_seconds_per_step * n_max)
-        kwh = b.idle_kw_per_gpu * dt + jobs * (b.kwh_fixed + b.kwh_per_step * n_max)
-        out.append(b.gpus * kwh / 1000.0)
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# service rows
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ServiceRows:
-    """Service rows of the convex program (length N each).
-
-    ``a, b, k, tau, t, c`` index the row (c = cohort position in the `Index`); ``s`` is the
-    step level for ``discrete`` rows and −1 otherwise. Per-job coefficients, physical
-    units: ``price`` p_k ($ at quality 1), ``delay`` δ_k·(t − τ) ($), ``transfer`` c^tr_{a,b}
-    ($), ``gpu_x`` / ``gpu_w`` (GPU-s per job / per job-step), ``kwh_x`` / ``kwh_w`` (kWh
-    per job / per job-step above idle). ``n_lo`` / ``n_hi`` bound the steps of the row;
-    ``quality`` is Q_b(n_s) (discrete rows only, else NaN). Continuous rows are ordered by
-    the quality form of their server (exp, log, table); ``form`` holds its code.
-    """
-
-    discrete: bool
-    a: np.ndarray
-    b: np.ndarray
-    k: np.ndarray
-    s: np.ndarray
-    tau: np.ndarray
-    t: np.ndarray
-    c: np.ndarray
-    form: np.ndarray
-    price: np.ndarray
-    delay: np.ndarray
-    transfer: np.ndarray
-    gpu_x: np.ndarray
-    gpu_w: np.ndarray
-    kwh_x: np.ndarray
-    kwh_w: np.ndarray
-    n_lo: np.ndarray
-    n_hi: np.ndarray
-    quality: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return int(self.a.size)
-
-    def form_slice(self, form: str) -> slice:
-        """Contiguous block of continuous rows whose server has quality form ``form``."""
-        code = FORM_CODES[form]
-        lo = int(np.searchsorted(self.form, code, side="left"))
-        hi = int(np.searchsorted(self.form, code, side="right"))
-        return slice(lo, hi)
-
-
-def min_steps(scn: Scenario) -> np.ndarray:
-    """(B, K) n_lo(b, k) = max(n_min, n_k^min(b)) in steps; NaN when no level is admissible.
-
-    Never above the smallest admissible step level, so every admissible discrete level
-    lies in [n_lo, n_max] (the convex program relaxes the LP).
-    """
-    steps = scn.steps
-    n_min, n_max = float(steps[0]), float(steps[-1])
-    out = np.full((scn.A, scn.K), np.nan)
-    for b, asp in enumerate(scn.params.asps):
-        for k, cls in enumerate(scn.params.job_classes):
-            adm = scn.admissible[b, k]
-            if not adm.any():
-                continue
-            n = asp.quality.min_steps_for(cls.quality_floor, n_min, n_max)
-            first = float(steps[np.flatnonzero(adm)[0]])
-            out[b, k] = first if n is None else min(max(n, n_min), first)
-    return out
-
-
-def _step_coefficients(scn: Scenario) -> dict[str, np.ndarray]:
-    """(B, K) affine coefficients τ⁰, τ¹ (GPU-s) and e⁰, e¹ (kWh), work factor included."""
-    return scn.job_figures
-
-
-def service_rows(scn: Scenario, idx: Index, *, discrete_levels: bool) -> ServiceRows:
-    """Rows of the program built from the index (see `ServiceRows`)."""
-    cls = scn.class_arrays
-    coef = _step_coefficients(scn)
-    form_of_b = np.array([FORM_CODES[b.quality.form] for b in scn.params.asps], dtype=int)
-    if discrete_levels:
-        n = scn.steps[idx.s]
-        return ServiceRows(
-            discrete=True,
-            a=idx.a,
-            b=idx.b,
-            k=idx.k,
-            s=idx.s,
-            tau=idx.tau,
-            t=idx.t,
-            c=idx.c,
-            form=form_of_b[idx.b],
-            price=cls["price"][idx.k],
-            delay=idx.delay,
-            transfer=idx.transfer,
-            gpu_x=idx.gpu_s,
-            gpu_w=np.zeros(idx.n_rows),
-            kwh_x=idx.kwh,
-            kwh_w=np.zeros(idx.n_rows),
-            n_lo=n,
-            n_hi=n,
-            quality=idx.quality,
-        )
-    # merge step levels: one row per (cohort, server, slot)
-    key = (idx.c.astype(np.int64) * scn.A + idx.b) * scn.T + idx.t
-    _, first = np.unique(key, return_index=True)
-    order = first[np.argsort(form_of_b[idx.b[first]], kind="stable")]
-    a, b, k, tau, t, c = (arr[order] for arr in (idx.a, idx.b, idx.k, idx.tau, idx.t, idx.c))
-    n_lo = min_steps(scn)[b, k]
-    N = order.size
-    return ServiceRows(
-        discrete=False,
-        a=a,
-        b=b,
-        k=k,
-        s=np.full(N, -1),
-        tau=tau,
-        t=t,
-        c=c,
-        form=form_of_b[b],
-        price=cls["price"][k],
-        delay=idx.delay[order],
-        transfer=idx.transfer[order],
-        gpu_x=coef["gpu0"][b, k],
-        gpu_w=coef["gpu1"][b, k],
-        kwh_x=coef["kwh0"][b, k],
-        kwh_w=coef["kwh1"][b, k],
-        n_lo=n_lo,
-        n_hi=np.full(N, float(scn.steps[-1])),
-        quality=np.full(N, np.nan),
-    )
-
-
-def quality_at(curve: ExpQuality | LogQuality | TableQuality, n: np.ndarray) -> np.ndarray:
-    """Vectorised Q(n) of one quality curve (n in steps, inside the curve's valid range)."""
-    n = np.asarray(n, dtype=float)
-    if isinstance(curve, ExpQuality):
-        return curve.q_max * (1.0 - np.exp(-curve.beta * n))
-    if isinstance(curve, LogQuality):
-        return np.minimum(curve.q_max, curve.alpha * np.log(n) + curve.c)
-    if isinstance(curve, TableQuality):
-        hull = curve.hull()
-        return np.interp(n, [p[0] for p in hull], [p[1] for p in hull])
-    raise TypeError(f"unknown quality curve {type(curve).__name__}")  # pragma: no cover
-
-
-def hull_pieces(curve: TableQuality) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes m_j (1/step) and intercepts c_j of the affine pieces of the table's hull."""
-    hull = np.asarray(curve.hull(), dtype=float)
-    m = np.diff(hull[:, 1]) / np.diff(hull[:, 0])
-    return m, hull[:-1, 1] - m * hull[:-1, 0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -327,32 +110,6 @@ class ConvexProgram:
     @property
     def has_exp_cones(self) -> bool:
         return any(isinstance(c, cp.constraints.ExpCone) for c in self.problem.constraints)
-
-
-def _dc_vectors(scn: Scenario, sc: Scaling) -> dict[str, np.ndarray]:
-    """`DataCenterArrays` with energies in model units (MWh / ``sc.mwh``)."""
-    dc = DataCenterArrays.of(scn)
-    E = sc.mwh
-    return {
-        "pue": dc.pue,
-        "grid_cap": dc.grid_cap_mwh / E,
-        "has_bat": dc.has_battery.astype(float),
-        "pch": dc.charge_max_mwh / E,
-        "pdis": dc.discharge_max_mwh / E,
-        "soc_lo": dc.soc_min_mwh / E,
-        "soc_hi": dc.soc_max_mwh / E,
-        "soc0": dc.soc_initial_mwh / E,
-        "soc_end": dc.soc_terminal_mwh / E,
-        "eta_c": dc.eta_charge,
-        "eta_d": dc.eta_discharge,
-        "wear": dc.wear_usd_per_mwh,
-        "omin": dc.gen_min_mwh / E,
-        "omax": dc.gen_max_mwh / E,
-        "fuel": dc.fuel_usd_per_mwh,
-        "gen_co2": dc.gen_co2_t_per_mwh,
-        "startup": dc.startup_usd,
-        "u0": dc.gen_initially_on,
-    }
 
 
 def add_variables(
@@ -439,7 +196,7 @@ def add_revenue(
     blk = rows.form_slice("table")
     if blk.stop > blk.start:
         bs = rows.b[blk]
-        pieces = {b: hull_pieces(asps[b].quality) for b in np.unique(bs)}
+        pieces = {b: asps[b].quality.hull_pieces() for b in np.unique(bs)}
         J = max(p[0].size for p in pieces.values())
         # pad each hull with its last piece so every row has J pieces
         m = np.array([np.pad(pieces[b][0], (0, J - pieces[b][0].size), mode="edge") for b in bs])
@@ -535,7 +292,7 @@ def add_power_balance(
     """(4) PUE_d·Σ_b E^IT_{b,t} = g + r + dis − ch + o (energy units), grid cap g ≤ Ḡ·Δ."""
     v = var
     fam = [it_energy_units(v, scn, rows, sc) == v["g"] + v["r"] + v["dis"] - v["ch"] + v["o"]]
-    cap = np.repeat(_dc_vectors(scn, sc)["grid_cap"], scn.T)
+    cap = np.repeat(scaled_dc_arrays(scn, sc)["grid_cap"], scn.T)
     capped = np.flatnonzero(np.isfinite(cap))
     if capped.size:
         fam.append(v["g"][capped] <= cap[capped])
@@ -557,7 +314,7 @@ def add_battery(
 ) -> None:
     """(5) SoC dynamics, bounds, terminal floor; ch ≤ P^ch·Δ·z, dis ≤ P^dis·Δ·(1 − z)."""
     D, T = scn.D, scn.T
-    dc = _dc_vectors(scn, sc)
+    dc = scaled_dc_arrays(scn, sc)
     rep = lambda a: np.repeat(a, T)  # noqa: E731
     e, ch, dis, z = var["e"], var["ch"], var["dis"], var["z"]
     start = np.zeros(D * T)
@@ -586,7 +343,7 @@ def add_generator(
 ) -> None:
     """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u, u ∈ [0, 1] (0 without a generator), v ≥ u_t − u_{t−1}."""
     D, T = scn.D, scn.T
-    dc = _dc_vectors(scn, sc)
+    dc = scaled_dc_arrays(scn, sc)
     rep = lambda a: np.repeat(a, T)  # noqa: E731
     o, u, v = var["o"], var["u"], var["v"]
     has = (dc["omax"] > 0).astype(float)
@@ -611,7 +368,7 @@ def add_objective(
 ) -> dict[str, cp.Expression]:
     """The eight utility terms in money units (names of `TERMS`)."""
     T = scn.T
-    dc = _dc_vectors(scn, sc)
+    dc = scaled_dc_arrays(scn, sc)
     rep = lambda a: np.repeat(a, T)  # noqa: E731
     x = var["x"]
     job = sc.jobs / sc.usd

@@ -34,7 +34,8 @@ from matplotlib.patches import Patch
 
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.reports import style
-from aigc_opt.reports.reader import Collection, Run, slug
+from aigc_opt.reports.reader import slug
+from aigc_opt.reports.stored_run import Collection, Run
 from aigc_opt.reports.tables import TERM_LABELS
 from aigc_opt.solvers import interrupt
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aigc_opt.reports import figures, tables
-from aigc_opt.reports.reader import Collection, ReportInputError, discover
+from aigc_opt.reports.reader import discover
+from aigc_opt.reports.stored_run import Collection, ReportInputError
 from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.store import write_text
 

@@ -19,7 +19,7 @@ import pandas as pd
 from tabulate import SEPARATING_LINE, tabulate
 
 from aigc_opt.formulations.accounting import TERMS
-from aigc_opt.reports.reader import Run
+from aigc_opt.reports.stored_run import Run
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from aigc_opt.data import splits
-from aigc_opt.data.build_scenarios import PROFILE_DIR
 from aigc_opt.data.build_year import read_year
 from aigc_opt.data.catalog import (
     CATALOG_FILE,
@@ -25,6 +24,7 @@ from aigc_opt.data.catalog import (
 )
 from aigc_opt.data.describe import describe
 from aigc_opt.data.feasibility import reachable_soc
+from aigc_opt.data.profile_tables import PROFILE_DIR
 from aigc_opt.data.recipes import catalog_toml, write_recipes
 from aigc_opt.data.scenario import ScenarioError, make_scenario
 from aigc_opt.solvers.leaderboard import merge

@@ -25,22 +25,15 @@ import numpy as np
 import pytest
 
 from aigc_opt.data.catalog import SCENARIO_DIR, load_scenario
-from aigc_opt.data.scenario import (
-    Scenario,
-    ScenarioError,
-    ScenarioParams,
-    load_scenario_file,
-    make_scenario,
-)
+from aigc_opt.data.scenario import Scenario, ScenarioError, make_scenario
+from aigc_opt.data.scenario_files import load_scenario_file
+from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.formulations.accounting import TERMS, utility_of
-from aigc_opt.formulations.convex import Scaling, build_convex, min_steps, update_series
-from aigc_opt.solvers.convex import (
-    CAPABILITIES,
-    ConvexOptions,
-    convex_terms,
-    solve_convex,
-    solve_program,
-)
+from aigc_opt.formulations.convex import build_convex, update_series
+from aigc_opt.formulations.convex_rows import min_steps
+from aigc_opt.formulations.convex_scaling import Scaling
+from aigc_opt.solvers.convex import CAPABILITIES, ConvexOptions, solve_convex, solve_program
+from aigc_opt.solvers.convex_solution import convex_terms
 from aigc_opt.solvers.oracle import solve_oracle
 
 EXACT = 1e-7  # relative accuracy asked of the hand-derived optima (Clarabel at 1e-9: ~1e-8)

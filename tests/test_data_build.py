@@ -15,17 +15,13 @@ from typer.testing import CliRunner
 
 from aigc_opt.cli import app
 from aigc_opt.data import loaders as L
-from aigc_opt.data.build import EUR_TO_USD, PROFILE_FILES, build_profiles
+from aigc_opt.data.build import PROFILE_FILES, build_profiles
 from aigc_opt.data.build_models import EDGE_LOG_FIT, GENEVAL, PUBLISHED_PER_STEP, edge_log_quality
-from aigc_opt.data.build_scenarios import (
-    CATALOG,
-    PROFILE_DIR,
-    SCENARIO_DIR,
-    Profiles,
-    write_catalog,
-    write_scenario,
-)
+from aigc_opt.data.build_regions import EUR_TO_USD
+from aigc_opt.data.build_scenarios import SCENARIO_DIR, write_catalog, write_scenario
 from aigc_opt.data.catalog import load_scenario, shipped_names
+from aigc_opt.data.profile_tables import PROFILE_DIR, Profiles
+from aigc_opt.data.scenario_specs import CATALOG
 
 REAL = [s.name for s in CATALOG]
 DEFAULT_NAMES = {

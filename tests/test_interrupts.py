@@ -185,9 +185,9 @@ def test_report_interrupted_leaves_no_folder(tmp_path, monkeypatch):
 
 
 def test_bounds_stop_between_programs_writes_nothing(tmp_path, monkeypatch):
-    import aigc_opt.solvers.oracle as oracle
+    import aigc_opt.solvers.hierarchy as hierarchy
 
-    stop_after(monkeypatch, oracle, "solve_lp_after_milp", "SIGTERM")
+    stop_after(monkeypatch, hierarchy, "solve_lp_after_milp", "SIGTERM")
     out = tmp_path / "bounds"
     res = CliRunner().invoke(app, ["bounds", "-s", "tiny", "-H", "3", "--out", str(out)])
     assert res.exit_code == 130, res.stderr

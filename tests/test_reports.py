@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 from aigc_opt import HighsOptions, load_scenario, solve_oracle
 from aigc_opt.cli import app
 from aigc_opt.formulations.accounting import TERMS
-from aigc_opt.reports.reader import ReportInputError, discover
+from aigc_opt.reports.reader import discover
 from aigc_opt.reports.report import render_report
+from aigc_opt.reports.stored_run import ReportInputError
 from aigc_opt.solvers.convex import solve_convex
 
 OPTS = HighsOptions(threads=1, seed=0)

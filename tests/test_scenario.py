@@ -95,3 +95,38 @@ def test_index_respects_wait_windows_and_admissibility():
     assert not np.isnan(scn.transfer_cost[idx.a, idx.b]).any()
     # every (a, b, k, s, τ, t) combination appears at most once
     assert not idx.rows_frame().duplicated().any()
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        {"form": "exp", "q_max": 0.9, "beta": 0.12},
+        {"form": "log", "alpha": 0.11, "c": 0.18, "q_max": 0.55},
+        {"form": "table", "steps": [4, 10, 20, 50], "quality": [0.2, 0.45, 0.58, 0.62]},
+    ],
+)
+def test_vectorised_quality_equals_the_closed_form(curve):
+    """`values` (numpy) against a hand-written Q(n) per form, and the table's hull pieces:
+    min_j (m_j·n + c_j) is the piecewise-linear interpolation of the (concave) table."""
+    from pydantic import TypeAdapter
+
+    from aigc_opt.data.quality import QualityCurve
+
+    q = TypeAdapter(QualityCurve).validate_python(curve)
+    n = np.linspace(4.0, 50.0, 37)
+    if curve["form"] == "exp":
+        want = [0.9 * (1 - np.exp(-0.12 * x)) for x in n]
+    elif curve["form"] == "log":
+        want = [min(0.55, 0.11 * np.log(x) + 0.18) for x in n]
+    else:
+        xs, ys = curve["steps"], curve["quality"]
+        want = []
+        for x in n:
+            j = max(i for i in range(len(xs) - 1) if xs[i] <= x)
+            want.append(ys[j] + (ys[j + 1] - ys[j]) * (x - xs[j]) / (xs[j + 1] - xs[j]))
+        m, c = q.hull_pieces()
+        assert np.allclose(np.min(m[None, :] * n[:, None] + c[None, :], axis=1), want, atol=1e-12)
+        with pytest.raises(ValueError, match="outside the table range"):
+            q.values(np.array([3.0]))
+    assert np.allclose(q.values(n), want, atol=1e-12)
+    assert q.values(n.reshape(37, 1)).shape == (37, 1)

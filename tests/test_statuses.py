@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from aigc_opt.data.catalog import load_scenario
-from aigc_opt.data.scenario import ScenarioError, ScenarioParams, make_scenario
+from aigc_opt.data.scenario import ScenarioError, make_scenario
+from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.highs import HighsOptions
 from aigc_opt.solvers.oracle import solve_oracle
@@ -105,3 +106,31 @@ def test_thread_count_changes_within_one_process():
         assert res.status == "optimal" and res.solution_status in SOLUTION_STATUSES
         utilities.append(res.utility)
     assert max(utilities) - min(utilities) <= 1e-4 * abs(utilities[0])
+
+
+def test_hierarchy_bounds_and_ordering_follow_the_statuses():
+    """Which number bounds every policy: a relaxation's optimum only at status optimal,
+    the MILP's best bound also when stopped; the ordering check allows 1e-6·max(1, |U|)."""
+    from aigc_opt.solvers.hierarchy import Hierarchy, bound_value
+    from aigc_opt.solvers.result import SolveResult
+
+    def res(method: str, status: str, u: float | None, bound: float | None) -> SolveResult:
+        return SolveResult(method, "s", 4, 0, status, u, bound)
+
+    milp = res("oracle-milp", "time_limit", 90.0, 120.0)
+    lp = res("oracle-lp", "time_limit", 110.0, 110.0)
+    convex = res("oracle-convex", "optimal", 115.0, 115.5)
+    assert bound_value(milp) == 120.0  # stopped MILP: its best bound still bounds
+    assert bound_value(lp) is None  # stopped LP: no bound
+    assert bound_value(convex) == 115.5
+    h = Hierarchy(milp=milp, lp=lp, convex=convex, convex_program=None)  # type: ignore[arg-type]
+    assert h.ordering_holds() is True
+    gaps = h.gaps_pct()
+    assert gaps["convex_vs_lp"] == pytest.approx(100 * 5 / 90)
+    assert gaps["lp_vs_milp"] == pytest.approx(100 * 20 / 90)
+    h.lp = res("oracle-lp", "optimal", 90.0 - 2e-4, 90.0 - 2e-4)  # below U_MILP by > 9e-5
+    assert h.ordering_holds() is False
+    h.lp = res("oracle-lp", "optimal", 90.0 - 5e-5, 90.0 - 5e-5)  # within the tolerance
+    assert h.ordering_holds() is True
+    h.convex = res("oracle-convex", "error", None, None)
+    assert h.ordering_holds() is None and h.gaps_pct()["convex_vs_milp"] is None
