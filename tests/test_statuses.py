@@ -58,6 +58,26 @@ def test_time_limited_lp_reports_a_valid_bound():
     assert res.best_bound >= exact.utility - 1e-7 * abs(exact.utility)
 
 
+def test_start_within_the_gap_ends_the_solve():
+    """On `default` the LP-and-fix start lands within the gap of the root LP optimum: the
+    result is ``optimal`` with that optimum as its bound and no MIP search. On
+    `us4-island` (a generator with a minimum output) it does not, and HiGHS searches."""
+    scn = load_scenario("default", horizon=24)
+    lp = solve_oracle(scn, relax=True)
+    res = solve_oracle(scn, options=HighsOptions(mip_gap=1e-4))
+    assert res.status == "optimal" and res.options["closed_by_start"] is True
+    assert res.options["mip_nodes"] == 0
+    assert res.utility is not None and res.best_bound is not None
+    assert res.best_bound >= lp.best_bound - 1e-9 * abs(lp.best_bound)
+    assert res.best_bound - res.utility <= 1e-4 * abs(res.utility)
+    island = load_scenario("us4-island", horizon=24)
+    searched = solve_oracle(island, options=HighsOptions(mip_gap=1e-4))
+    assert searched.status == "optimal" and "closed_by_start" not in searched.options
+    lp_bound = searched.options["lp_relaxation_bound"]
+    assert searched.utility is not None
+    assert (lp_bound - searched.utility) / abs(searched.utility) > 1e-4
+
+
 def test_stop_request_reports_interrupted():
     """A stop requested mid-solve ends it at HiGHS' next callback as ``interrupted``."""
     scn = load_scenario("default", horizon=168)
