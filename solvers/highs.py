@@ -178,12 +178,18 @@ class Stopper:
 
 def run(h: highspy.Highs, options: HighsOptions, stopper: Stopper) -> None:
     """Set the options and the remaining time, run, and retry once after resetting the
-    thread pool when HiGHS refuses to start ("Not Set" from a pool of another size)."""
+    thread pool when HiGHS refuses to start ("Not Set" from a pool of another size).
+
+    HiGHS 1.x compares ``time_limit`` with the *cumulative* run time of the ``Highs``
+    object (ERGO-Code/HiGHS#1477), so the limit set is that run time plus what is left;
+    otherwise a second run on the same object (the LP-and-fix start's second LP, the MIP
+    search after it, an MPC window's next slot) stops early."""
     use_threads(options.threads)
     for name, value in options.highs_options().items():
         h.setOptionValue(name, value)
     left = stopper.left()
-    h.setOptionValue("time_limit", max(left, 1e-3) if np.isfinite(left) else np.inf)
+    limit = h.getRunTime() + max(left, 1e-3) if np.isfinite(left) else np.inf
+    h.setOptionValue("time_limit", limit)
     status = h.run()
     if status == highspy.HighsStatus.kError and h.getModelStatus() in (
         highspy.HighsModelStatus.kNotset,
