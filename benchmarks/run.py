@@ -5,8 +5,8 @@ Each (size, backend) run happens in a fresh subprocess (so its peak resident mem
 its own); a figure is the median of ``--runs`` runs. Build seconds cover the program
 build and the hand-off to HiGHS; solve seconds the solve (MIP start included).
 
-    python benchmarks/run.py [--sizes S M L XL] [--backends highs pyomo] [--runs 3]
-        [--skip-pyomo L XL] [--mpc] [--out benchmarks/results.json]
+    python benchmarks/run.py [--sizes S M L XL XXL] [--backends highs pyomo] [--runs 3]
+        [--skip-pyomo L XL XXL] [--mpc] [--build-only] [--out benchmarks/results.json]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def one(size_name: str, backend: str) -> dict:
+def one(size_name: str, backend: str, build: bool = False) -> dict:
     """Build and solve one size with one backend in this process."""
     from registry import SIZES, scenario
 
@@ -36,7 +36,7 @@ def one(size_name: str, backend: str) -> dict:
 
     size = SIZES[size_name]
     scn = scenario(size)
-    if size.build_only:
+    if size.build_only or build:
         return build_only(size, scn, backend)
     opts = HighsOptions(time_limit=size.time_limit, mip_gap=size.mip_gap)
     res = solve_oracle(scn, relax=size.relax, options=opts, backend=backend)  # type: ignore[arg-type]
@@ -61,22 +61,31 @@ def one(size_name: str, backend: str) -> dict:
 
 
 def build_only(size: Any, scn: Any, backend: str) -> dict:
-    """Build the LP relaxation and hand it to HiGHS, without solving (array backend)."""
-    from aigc_opt.formulations.highs_arrays import build_arrays
-    from aigc_opt.solvers.highs import ArrayHighs
-
-    if backend != "highs":
-        raise SystemExit(f"size {size.name} is measured with the highs backend only")
+    """Build the size's program and hand it to HiGHS (``passModel`` for ``highs``, appsi's
+    ``set_instance`` for ``pyomo``) without solving."""
     t0 = time.perf_counter()
-    prog = build_arrays(scn, relax=True)
-    ArrayHighs().pass_program(prog)
+    if backend == "highs":
+        from aigc_opt.formulations.highs_arrays import build_arrays
+        from aigc_opt.solvers.highs import ArrayHighs
+
+        solver = ArrayHighs()
+        solver.pass_program(build_arrays(scn, relax=size.relax))
+        h = solver.h
+    else:
+        from aigc_opt.formulations.milp import build_milp
+        from aigc_opt.solvers.highs import HighsOptions
+        from aigc_opt.solvers.highs_pyomo import HighsSolver
+
+        pyomo_solver = HighsSolver(HighsOptions())
+        pyomo_solver.set_instance(build_milp(scn, relax=size.relax).model)
+        h = pyomo_solver.highs
     return {
         "size": size.name,
         "backend": backend,
-        "program": "LP (build only)",
-        "variables": prog.n_cols,
-        "rows": prog.n_rows,
-        "nonzeros": int(prog.matrix.nnz),
+        "program": ("LP" if size.relax else "MILP") + " (build only)",
+        "variables": int(h.getNumCol()),
+        "rows": int(h.getNumRow()),
+        "nonzeros": int(h.getNumNz()),
         "build_s": time.perf_counter() - t0,
         "solve_s": None,
         "termination": None,
@@ -85,9 +94,10 @@ def build_only(size: Any, scn: Any, backend: str) -> dict:
     }
 
 
-def _child(size: str, backend: str) -> dict:
+def _child(size: str, backend: str, build: bool = False) -> dict:
     out = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--child", size, backend],
+        [sys.executable, str(Path(__file__)), "--child", size, backend]
+        + (["--build-only"] if build else []),
         capture_output=True,
         text=True,
         check=True,
@@ -171,10 +181,11 @@ def main() -> None:
     ap.add_argument("--skip-pyomo", nargs="*", default=["L", "XL", "XXL"])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mpc", action="store_true")
+    ap.add_argument("--build-only", action="store_true", help="build and hand off, no solve")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(one(*args.child)))
+        print(json.dumps(one(*args.child, build=args.build_only)))
         return
     rows = []
     for size in args.sizes:
@@ -182,7 +193,7 @@ def main() -> None:
             if backend == "pyomo" and size in args.skip_pyomo:
                 continue
             t0 = time.perf_counter()
-            runs = [_child(size, backend) for _ in range(args.runs)]
+            runs = [_child(size, backend, args.build_only) for _ in range(args.runs)]
             rows.append(_median(runs))
             print(f"{size} {backend}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     mpc = mpc_rows(args.runs) if args.mpc else []
