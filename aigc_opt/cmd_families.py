@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from aigc_opt.cli import UserError, check_positive, emit_json, stdout_to_stderr
-from aigc_opt.families import Family, family_for, get_family
+from aigc_opt.solvers.family_registry import Family, family_for, get_family
 
 
 def family_command(command: str, scenario: str | None = None, **opts: Any) -> bool:
@@ -134,7 +134,7 @@ def _bounds(
         lp, milp = results["lp"].best_bound, results["milp"].utility
         ok = None if lp is None or milp is None else lp >= milp - 1e-6 * max(1.0, abs(milp))
         payload["ordering_holds"] = ok
-        _write(out, "bounds.json", payload)
+        _write(out, "summary.json", payload)  # a bundle of runs (`aigc-opt report` reads it)
         if as_json:
             emit_json(payload, real_stdout)
     if not as_json:
@@ -250,21 +250,23 @@ def _compare(
             scn = full.cut(horizon=horizon, start=start)
             oracle = fam.solve(scn)
             bound = oracle.best_bound if oracle.status in ("optimal", "time_limit") else None
-            found = {"oracle": oracle.utility}
+            found = {"oracle": (oracle.utility, oracle.terms)}
             for name in bl:
-                found[name] = fam.run(scn, name).utility
+                r = fam.run(scn, name)
+                found[name] = (r.utility, r.terms)
             for name, pol in loaded.items():
                 env = fam.make_env(scn)
                 obs, _ = env.reset(seed=seed)
                 done, info = False, {}
                 while not done:
                     obs, _, done, _, info = env.step(pol(obs))
-                found[name] = info["episode_utility"]
-            for name, u in found.items():
+                found[name] = (info["episode_utility"], info["episode_terms"])
+            for name, (u, terms) in found.items():
                 usd, pct = gap_to_bound(u, bound)
                 rows.append(
                     {"start": start, "method": name, "utility": u, "oracle_bound": bound,
-                     "oracle_status": oracle.status, "gap_usd": usd, "gap_pct": pct}
+                     "oracle_status": oracle.status, "gap_usd": usd, "gap_pct": pct,
+                     "terms": terms}
                 )  # fmt: skip
         methods = []
         for name in dict.fromkeys(r["method"] for r in rows):
@@ -284,6 +286,7 @@ def _compare(
             "seed": seed, "baselines": ["oracle", *bl], "methods": methods, "rows": rows,
         }  # fmt: skip
         _write(out, "compare.json", result)
+        _write(out, "summary.json", _mean_runs(fam, full.name, horizon, rows))
         if as_json:
             emit_json(result, real_stdout)
     if not as_json:
@@ -297,6 +300,28 @@ def _compare(
             gap = "—" if m["gap_pct_mean"] is None else f"{m['gap_pct_mean']:.3f}"
             t.add_row(m["method"], str(m["episodes"]), f"{m['utility_mean']:,.4f}", gap)
         Console().print(t)
+
+
+def _mean_runs(
+    fam: Family, scenario: str, horizon: int, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Per method, the means over the episodes (U, bound, gap, terms) in the keys of a
+    run summary, so ``aigc-opt report`` reads the folder as a bundle of runs."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == name]
+
+        def mean(key: str, rs: list[dict[str, Any]] = mine) -> float | None:
+            vals = [r[key] for r in rs]
+            return None if any(v is None for v in vals) else float(np.mean(vals))
+
+        out[name] = {
+            "family": fam.name, "scenario": scenario, "horizon": horizon, "method": name,
+            "status": "mean", "episodes": len(mine), "utility": mean("utility"),
+            "oracle_bound": mean("oracle_bound"), "gap_pct": mean("gap_pct"),
+            "terms": {k: float(np.mean([r["terms"][k] for r in mine])) for k in fam.terms},
+        }  # fmt: skip
+    return out
 
 
 _HANDLERS["compare"] = _compare

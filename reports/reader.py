@@ -164,7 +164,8 @@ class Run:
     @property
     def terms(self) -> dict[str, float | None]:
         t = self.summary.get("terms") or {}
-        return {n: _num(t.get(n)) for n in TERMS}
+        names = list(t) if self.summary.get("family") else TERMS  # a family's own terms
+        return {n: _num(t.get(n)) for n in names}
 
     @property
     def kpis(self) -> dict[str, Any]:

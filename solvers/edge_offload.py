@@ -241,8 +241,8 @@ def run_policy(
         ev.kpis["windows_not_optimal"] = sum(s != "optimal" for s in policy.statuses)
     return FamilyResult(
         family=FAMILY, method=policy_name, scenario=scn.name, horizon=scn.T, start=scn.start,
-        status="ok", utility=ev.utility, terms=ev.terms, kpis=ev.kpis, violations=ev.violations,
-        solve_seconds=time.perf_counter() - t0,
+        status="completed", utility=ev.utility, terms=ev.terms, kpis=ev.kpis,
+        violations=ev.violations, solve_seconds=time.perf_counter() - t0,
         message=f"{len(sim.repairs)} repairs" if sim.repairs else "",
     )  # fmt: skip
 

@@ -90,7 +90,7 @@ def run_policy(
         scenario=scn.name,
         horizon=scn.T,
         start=scn.start,
-        status="ok",
+        status="completed",
         utility=ev.utility,
         terms=ev.terms,
         kpis=ev.kpis,

@@ -235,6 +235,68 @@ def _random(scn: Scenario) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------
+# scenario families (MODEL.md §8): their own oracle, MPC and heuristics
+# ---------------------------------------------------------------------------------------
+FAMILY_TOLERANCES: dict[str, MethodTolerances] = {
+    "oracle-milp": MILP,
+    "oracle-lp": OPTIMUM,
+    "mpc-perfect": CHAIN,
+}
+"""Tolerances of a family's catalog methods; its heuristics are plain arithmetic."""
+
+
+def family_methods(family: str) -> dict[str, MethodSpec]:
+    """The catalog methods of a scenario family (`solvers.family_registry`): its oracle MILP
+    and LP relaxation (deterministic HiGHS settings), MPC with perfect forecasts (window
+    `MPC_LOOKAHEAD`) as ``mpc-perfect``, and each of its heuristics under its own name."""
+    from aigc_opt.solvers.family_registry import get_family
+
+    fam = get_family(family)
+    if fam is None:
+        return {}
+
+    def oracle(relax: bool) -> Solve:
+        def solve(scn: Any) -> dict[str, Any]:
+            res = fam.solve(scn, relax=relax, mip_gap=MIP_GAP, threads=THREADS, seed=SEED)
+            return dict(res.summary())
+
+        return solve
+
+    def play(policy: str) -> Solve:
+        return lambda scn: dict(fam.run(scn, policy, window=MPC_LOOKAHEAD).summary())
+
+    out = {
+        "oracle-milp": MethodSpec("oracle-milp", oracle(False), MILP, "MILP (HiGHS, 1 thread)"),
+        "oracle-lp": MethodSpec("oracle-lp", oracle(True), OPTIMUM, "LP relaxation"),
+    }
+    for p in fam.policies:
+        name = "mpc-perfect" if p == "mpc" else p
+        tol = FAMILY_TOLERANCES.get(name, ARITHMETIC)
+        out[name] = MethodSpec(name, play(p), tol, f"{fam.name} policy {p}")
+    return out
+
+
+def family_of_case(scenario: str) -> str:
+    """Family of a catalog scenario name or path (``aigc-dc`` for the default model)."""
+    from aigc_opt.data.families import family_of
+
+    return family_of(scenario)
+
+
+def methods_for(scenario: str) -> list[str]:
+    """Method names the catalog runs on ``scenario`` (a name or a TOML path)."""
+    family = family_of_case(scenario)
+    return list(METHODS) if family == "aigc-dc" else list(family_methods(family))
+
+
+def tolerances_of(method: str) -> MethodTolerances:
+    """Tolerances of a catalog method (a family's heuristics: `ARITHMETIC`)."""
+    if method in METHODS:
+        return METHODS[method].tolerances
+    return FAMILY_TOLERANCES.get(method, ARITHMETIC)
+
+
+# ---------------------------------------------------------------------------------------
 # the catalog
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -257,11 +319,25 @@ class Case:
 CATALOG_EPISODES: tuple[tuple[str, int | None], ...] = (("tiny", None), ("default", 24))
 """(shipped scenario, horizon) pairs of the catalog; every registered method runs on each."""
 
+FAMILY_HORIZON = 24
+"""Horizon (slots) of each family's default scenario in the catalog."""
+
+
+def family_episodes() -> list[tuple[str, int | None]]:
+    """(default scenario, `FAMILY_HORIZON`) of every registered family."""
+    from aigc_opt.solvers.family_registry import family_names, get_family
+
+    fams = [get_family(n) for n in family_names()]
+    return [(f.default_scenario, FAMILY_HORIZON) for f in fams if f is not None]
+
 
 def default_catalog(methods: Iterable[str] | None = None) -> list[Case]:
-    """Every (episode, method) pair of the catalog, in a fixed order."""
-    names = list(METHODS) if methods is None else list(methods)
-    return [Case(s, h, m) for s, h in CATALOG_EPISODES for m in names]
+    """Every (episode, method) pair of the catalog, in a fixed order: the ``aigc-dc``
+    episodes with every registered method, then each family's default scenario with the
+    family's methods (`family_methods`). ``methods`` keeps only those names."""
+    keep = None if methods is None else set(methods)
+    episodes = [*CATALOG_EPISODES, *family_episodes()]
+    return [Case(s, h, m) for s, h in episodes for m in methods_for(s) if keep is None or m in keep]
 
 
 def select_cases(cases: Sequence[Case], patterns: Sequence[str]) -> list[Case]:
@@ -333,12 +409,13 @@ def flatten(summary: dict[str, Any] | Any, *, complete: bool = False) -> dict[st
         if v is not None:
             out[key] = v
     terms = summary.get("terms") or {}
-    for n in TERMS:
+    family = "family" in summary  # a scenario family's summary: its own terms and KPIs
+    for n in list(terms) if family else TERMS:
         v = finite(terms.get(n))
         if v is not None:
             out[f"terms.{n}"] = v
     kp = summary.get("kpis") or {}
-    for k in _KPI_KEYS:
+    for k in kp if family else _KPI_KEYS:
         v = finite(kp.get(k))
         if v is not None:
             out[f"kpis.{k}"] = v
@@ -381,8 +458,10 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
     is recorded as the case's error: a regression result, not a traceback."""
     out = Outcome(case)
     t0 = time.perf_counter()
+    family = getattr(scenario, "family", "aigc-dc")
     try:
-        summary = METHODS[case.method].solve(scenario)
+        methods = METHODS if family == "aigc-dc" else family_methods(family)
+        summary = methods[case.method].solve(scenario)
     except Exception as exc:
         out.seconds = time.perf_counter() - t0
         out.error = f"{type(exc).__name__}: {exc}"
@@ -399,12 +478,16 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
 
 def load_catalog_scenario(
     name: str, horizon: int | None, start: int = 0, *, overrides: dict[str, str] | None = None
-) -> Scenario:
+) -> Any:
     """Load catalog scenario ``name`` (or the TOML that ``overrides`` maps it to), cut to
     ``horizon`` slots from ``start``."""
     from aigc_opt.data.catalog import load_scenario
+    from aigc_opt.solvers.family_registry import family_for
 
     src = (overrides or {}).get(name, name)
+    fam = family_for(src)
+    if fam is not None:
+        return fam.load_scenario(src, horizon, start)
     return load_scenario(src, horizon=horizon, start=start)
 
 
@@ -417,7 +500,7 @@ def run_cases(
     """Solve every case (scenarios loaded once per episode). ``overrides`` maps a catalog
     scenario name to a TOML path to load instead (e.g. a modified copy)."""
     overrides = overrides or {}
-    loaded: dict[tuple[str, int | None, int], Scenario] = {}
+    loaded: dict[tuple[str, int | None, int], Any] = {}
     out: list[Outcome] = []
     for i, case in enumerate(cases, 1):
         key = (case.scenario, case.horizon, case.start)

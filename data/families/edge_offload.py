@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import FamilyScenario, read_spec, validate_spec
 from aigc_opt.data.families import fail as _fail
-from aigc_opt.data.families import read_spec, validate_spec
-from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "edge-offload"
 
@@ -89,7 +88,7 @@ class EdgeOffloadSpec(_Model):
 
 
 @dataclass(frozen=True)
-class EdgeOffloadScenario:
+class EdgeOffloadScenario(FamilyScenario):
     """Validated scenario. ``arrivals`` (U, T) tasks; ``rate`` (U, E) Mbit/s (0 = no link);
     ``quality`` (E, S); ``gpu_s`` (E, S) GPU-seconds per task; ``kwh`` (E, S) per task."""
 
@@ -99,7 +98,7 @@ class EdgeOffloadScenario:
     start: int = 0
     source: str = ""
 
-    family = FAMILY
+    family: ClassVar[str] = FAMILY
 
     @property
     def T(self) -> int:
@@ -162,13 +161,7 @@ class EdgeOffloadScenario:
         return np.array([s.gpus for s in self.spec.servers], dtype=float) * self.spec.slot_seconds
 
     def cut(self, horizon: int | None = None, start: int = 0) -> EdgeOffloadScenario:
-        if start < 0 or start >= self.T:
-            raise ScenarioError(self.source, "start", start, f"must be in 0 … {self.T - 1}")
-        end = self.T if horizon is None else start + horizon
-        if horizon is not None and (horizon < 1 or end > self.T):
-            raise ScenarioError(
-                self.source, "horizon", horizon, f"must be in 1 … {self.T - start} (series length)"
-            )
+        end = self.window(horizon, start)
         return replace(self, arrivals=self.arrivals[:, start:end], start=self.start + start)
 
     def summary(self) -> dict[str, Any]:

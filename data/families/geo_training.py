@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import FamilyScenario, read_spec, validate_spec
 from aigc_opt.data.families import fail as _fail
-from aigc_opt.data.families import read_spec, validate_spec
-from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "geo-training"
 JOB_COLUMNS = {
@@ -79,7 +78,7 @@ class GeoTrainingSpec(_Model):
 
 
 @dataclass(frozen=True)
-class GeoTrainingScenario:
+class GeoTrainingScenario(FamilyScenario):
     """A validated geo-training scenario: spec plus arrays.
 
     Jobs (length J): ``arrival``, ``deadline`` (slot indices, deadline may lie past the
@@ -105,7 +104,7 @@ class GeoTrainingScenario:
     start: int = 0
     source: str = ""
 
-    family = FAMILY
+    family: ClassVar[str] = FAMILY
 
     @property
     def T(self) -> int:
@@ -167,13 +166,7 @@ class GeoTrainingScenario:
 
     def cut(self, horizon: int | None = None, start: int = 0) -> GeoTrainingScenario:
         """Slots ``start … start+horizon−1``; jobs arriving in them, times shifted by −start."""
-        if start < 0 or start >= self.T:
-            raise ScenarioError(self.source, "start", start, f"must be in 0 … {self.T - 1}")
-        end = self.T if horizon is None else start + horizon
-        if horizon is not None and (horizon < 1 or end > self.T):
-            raise ScenarioError(
-                self.source, "horizon", horizon, f"must be in 1 … {self.T - start} (series length)"
-            )
+        end = self.window(horizon, start)
         keep = (self.arrival >= start) & (self.arrival < end)
         return replace(
             self,
