@@ -65,6 +65,11 @@ class GeoTrainingSpec(_Model):
     max_late_slots: int = Field(
         default=24, ge=0, le=10_000, description="L: a job may run until slot D_j + L, no later"
     )
+    preemption: bool = Field(
+        default=False,
+        description="a job may stop and resume later, at any data center and GPU count "
+        "(each resume costs its resume_usd); otherwise one run per job, to the end",
+    )
     jobs: str = Field(default="jobs.csv", description="path of the jobs table")
     energy: str = Field(default="energy.csv", description="path of the energy table")
     data_centers: list[TrainingDataCenter] = Field(min_length=1)
@@ -83,7 +88,9 @@ class GeoTrainingScenario(FamilyScenario):
 
     Jobs (length J): ``arrival``, ``deadline`` (slot indices, deadline may lie past the
     horizon), ``work`` (GPU-h), ``gmin``, ``gmax`` (GPUs), ``value``, ``late`` ($/GPU-h),
-    ``migration`` ($ per start). Data centers (length D): ``cap`` (GPUs), ``pue``,
+    ``migration`` ($ per start away from home), ``resume`` ($ per resume after a
+    preemption; the optional ``resume_usd`` column, default 0). Data centers (length D):
+    ``cap`` (GPUs), ``pue``,
     ``gpu_kw`` (kW). Series (D, T): ``price`` ($/MWh), ``carbon`` (tCO2/MWh).
     """
 
@@ -99,6 +106,7 @@ class GeoTrainingScenario(FamilyScenario):
     late: np.ndarray
     migration: np.ndarray
     home_dc: np.ndarray
+    resume: np.ndarray
     price: np.ndarray
     carbon: np.ndarray
     start: int = 0
@@ -125,6 +133,10 @@ class GeoTrainingScenario(FamilyScenario):
     @property
     def sigma(self) -> float:
         return float(self.spec.carbon_price_usd_per_t)
+
+    @property
+    def preemption(self) -> bool:
+        return bool(self.spec.preemption)
 
     @property
     def last_slot(self) -> np.ndarray:
@@ -180,6 +192,7 @@ class GeoTrainingScenario(FamilyScenario):
             late=self.late[keep],
             migration=self.migration[keep],
             home_dc=self.home_dc[keep],
+            resume=self.resume[keep],
             price=self.price[:, start:end],
             carbon=self.carbon[:, start:end],
             start=self.start + start,
@@ -350,6 +363,10 @@ def from_frames(
     _require(
         jpath, jdf, "arrival_slot", ~late_arrival, f"beyond the series ({price.shape[1]} slots)"
     )
+    resume = np.zeros(len(jdf))
+    if "resume_usd" in jdf.columns:
+        resume = _numeric(jpath, jdf, "resume_usd")
+        _require(jpath, jdf, "resume_usd", resume >= 0, "must be ≥ 0")
     return GeoTrainingScenario(
         spec=spec,
         name=name or spec.name or source.parent.name,
@@ -363,6 +380,7 @@ def from_frames(
         late=v["lateness_usd_per_gpu_hour"],
         migration=v["migration_usd"],
         home_dc=home.map({n: i for i, n in enumerate(dcs)}).to_numpy(dtype=int),
+        resume=resume,
         price=price,
         carbon=carbon,
         source=str(source),
