@@ -46,7 +46,8 @@ def segment_starts(
     rise = np.maximum(y_t - y_prev, 0.0)
     if not scn.preemption:
         return rise
-    return np.where(np.abs(n_t - n_prev) > TOL, y_t, rise)
+    out: np.ndarray = np.where(np.abs(n_t - n_prev) > TOL, y_t, rise)
+    return out
 
 
 def slot_terms(
