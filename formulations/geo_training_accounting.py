@@ -43,7 +43,7 @@ def segment_starts(
 ) -> np.ndarray:
     """(J, D) segments starting in a slot: the placement's rise; with preemption also a
     running job whose GPU count changed (a resize restarts from a checkpoint)."""
-    rise = np.maximum(y_t - y_prev, 0.0)
+    rise: np.ndarray = np.maximum(y_t - y_prev, 0.0)
     if not scn.preemption:
         return rise
     out: np.ndarray = np.where(np.abs(n_t - n_prev) > TOL, y_t, rise)
