@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -29,9 +29,9 @@ from aigc_opt.formulations.edge_offload import (
     task_parts,
     utility_of,
 )
-from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.family_highs import solve_arrays, solve_oracle_program
 from aigc_opt.solvers.family_result import FamilyResult, with_evaluation
+from aigc_opt.solvers.family_sim import FamilySimulator
 
 
 @dataclass
@@ -47,34 +47,22 @@ Action = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
-class EdgeSimulator:
+class EdgeSimulator(FamilySimulator):
     scn: EdgeOffloadScenario
-    t: int = 0
     pending: np.ndarray = field(init=False)
     served: np.ndarray = field(init=False)
     dropped: np.ndarray = field(init=False)
     resident: np.ndarray = field(init=False)
-    per_slot: np.ndarray = field(init=False)
-    repairs: list[dict[str, Any]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.reset()
+    terms: ClassVar[tuple[str, ...]] = TERMS
 
-    def reset(self) -> EdgeObservation:
+    def _reset_state(self) -> None:
         s = self.scn
-        self.t = 0
         self.pending = np.zeros((s.U, s.W + 1))
         self.pending[:, 0] = s.arrivals[:, 0]
         self.served = np.zeros((s.T, s.U, s.E, s.S, s.W + 1))
         self.dropped = np.zeros(s.T)
         self.resident = np.ones((s.T, s.E))
-        self.per_slot = np.zeros((s.T, len(TERMS)))
-        self.repairs = []
-        return self.observation()
-
-    @property
-    def done(self) -> bool:
-        return self.t >= self.scn.T
 
     def observation(self) -> EdgeObservation:
         return EdgeObservation(self.t, self.pending.copy(), self._before().copy())
@@ -149,10 +137,7 @@ class EdgePolicy(Protocol):
 def simulate(scn: EdgeOffloadScenario, policy: EdgePolicy) -> EdgeSimulator:
     """The one episode loop of the family."""
     sim = EdgeSimulator(scn)
-    obs = sim.reset()
-    while not sim.done and not interrupt.requested():
-        sim.step(policy.act(obs, scn))
-        obs = sim.observation()
+    sim.play(policy)
     return sim
 
 
@@ -289,8 +274,8 @@ def run_policy(
         ev.kpis["windows_not_optimal"] = sum(s != "optimal" for s in policy.statuses)
     return FamilyResult(
         family=FAMILY, method=policy_name, scenario=scn.name, horizon=scn.T, start=scn.start,
-        status="completed", utility=ev.utility, terms=ev.terms, kpis=ev.kpis,
-        violations=ev.violations, solve_seconds=time.perf_counter() - t0,
+        status="completed", solution_status="feasible", utility=ev.utility, terms=ev.terms,
+        kpis=ev.kpis, violations=ev.violations, solve_seconds=time.perf_counter() - t0,
         message=f"{len(sim.repairs)} repairs" if sim.repairs else "",
     )  # fmt: skip
 

@@ -99,6 +99,7 @@ def run_policy(
         horizon=scn.T,
         start=scn.start,
         status="completed",
+        solution_status="feasible",
         utility=ev.utility,
         terms=ev.terms,
         kpis=ev.kpis,

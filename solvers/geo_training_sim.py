@@ -13,7 +13,7 @@ slot is booked with `geo_training_accounting.slot_terms`, the function that defi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from aigc_opt.formulations.geo_training_accounting import (
     slot_terms,
     utility_of,
 )
-from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.family_sim import FamilySimulator
 
 Starts = dict[int, tuple[int, ...]]
 """``{job: (data_center, gpus)}`` or ``(data_center, gpus, slots)``: without ``slots`` a run
@@ -69,37 +69,25 @@ def segment_slots(scn: GeoTrainingScenario, j: int, g: int, t: int, left: float)
 
 
 @dataclass
-class GeoSimulator:
+class GeoSimulator(FamilySimulator):
     """Advance one slot per `step`; `evaluation` re-accounts the whole run (same U)."""
 
     scn: GeoTrainingScenario
-    t: int = 0
     started: np.ndarray = field(init=False)
     n: np.ndarray = field(init=False)
     y: np.ndarray = field(init=False)
     busy: np.ndarray = field(init=False)
     until: np.ndarray = field(init=False)
-    per_slot: np.ndarray = field(init=False)
-    repairs: list[dict[str, Any]] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.reset()
+    terms: ClassVar[tuple[str, ...]] = TERMS
 
-    def reset(self) -> GeoObservation:
+    def _reset_state(self) -> None:
         s = self.scn
-        self.t = 0
         self.started = np.zeros(s.J, dtype=bool)
         self.n = np.zeros((s.J, s.D, s.T))
         self.y = np.zeros((s.J, s.D, s.T))
         self.busy = np.zeros((s.D, s.T))
         self.until = np.zeros(s.J, dtype=int)  # end (exclusive) of the job's last run
-        self.per_slot = np.zeros((s.T, len(TERMS)))
-        self.repairs = []
-        return self.observation()
-
-    @property
-    def done(self) -> bool:
-        return self.t >= self.scn.T
 
     def observation(self) -> GeoObservation:
         s, t = self.scn, min(self.t, self.scn.T - 1)
@@ -179,13 +167,7 @@ class GeoPolicy(Protocol):
 def simulate(scn: GeoTrainingScenario, policy: GeoPolicy) -> tuple[GeoSimulator, float]:
     """The one episode loop: returns the simulator and the episode utility ($)."""
     sim = GeoSimulator(scn)
-    obs = sim.reset()
-    while not sim.done:
-        if interrupt.requested():
-            break
-        sim.step(policy.act(obs, scn))
-        if not sim.done:
-            obs = sim.observation()
+    sim.play(policy)
     return sim, utility_of(sim.per_slot.sum(axis=0))
 
 
