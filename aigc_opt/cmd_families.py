@@ -324,4 +324,43 @@ def _mean_runs(
     return out
 
 
+def _train(
+    fam: Family,
+    scenario: str,
+    *,
+    algo: str = "ppo",
+    timesteps: int = 100_000,
+    out: Path | None = None,
+    horizon: int = 24,
+    seed: int = 0,
+    as_json: bool = False,
+    **_ignored: Any,
+) -> None:
+    """A reference SB3 agent in the family's environment (random starts; `family_train`)."""
+    from aigc_opt.cli import err_console
+    from aigc_opt.drl_compare.family_train import train_family
+    from aigc_opt.drl_compare.policies import PolicyLoadError
+    from aigc_opt.drl_compare.train import unique_run_dir
+
+    check_positive("timesteps", timesteps)
+    if fam.make_env is None:
+        raise UserError(f"family {fam.name} has no Gymnasium environment")
+    run_dir = out or unique_run_dir(Path("runs") / f"{fam.name}-{algo.lower()}-{timesteps}")
+    with stdout_to_stderr() as real:
+        try:
+            meta = train_family(fam, scenario, algo, timesteps, run_dir, horizon=horizon, seed=seed)
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
+        except ValueError as exc:
+            raise UserError(str(exc).splitlines()[0]) from None
+        if as_json:
+            emit_json(meta, real)
+    if not as_json:
+        err_console.print(
+            f"trained {meta['algo']} on {fam.name} for {timesteps} steps in "
+            f"{meta['train_seconds']:.1f} s → {run_dir}"
+        )
+
+
 _HANDLERS["compare"] = _compare
+_HANDLERS["train"] = _train

@@ -133,3 +133,20 @@ def test_leaderboard_with_a_family_scenario_in_the_catalog(tmp_path):
     md = (out / "leaderboard.md").read_text()
     assert "## Family edge-offload" in md and "opt-ts (gap %)" in md
     assert "opt-ts_gap_pct" in (out / "leaderboard.csv").read_text().splitlines()[0]
+
+
+@pytest.mark.slow  # one PPO rollout (2048 steps) in the family environment
+def test_train_in_a_family_env_and_compare_the_policy(tmp_path):
+    pytest.importorskip("stable_baselines3")
+    run = tmp_path / "run"
+    args = ["train", "--scenario", EDGE, "--horizon", "6", "--timesteps", "64"]
+    res = run_cli(*args, "--out", str(run), "--json")
+    assert res.exit_code == 0, res.output
+    meta = json.loads((run / "train.json").read_text())
+    assert meta["family"] == "edge-offload" and (run / "model.onnx").is_file()
+    args = ["compare", "--scenario", EDGE, "--horizon", "4", "--episodes", "2"]
+    res = run_cli(*args, "--policy", str(run / "model.onnx"), "--out", str(tmp_path / "c"))
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "c" / "compare.json").read_text())["rows"]
+    mine = [r for r in rows if r["method"] == "onnx:model"]
+    assert len(mine) == 2 and all(r["utility"] <= r["oracle_bound"] + 1e-9 for r in mine)
