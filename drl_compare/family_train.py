@@ -34,15 +34,17 @@ class RandomStartEnv(gym.Env):
         self.observation_space = self.env.observation_space
         self.action_space = self.env.action_space
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)
         start = int(self.np_random.integers(0, self.full.T - self.horizon + 1))
         scn = self.full.cut(horizon=self.horizon, start=start)
         self.env = self.family.make_env(scn, reward_scale=self.reward_scale)
-        return self.env.reset(seed=seed)
+        return self.env.reset(seed=seed)  # type: ignore[no-any-return]
 
-    def step(self, action: np.ndarray):
-        return self.env.step(action)
+    def step(self, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        return self.env.step(action)  # type: ignore[no-any-return]
 
 
 def train_family(
@@ -77,12 +79,12 @@ def train_family(
     torch.set_num_threads(1)
     full = family.load_scenario(scenario)
     family.load_scenario(scenario, horizon)  # validates the horizon
-    venv = VecMonitor(
+    monitor = VecMonitor(
         DummyVecEnv([lambda: RandomStartEnv(family, full, horizon, reward_scale)]),
         filename=str(out / "monitor.csv"),
         info_keywords=("episode_utility",),
     )
-    venv = VecNormalize(venv, norm_obs=True, norm_reward=True)
+    venv = VecNormalize(monitor, norm_obs=True, norm_reward=True)
     venv.seed(seed)
     model = _make_model(algo, venv, {}, seed)
     t0 = time.perf_counter()
