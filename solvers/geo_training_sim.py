@@ -221,6 +221,8 @@ class GreedyPolicy:
             for g in sorted(scn.sizes(j), reverse=True):
                 if not may_start(scn, j, g, obs.t):
                     continue
+                if segment_slots(scn, j, g, obs.t, float(obs.work_left[j])) < 1:
+                    continue  # with preemption: less work left than one slot at g GPUs
                 last_chance = not may_start(scn, j, g, obs.t + 1)
                 placed = False
                 for d in dcs:

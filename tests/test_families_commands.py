@@ -122,6 +122,8 @@ def test_experiment_runs_family_oracle_mpc_and_heuristic(tmp_path):
 def test_leaderboard_with_a_family_scenario_in_the_catalog(tmp_path):
     cat = tmp_path / "catalog.toml"
     cat.write_text(f'version = "t"\n[[scenario]]\nname = "{EDGE}"\ntier = "edge"\nhorizons = [4]\n')
+    res = run_cli("scenarios", "--catalog", str(cat), "--json")
+    assert res.exit_code == 0, res.output
     out = tmp_path / "lb"
     res = run_cli("leaderboard", "--catalog", str(cat), "--out", str(out))
     assert res.exit_code == 0, res.output
