@@ -134,10 +134,13 @@ def solve_program(
     t0 = time.perf_counter()
     fam = _family(scn)
     if fam is not None:
-        if program not in ("milp", "lp"):
-            raise ValueError(f"family {fam.name} has no {program} program (milp, lp)")
-        res = fam.solve(scn, relax=program == "lp", time_limit=time_limit, mip_gap=mip_gap,
-                        threads=1)  # fmt: skip
+        if program == "convex" and fam.convex is not None:
+            res = fam.convex(scn, time_limit=time_limit)
+        elif program in ("milp", "lp"):
+            res = fam.solve(scn, relax=program == "lp", time_limit=time_limit, mip_gap=mip_gap,
+                            threads=1)  # fmt: skip
+        else:
+            raise ValueError(f"family {fam.name} has no {program} program")
         out = family_outcome(res, time.perf_counter() - t0)
         valid = res.best_bound is not None and res.status in BOUND_OK
         out.best_bound = float(res.best_bound) if valid else None

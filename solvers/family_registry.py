@@ -36,6 +36,8 @@ class Family:
     terms: tuple[str, ...]
     env: str = ""
     """``module:Class`` of the family's Gymnasium environment ("" if none)."""
+    convex: Callable[..., Any] | None = None
+    """``convex(scn, time_limit=)``: the convex relaxation's `FamilyResult` (None if none)."""
 
     @property
     def default_scenario(self) -> str:
@@ -53,10 +55,13 @@ class Family:
     def bounds(
         self, scn: Any, *, time_limit: float | None = None, mip_gap: float = 1e-4
     ) -> dict[str, Any]:
-        return {
+        out = {
             "milp": self.solve(scn, time_limit=time_limit, mip_gap=mip_gap),
             "lp": self.solve(scn, relax=True, time_limit=time_limit),
         }
+        if self.convex is not None:
+            out["convex"] = self.convex(scn, time_limit=time_limit)
+        return out
 
     def scenarios(self) -> list[str]:
         return list(shipped_family_scenarios(self.name))
@@ -92,6 +97,7 @@ def _edge_offload() -> Family:
     from aigc_opt.data.families.edge_offload import load_edge_offload
     from aigc_opt.formulations.edge_offload import TERMS
     from aigc_opt.solvers.edge_offload import HEURISTICS, run_policy, solve_oracle
+    from aigc_opt.solvers.edge_offload_convex import solve_convex
 
     return Family(
         name="edge-offload",
@@ -102,6 +108,7 @@ def _edge_offload() -> Family:
         policies=(*HEURISTICS, "mpc"),
         terms=TERMS,
         env="aigc_opt.drl_compare.edge_offload_env:EdgeOffloadEnv",
+        convex=solve_convex,
     )
 
 

@@ -147,6 +147,11 @@ def family_row(
     t0 = time.perf_counter()
     lp = fam.solve(scn, relax=True, time_limit=TIME_LIMIT, threads=1, seed=0)
     times["lp"] = time.perf_counter() - t0
+    cvx = None
+    if fam.convex is not None:
+        t0 = time.perf_counter()
+        cvx = fam.convex(scn, time_limit=TIME_LIMIT)
+        times["convex"] = time.perf_counter() - t0
     bound = milp.best_bound if milp.status in ("optimal", "time_limit") else None
     row: dict[str, Any] = {
         "scenario": entry.name,
@@ -160,7 +165,7 @@ def family_row(
         "milp_bound": _r(bound),
         "milp_gap_pct": _r(gap_to_bound(milp.utility, bound)[1]),
         "lp_bound": _r(lp.best_bound if lp.status == "optimal" else None),
-        "convex_bound": None,
+        "convex_bound": _r(cvx.best_bound if cvx is not None and cvx.status == "optimal" else None),
     }
     for p in fam.policies:
         name = "mpc-perfect" if p == "mpc" else p
@@ -302,7 +307,7 @@ def _family_markdown(family: str, rows: list[dict[str, Any]]) -> list[str]:
     """The rows of one scenario family (MODEL.md §8), under its own policy columns."""
     fixed = set(COLUMNS) | {"family"}
     pols = [k for k in rows[0] if k not in fixed and not k.endswith("_gap_pct")]
-    head = ["scenario", "h", "MILP U (status)", "bound", "gap %", "LP",
+    head = ["scenario", "h", "MILP U (status)", "bound", "gap %", "LP", "convex",
             *(f"{p} (gap %)" for p in pols), "hash"]  # fmt: skip
     lines = [
         "",
@@ -319,6 +324,7 @@ def _family_markdown(family: str, rows: list[dict[str, Any]]) -> list[str]:
             _fmt(r["milp_bound"]),
             _fmt(r["milp_gap_pct"]),
             _fmt(r["lp_bound"]) or "not optimal",
+            _fmt(r["convex_bound"]) or "—",
             *(f"{_fmt(r.get(p))} ({_fmt(r.get(p + '_gap_pct'))})" for p in pols),
             r["data_hash"],
         ]

@@ -240,6 +240,7 @@ def _random(scn: Scenario) -> dict[str, Any]:
 FAMILY_TOLERANCES: dict[str, MethodTolerances] = {
     "oracle-milp": MILP,
     "oracle-lp": OPTIMUM,
+    "oracle-convex": CONVEX,
     "mpc-perfect": CHAIN,
 }
 """Tolerances of a family's catalog methods; its heuristics are plain arithmetic."""
@@ -269,6 +270,14 @@ def family_methods(family: str) -> dict[str, MethodSpec]:
         "oracle-milp": MethodSpec("oracle-milp", oracle(False), MILP, "MILP (HiGHS, 1 thread)"),
         "oracle-lp": MethodSpec("oracle-lp", oracle(True), OPTIMUM, "LP relaxation"),
     }
+    if fam.convex is not None:
+        convex = fam.convex
+        out["oracle-convex"] = MethodSpec(
+            "oracle-convex",
+            lambda scn: dict(convex(scn).summary()),
+            CONVEX,
+            "convex relaxation (cvxpy + Clarabel)",
+        )
     for p in fam.policies:
         name = "mpc-perfect" if p == "mpc" else p
         tol = FAMILY_TOLERANCES.get(name, ARITHMETIC)

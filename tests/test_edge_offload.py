@@ -12,6 +12,7 @@ from aigc_opt.data.families import shipped_family_scenarios
 from aigc_opt.data.families.edge_offload import from_frames, load_edge_offload
 from aigc_opt.data.scenario import ScenarioError
 from aigc_opt.solvers.edge_offload import HEURISTICS, replay, run_policy, solve_oracle
+from aigc_opt.solvers.edge_offload_convex import solve_convex
 
 SERVER = {
     "gpu_seconds_fixed": 0.0,
@@ -150,6 +151,9 @@ def test_lp_milp_policy_ordering_and_replay(scn):
     assert milp.status == lp.status == "optimal"
     tol = 1e-6 * max(1.0, abs(milp.utility))
     assert lp.best_bound >= milp.utility - tol
+    cvx = solve_convex(scn)  # continuous steps: U_convex ≥ U_LP
+    assert cvx.status == "optimal" and cvx.best_bound >= cvx.utility
+    assert cvx.best_bound >= lp.best_bound - 1e-6 * max(1.0, abs(lp.best_bound))
     assert lp.utility == pytest.approx(lp.best_bound, abs=1e-6 * max(1.0, abs(lp.best_bound)))
     assert milp.violations == []
     assert replay(scn, milp) == pytest.approx(milp.utility, abs=tol)

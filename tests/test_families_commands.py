@@ -69,12 +69,13 @@ def test_committed_golden_matches_the_edge_offload_cases():
     ones take ~30 s and run in CI's regress step)."""
     golden = rg.read_golden(GOLDEN)
     cases = rc.select_cases(rc.default_catalog(), [f"{EDGE}/*"])
-    assert len(cases) == 5 and all(c.id in golden["cases"] for c in cases)
+    assert len(cases) == 6 and all(c.id in golden["cases"] for c in cases)
     outcomes = rc.run_cases(cases)
     cmp = rg.compare(golden, outcomes, partial=True)
     assert cmp.ok, [d.as_dict() for d in cmp.diffs if d.verdict != "ok"]
     by = {o.case.method: o.values for o in outcomes}
     assert by["oracle-lp"]["utility"] >= by["oracle-milp"]["best_bound"] - 1e-9
+    assert by["oracle-convex"]["best_bound"] >= by["oracle-lp"]["utility"] - 1e-9
     for m in ("opt-ts", "nearest-fewest", "mpc-perfect"):
         assert by[m]["utility"] <= by["oracle-milp"]["best_bound"] + 1e-9
     assert "terms.quality_value" in by["opt-ts"] and "kpis.dropped" in by["opt-ts"]
