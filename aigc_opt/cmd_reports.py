@@ -274,6 +274,7 @@ def regress(
         from aigc_opt.reports import regress as rg
         from aigc_opt.reports.console import print_comparison, print_update
         from aigc_opt.solvers import regress_cases as rc
+        from aigc_opt.solvers import regress_families as rf
 
         overrides = rc.parse_overrides(scenario_override or [])
         all_cases = rc.default_catalog()
@@ -285,7 +286,7 @@ def regress(
                 rc.Case(e.name, h, m)
                 for e in entries
                 for h in e.horizons
-                for m in rc.methods_for(str(e.path))
+                for m in rf.methods_for(str(e.path))
             ]
             overrides = {e.name: str(e.path) for e in entries} | overrides
         names = {c.scenario for c in all_cases}

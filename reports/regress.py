@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from aigc_opt.solvers.regress_cases import (
-    FAMILY_TOLERANCES,
     METHODS,
     MIP_GAP,
     SEED,
@@ -30,8 +29,8 @@ from aigc_opt.solvers.regress_cases import (
     Outcome,
     RegressInputError,
     finite,
-    tolerances_of,
 )
+from aigc_opt.solvers.regress_families import FAMILY_TOLERANCES, tolerances_of
 from aigc_opt.solvers.store import run_metadata, write_json
 
 GOLDEN_FORMAT = "aigc-opt-regress/1"

@@ -235,77 +235,6 @@ def _random(scn: Scenario) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------
-# scenario families (MODEL.md §8): their own oracle, MPC and heuristics
-# ---------------------------------------------------------------------------------------
-FAMILY_TOLERANCES: dict[str, MethodTolerances] = {
-    "oracle-milp": MILP,
-    "oracle-lp": OPTIMUM,
-    "oracle-convex": CONVEX,
-    "mpc-perfect": CHAIN,
-}
-"""Tolerances of a family's catalog methods; its heuristics are plain arithmetic."""
-
-
-def family_methods(family: str) -> dict[str, MethodSpec]:
-    """The catalog methods of a scenario family (`solvers.family_registry`): its oracle MILP
-    and LP relaxation (deterministic HiGHS settings), MPC with perfect forecasts (window
-    `MPC_LOOKAHEAD`) as ``mpc-perfect``, and each of its heuristics under its own name."""
-    from aigc_opt.solvers.family_registry import get_family
-
-    fam = get_family(family)
-    if fam is None:
-        return {}
-
-    def oracle(relax: bool) -> Solve:
-        def solve(scn: Any) -> dict[str, Any]:
-            res = fam.solve(scn, relax=relax, mip_gap=MIP_GAP, threads=THREADS, seed=SEED)
-            return dict(res.summary())
-
-        return solve
-
-    def play(policy: str) -> Solve:
-        return lambda scn: dict(fam.run(scn, policy, window=MPC_LOOKAHEAD).summary())
-
-    out = {
-        "oracle-milp": MethodSpec("oracle-milp", oracle(False), MILP, "MILP (HiGHS, 1 thread)"),
-        "oracle-lp": MethodSpec("oracle-lp", oracle(True), OPTIMUM, "LP relaxation"),
-    }
-    if fam.convex is not None:
-        convex = fam.convex
-        out["oracle-convex"] = MethodSpec(
-            "oracle-convex",
-            lambda scn: dict(convex(scn).summary()),
-            CONVEX,
-            "convex relaxation (cvxpy + Clarabel)",
-        )
-    for p in fam.policies:
-        name = "mpc-perfect" if p == "mpc" else p
-        tol = FAMILY_TOLERANCES.get(name, ARITHMETIC)
-        out[name] = MethodSpec(name, play(p), tol, f"{fam.name} policy {p}")
-    return out
-
-
-def family_of_case(scenario: str) -> str:
-    """Family of a catalog scenario name or path (``aigc-dc`` for the default model)."""
-    from aigc_opt.data.families import family_of
-
-    return family_of(scenario)
-
-
-def methods_for(scenario: str) -> list[str]:
-    """Method names the catalog runs on ``scenario`` (a name or a TOML path)."""
-    family = family_of_case(scenario)
-    return list(METHODS) if family == "aigc-dc" else list(family_methods(family))
-
-
-def tolerances_of(method: str) -> MethodTolerances:
-    """Tolerances of a catalog method (a family's heuristics: `ARITHMETIC`)."""
-    if method in METHODS:
-        return METHODS[method].tolerances
-    return FAMILY_TOLERANCES.get(method, ARITHMETIC)
-
-
-# ---------------------------------------------------------------------------------------
 # the catalog
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -328,22 +257,13 @@ class Case:
 CATALOG_EPISODES: tuple[tuple[str, int | None], ...] = (("tiny", None), ("default", 24))
 """(shipped scenario, horizon) pairs of the catalog; every registered method runs on each."""
 
-FAMILY_HORIZON = 24
-"""Horizon (slots) of each family's default scenario in the catalog."""
-
-
-def family_episodes() -> list[tuple[str, int | None]]:
-    """(default scenario, `FAMILY_HORIZON`) of every registered family."""
-    from aigc_opt.solvers.family_registry import family_names, get_family
-
-    fams = [get_family(n) for n in family_names()]
-    return [(f.default_scenario, FAMILY_HORIZON) for f in fams if f is not None]
-
 
 def default_catalog(methods: Iterable[str] | None = None) -> list[Case]:
     """Every (episode, method) pair of the catalog, in a fixed order: the ``aigc-dc``
     episodes with every registered method, then each family's default scenario with the
-    family's methods (`family_methods`). ``methods`` keeps only those names."""
+    family's methods (`regress_families`). ``methods`` keeps only those names."""
+    from aigc_opt.solvers.regress_families import family_episodes, methods_for
+
     keep = None if methods is None else set(methods)
     episodes = [*CATALOG_EPISODES, *family_episodes()]
     return [Case(s, h, m) for s, h in episodes for m in methods_for(s) if keep is None or m in keep]
@@ -467,6 +387,8 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
     is recorded as the case's error: a regression result, not a traceback."""
     out = Outcome(case)
     t0 = time.perf_counter()
+    from aigc_opt.solvers.regress_families import family_methods
+
     family = getattr(scenario, "family", "aigc-dc")
     try:
         methods = METHODS if family == "aigc-dc" else family_methods(family)

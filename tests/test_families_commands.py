@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from aigc_opt.cli import app
 from aigc_opt.reports import regress as rg
 from aigc_opt.solvers import regress_cases as rc
+from aigc_opt.solvers import regress_families as rf
 from aigc_opt.solvers.family_registry import family_names, get_family
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "utility.json"
@@ -59,7 +60,7 @@ def test_catalog_lists_each_family_default_with_its_methods():
     for name in family_names()[1:]:
         fam = get_family(name)
         assert fam is not None
-        base = f"{fam.default_scenario}/h{rc.FAMILY_HORIZON}"
+        base = f"{fam.default_scenario}/h{rf.FAMILY_HORIZON}"
         pols = {"mpc-perfect" if p == "mpc" else p for p in fam.policies}
         assert {f"{base}/{m}" for m in ("oracle-milp", "oracle-lp", *pols)} <= ids
 
