@@ -140,7 +140,7 @@ def build_program(
         (scn.cap[:, None] - busy).ravel(),
     )
     A, lo, hi = rb.matrix()
-    done_before = np.zeros(Z) if resumed is None else np.asarray(resumed, dtype=float)[uj]
+    done_before = np.zeros(Z) if resumed is None or not Z else np.asarray(resumed, float)[uj]
     prog = ArrayProgram(
         c=np.r_[run_values(scn, runs), scn.resume[uj] if Z else np.zeros(0)],
         A=A,
