@@ -90,15 +90,17 @@ def register(app: typer.Typer) -> None:
 
 def _list(catalog: Path | None, as_json: bool) -> None:
     from aigc_opt.data.catalog import load_scenario, read_catalog, shipped_names
+    from aigc_opt.solvers.family_registry import family_for
 
     cat = read_catalog(catalog)
     rows = []
     for e in cat.entries:
-        s = load_scenario(e.path).summary()
+        fam = family_for(e.path)  # a catalog may list family scenarios (MODEL.md §8)
+        s = load_scenario(e.path).summary() if fam is None else fam.load_scenario(e.path).summary()
         rows.append(
             s
             | {
-                "family": "aigc-dc",
+                "family": "aigc-dc" if fam is None else fam.name,
                 "name": e.name,
                 "tier": e.tier,
                 "horizons": list(e.horizons),

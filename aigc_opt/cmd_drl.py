@@ -74,7 +74,14 @@ def train(
     def body() -> None:
         import json
 
+        from aigc_opt.cmd_families import family_command
         from aigc_opt.data.catalog import load_scenario
+
+        if family_command(
+            "train", scenario, algo=algo, timesteps=timesteps, out=out, horizon=horizon,
+            seed=seed, as_json=as_json,
+        ):  # fmt: skip
+            return
         from aigc_opt.drl_compare.env import parse_reward_mode
         from aigc_opt.drl_compare.policies import PolicyLoadError, require_rl
         from aigc_opt.drl_compare.train import ALGOS, unique_run_dir

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from aigc_opt.cli import UserError, check_positive, emit_json, stdout_to_stderr
-from aigc_opt.families import Family, family_for, get_family
+from aigc_opt.solvers.family_registry import Family, family_for, get_family
 
 
 def family_command(command: str, scenario: str | None = None, **opts: Any) -> bool:
@@ -133,8 +133,11 @@ def _bounds(
         # the LP's bound is its optimum; its `utility` re-accounts a fractional schedule
         lp, milp = results["lp"].best_bound, results["milp"].utility
         ok = None if lp is None or milp is None else lp >= milp - 1e-6 * max(1.0, abs(milp))
+        if "convex" in results and ok is not None:  # U_convex ≥ U_LP (to the LP's 1e-6)
+            cvx = results["convex"].best_bound
+            ok = None if cvx is None else ok and cvx >= lp - 1e-6 * max(1.0, abs(lp))
         payload["ordering_holds"] = ok
-        _write(out, "bounds.json", payload)
+        _write(out, "summary.json", payload)  # a bundle of runs (`aigc-opt report` reads it)
         if as_json:
             emit_json(payload, real_stdout)
     if not as_json:
@@ -142,7 +145,8 @@ def _bounds(
         from rich.console import Console
 
         verdict = "—" if ok is None else "holds" if ok else "VIOLATED"
-        Console().print(f"ordering U_LP ≥ U_MILP: {verdict}")
+        order = "U_convex ≥ U_LP ≥ U_MILP" if "convex" in results else "U_LP ≥ U_MILP"
+        Console().print(f"ordering {order}: {verdict}")
 
 
 def _play(
@@ -250,21 +254,23 @@ def _compare(
             scn = full.cut(horizon=horizon, start=start)
             oracle = fam.solve(scn)
             bound = oracle.best_bound if oracle.status in ("optimal", "time_limit") else None
-            found = {"oracle": oracle.utility}
+            found = {"oracle": (oracle.utility, oracle.terms)}
             for name in bl:
-                found[name] = fam.run(scn, name).utility
+                r = fam.run(scn, name)
+                found[name] = (r.utility, r.terms)
             for name, pol in loaded.items():
                 env = fam.make_env(scn)
                 obs, _ = env.reset(seed=seed)
                 done, info = False, {}
                 while not done:
                     obs, _, done, _, info = env.step(pol(obs))
-                found[name] = info["episode_utility"]
-            for name, u in found.items():
+                found[name] = (info["episode_utility"], info["episode_terms"])
+            for name, (u, terms) in found.items():
                 usd, pct = gap_to_bound(u, bound)
                 rows.append(
                     {"start": start, "method": name, "utility": u, "oracle_bound": bound,
-                     "oracle_status": oracle.status, "gap_usd": usd, "gap_pct": pct}
+                     "oracle_status": oracle.status, "gap_usd": usd, "gap_pct": pct,
+                     "terms": terms}
                 )  # fmt: skip
         methods = []
         for name in dict.fromkeys(r["method"] for r in rows):
@@ -284,6 +290,7 @@ def _compare(
             "seed": seed, "baselines": ["oracle", *bl], "methods": methods, "rows": rows,
         }  # fmt: skip
         _write(out, "compare.json", result)
+        _write(out, "summary.json", _mean_runs(fam, full.name, horizon, rows))
         if as_json:
             emit_json(result, real_stdout)
     if not as_json:
@@ -299,4 +306,65 @@ def _compare(
         Console().print(t)
 
 
+def _mean_runs(
+    fam: Family, scenario: str, horizon: int, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Per method, the means over the episodes (U, bound, gap, terms) in the keys of a
+    run summary, so ``aigc-opt report`` reads the folder as a bundle of runs."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == name]
+
+        def mean(key: str, rs: list[dict[str, Any]] = mine) -> float | None:
+            vals = [r[key] for r in rs]
+            return None if any(v is None for v in vals) else float(np.mean(vals))
+
+        out[name] = {
+            "family": fam.name, "scenario": scenario, "horizon": horizon, "method": name,
+            "status": "mean", "episodes": len(mine), "utility": mean("utility"),
+            "oracle_bound": mean("oracle_bound"), "gap_pct": mean("gap_pct"),
+            "terms": {k: float(np.mean([r["terms"][k] for r in mine])) for k in fam.terms},
+        }  # fmt: skip
+    return out
+
+
+def _train(
+    fam: Family,
+    scenario: str,
+    *,
+    algo: str = "ppo",
+    timesteps: int = 100_000,
+    out: Path | None = None,
+    horizon: int = 24,
+    seed: int = 0,
+    as_json: bool = False,
+    **_ignored: Any,
+) -> None:
+    """A reference SB3 agent in the family's environment (random starts; `family_train`)."""
+    from aigc_opt.cli import err_console
+    from aigc_opt.drl_compare.family_train import train_family
+    from aigc_opt.drl_compare.policies import PolicyLoadError
+    from aigc_opt.drl_compare.train import unique_run_dir
+
+    check_positive("timesteps", timesteps)
+    if fam.make_env is None:
+        raise UserError(f"family {fam.name} has no Gymnasium environment")
+    run_dir = out or unique_run_dir(Path("runs") / f"{fam.name}-{algo.lower()}-{timesteps}")
+    with stdout_to_stderr() as real:
+        try:
+            meta = train_family(fam, scenario, algo, timesteps, run_dir, horizon=horizon, seed=seed)
+        except PolicyLoadError as exc:
+            raise UserError(str(exc)) from None
+        except ValueError as exc:
+            raise UserError(str(exc).splitlines()[0]) from None
+        if as_json:
+            emit_json(meta, real)
+    if not as_json:
+        err_console.print(
+            f"trained {meta['algo']} on {fam.name} for {timesteps} steps in "
+            f"{meta['train_seconds']:.1f} s → {run_dir}"
+        )
+
+
 _HANDLERS["compare"] = _compare
+_HANDLERS["train"] = _train

@@ -71,6 +71,7 @@ def report(
         bad = [f for f in formats if f not in ("png", "pdf", "svg")]
         if bad or not formats:
             raise UserError(f"--formats = {fmt!r}: choose from png, pdf, svg")
+        out_dir = out.absolute()  # the written paths are absolute
         if len(inputs) == 1 and _experiment_report(
             inputs[0], out, not no_figures, formats, as_json
         ):
@@ -125,7 +126,7 @@ def report(
         f.add_column("files", overflow="fold")
         f.add_column("content", overflow="fold")
         for p in res.tables:
-            f.add_row(str(p.relative_to(out)), "table")
+            f.add_row(str(p.relative_to(out_dir)), "table")
         kinds: dict[str, list[Path]] = {}
         for p in res.figures:
             if p.suffix == f".{formats[0]}":
@@ -144,7 +145,7 @@ def report(
             f.add_row(escape(name), escape(what))
         for p in res.extra:
             f.add_row(
-                str(p.relative_to(out)),
+                str(p.relative_to(out_dir)),
                 "index of tables and figures"
                 if p.suffix == ".md"
                 else "inputs, runs and files (JSON)",
@@ -273,6 +274,7 @@ def regress(
         from aigc_opt.reports import regress as rg
         from aigc_opt.reports.console import print_comparison, print_update
         from aigc_opt.solvers import regress_cases as rc
+        from aigc_opt.solvers import regress_families as rf
 
         overrides = rc.parse_overrides(scenario_override or [])
         all_cases = rc.default_catalog()
@@ -281,7 +283,10 @@ def regress(
 
             entries = read_catalog(catalog).entries
             all_cases = [
-                rc.Case(e.name, h, m) for e in entries for h in e.horizons for m in rc.METHODS
+                rc.Case(e.name, h, m)
+                for e in entries
+                for h in e.horizons
+                for m in rf.methods_for(str(e.path))
             ]
             overrides = {e.name: str(e.path) for e in entries} | overrides
         names = {c.scenario for c in all_cases}

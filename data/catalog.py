@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aigc_opt.data.families import DEFAULT_FAMILY, shipped_family_scenarios
 from aigc_opt.data.scenario import Scenario, ScenarioError
 from aigc_opt.data.scenario_files import load_scenario_file
 
@@ -64,6 +65,9 @@ def resolve_path(name_or_path: str | Path) -> Path:
         return path / "scenario.toml" if path.is_dir() else path
     if text in shipped_names():
         return scenario_path(text)
+    family = shipped_family_scenarios()
+    if text in family:  # a scenario family's shipped scenario (MODEL.md §8)
+        return family[text]
     raise ScenarioError(
         "--scenario",
         "scenario",
@@ -78,9 +82,11 @@ def content_hash(path: str | Path) -> str:
     path = Path(path)
     h = hashlib.sha256(path.read_bytes())
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    for key in ("energy", "arrivals"):
-        rel = raw.get("series", {}).get(key)
-        if rel is not None and (path.parent / rel).exists():
+    family = raw.get("family", DEFAULT_FAMILY) != DEFAULT_FAMILY  # it names its own tables
+    tables = raw if family else raw.get("series", {})
+    for key in ("jobs", "energy", "arrivals") if family else ("energy", "arrivals"):
+        rel = tables.get(key)
+        if isinstance(rel, str) and (path.parent / rel).is_file():
             h.update((path.parent / rel).read_bytes())
     return h.hexdigest()[:16]
 
@@ -162,6 +168,8 @@ def _entry(it: Any, i: int, path: Path, src: str) -> Entry:
             raise ScenarioError(src, f"{where}.path", it["path"], "scenario file not found")
     elif name in shipped_names():
         toml = scenario_path(name)
+    elif name in shipped_family_scenarios():
+        toml = shipped_family_scenarios()[name]
     else:
         raise ScenarioError(
             src, f"{where}.name", name, "not a shipped scenario; give its path = '...'"

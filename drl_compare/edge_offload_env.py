@@ -52,8 +52,9 @@ class EdgeOffloadEnv(gym.Env):
     def step(self, action: np.ndarray):
         return self.step_served(self.decode(action))
 
-    def step_served(self, served: np.ndarray):
-        terms = self.sim.step(served)
+    def step_served(self, served: np.ndarray, resident: np.ndarray | None = None):
+        """Apply explicit counts (and, with model residency, the models to hold)."""
+        terms = self.sim.step(served if resident is None else (served, resident))
         info: dict[str, Any] = {
             "terms": dict(zip(TERMS, terms.tolist(), strict=True)),
             "utility": utility_of(terms),

@@ -17,8 +17,10 @@ from typing import Any
 
 from aigc_opt.data.scenario import Scenario
 
-HEURISTIC_NAMES = ("greedy", "price-greedy", "random")
-"""Heuristics by name (`aigc_opt.solvers.heuristics.HEURISTICS`)."""
+HEURISTIC_NAMES = ("greedy", "price-greedy", "random", "opt-ts", "nearest-fewest")
+HEURISTIC_NAMES += ("edf-cheapest", "carbon-greedy", "fcfs-home")
+"""Heuristics by name: `aigc_opt.solvers.heuristics.HEURISTICS`, then those of the scenario
+families (`aigc_opt.solvers.family_registry`; a family scenario runs only its own)."""
 
 FAILED = ("infeasible", "unbounded", "error")
 """Statuses that make a job failed (recorded with the solver's message)."""
@@ -60,18 +62,30 @@ def check_forecast(spelling: str) -> None:
 def load_full(ref: str) -> Scenario:
     """The whole scenario (every slot) of a shipped name or a TOML path."""
     from aigc_opt.data.catalog import load_scenario
+    from aigc_opt.solvers.family_registry import family_for
 
-    return load_scenario(ref)
+    fam = family_for(ref)
+    return load_scenario(ref) if fam is None else fam.load_scenario(ref)
 
 
 def shipped_names() -> list[str]:
     from aigc_opt.data.catalog import shipped_names as names
+    from aigc_opt.data.families import shipped_family_scenarios
 
-    return names()
+    return [*names(), *shipped_family_scenarios()]
+
+
+def _family(scn: Any) -> Any:
+    """The scenario's family (`family_registry.Family`), None for ``aigc-dc``."""
+    from aigc_opt.solvers.family_registry import get_family
+
+    return get_family(getattr(scn, "family", "aigc-dc"))
 
 
 def scenario_digest(scn: Scenario) -> str:
     """SHA-256 of the resolved scenario (parameters and every series; not its file path)."""
+    if _family(scn) is not None:
+        return str(scn.digest())
     data = {k: v for k, v in scn.to_dict().items() if k != "source"}
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -118,6 +132,20 @@ def solve_program(
 ) -> Outcome:
     """Solve the episode's perfect-foresight ``program`` (milp, lp or convex)."""
     t0 = time.perf_counter()
+    fam = _family(scn)
+    if fam is not None:
+        if program == "convex" and fam.convex is not None:
+            res = fam.convex(scn, time_limit=time_limit)
+        elif program in ("milp", "lp"):
+            res = fam.solve(scn, relax=program == "lp", time_limit=time_limit, mip_gap=mip_gap,
+                            threads=1)  # fmt: skip
+        else:
+            raise ValueError(f"family {fam.name} has no {program} program")
+        out = family_outcome(res, time.perf_counter() - t0)
+        valid = res.best_bound is not None and res.status in BOUND_OK
+        out.best_bound = float(res.best_bound) if valid else None
+        out.bound_method, out.bound_status = (f"oracle-{program}" if valid else None), res.status
+        return out
     if program == "convex":
         from aigc_opt.solvers.convex import ConvexOptions, solve_convex
 
@@ -169,6 +197,17 @@ def play(scn: Scenario, method: Any, seed: int) -> Outcome:
     """One episode of an ``mpc`` or ``heuristic`` method through the simulator."""
     from aigc_opt.solvers.policy import run_episode
 
+    fam = _family(scn)
+    if fam is not None:  # the family's own simulator; its MPC forecasts perfectly
+        name = "mpc" if method.kind == "mpc" else method.name_
+        if name == "mpc" and method.forecast != "perfect":
+            raise ValueError(f"family {fam.name}: MPC runs with perfect forecasts only")
+        if name not in fam.policies:
+            raise ValueError(f"family {fam.name} has no policy {name!r} ({fam.policies})")
+        t0 = time.perf_counter()
+        res = fam.run(scn, name, window=getattr(method, "lookahead", 12))
+        return family_outcome(res, time.perf_counter() - t0)
+
     return episode_outcome(run_episode(scn, make_policy(method), seed=seed))
 
 
@@ -184,6 +223,24 @@ def episode_outcome(ep: Any) -> Outcome:
         seconds=float(ep.seconds),
         message=f"the realized schedule {note}" if note else "",
     )
+
+
+def family_outcome(res: Any, seconds: float) -> Outcome:
+    """The row of a scenario family's result (`FamilyResult`): its status (``infeasible``
+    when the schedule breaks a rule of its accounting), U, terms and scalar KPIs."""
+    bad = res.violations[0]["constraint"] if res.violations else ""
+    return Outcome(
+        status="infeasible" if bad and res.status == "completed" else res.status,
+        utility=res.utility,
+        terms={k: float(v) for k, v in res.terms.items()},
+        kpis={k: float(v) for k, v in res.kpis.items() if finite_number(v)},
+        seconds=seconds,
+        message="; ".join(m for m in (res.message, f"violates {bad}" if bad else "") if m),
+    )
+
+
+def finite_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def violation_note(violations: list[dict[str, Any]]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from aigc_opt.data.families.edge_offload import EdgeOffloadScenario
 from aigc_opt.formulations.family_program import ArrayProgram, RowBuilder
 
-TERMS = ("quality_value", "delay_cost", "energy_cost", "drop_penalty")
+TERMS = ("quality_value", "delay_cost", "energy_cost", "drop_penalty", "switching_cost")
 REVENUE_TERM = "quality_value"
 
 
@@ -42,9 +42,20 @@ def task_parts(scn: EdgeOffloadScenario) -> dict[str, np.ndarray]:
     }
 
 
-def slot_terms(scn: EdgeOffloadScenario, served: np.ndarray, dropped: float) -> np.ndarray:
-    """The four terms of one slot ($). ``served`` (U, E, S, W+1): tasks served this slot by
-    age in slots; ``dropped``: tasks dropped in this slot."""
+def loads_of(scn: EdgeOffloadScenario, resident: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """(E,) models loaded in a slot: residency ``resident`` (E,) rising over ``before``."""
+    return np.maximum(np.asarray(resident, dtype=float) - np.asarray(before, dtype=float), 0.0)
+
+
+def slot_terms(
+    scn: EdgeOffloadScenario,
+    served: np.ndarray,
+    dropped: float,
+    loads: np.ndarray | None = None,
+) -> np.ndarray:
+    """The five terms of one slot ($). ``served`` (U, E, S, W+1): tasks served this slot by
+    age in slots; ``dropped``: tasks dropped in this slot; ``loads`` (E,): models loaded in
+    this slot (model residency; each costs its load energy at π)."""
     parts = task_parts(scn)
     ages = np.arange(scn.W + 1) * scn.spec.slot_seconds
     x = np.where(admissible(scn)[..., None], served, 0.0)
@@ -57,6 +68,7 @@ def slot_terms(scn: EdgeOffloadScenario, served: np.ndarray, dropped: float) -> 
             float(scn.spec.delay_usd_per_s * delay),
             float((x.sum(axis=3) * parts["energy"]).sum()),
             float(scn.spec.drop_usd * dropped),
+            0.0 if loads is None else float(scn.spec.energy_usd_per_kwh * scn.load_kwh @ loads),
         ]
     )
 
@@ -74,16 +86,42 @@ class EdgeEvaluation:
     violations: list[dict[str, Any]] = field(default_factory=list)
 
 
-def evaluate(scn: EdgeOffloadScenario, served: np.ndarray, dropped: np.ndarray) -> EdgeEvaluation:
+def host_load(scn: EdgeOffloadScenario, served: np.ndarray, loads: np.ndarray) -> np.ndarray:
+    """(H,) GPU-seconds a slot's serving (U, E, S, W+1) and model loads (E,) take per host."""
+    per_entry = np.einsum("uesa,es->e", served, scn.gpu_s) + scn.load_s * loads
+    return np.bincount(scn.host, weights=per_entry, minlength=scn.H)
+
+
+def evaluate(
+    scn: EdgeOffloadScenario,
+    served: np.ndarray,
+    dropped: np.ndarray,
+    resident: np.ndarray | None = None,
+) -> EdgeEvaluation:
     """Account a schedule: ``served`` (T, U, E, S, W+1) tasks by serving slot and age,
-    ``dropped`` (T,) tasks dropped per slot. Checks conservation and capacity."""
-    per = np.array([slot_terms(scn, served[t], float(dropped[t])) for t in range(scn.T)])
+    ``dropped`` (T,) tasks dropped per slot, ``resident`` (T, E) model residency (default:
+    every model always). Checks conservation, host capacity and, with residency, that a
+    model serves only while resident and that a host holds at most M models."""
+    res = np.ones((scn.T, scn.E)) if resident is None else np.asarray(resident, dtype=float)
+    before = np.vstack([scn.resident0[None, :].astype(float), res[:-1]]) if scn.T else res
+    loads = np.maximum(res - before, 0.0)
+    per = np.array(
+        [slot_terms(scn, served[t], float(dropped[t]), loads[t]) for t in range(scn.T)]
+    ).reshape(scn.T, len(TERMS))
     tot = per.sum(axis=0) if scn.T else np.zeros(len(TERMS))
     out: list[dict[str, Any]] = []
-    load = np.einsum("tuesa,es->te", served, scn.gpu_s)
-    over = load - scn.capacity_s[None, :]
+    used = np.array([host_load(scn, served[t], loads[t]) for t in range(scn.T)])
+    over = used - scn.host_capacity_s[None, :] if scn.T else np.zeros(1)
     if over.max(initial=0.0) > 1e-6:
         out.append({"constraint": "server capacity", "max_violation": float(over.max())})
+    gpu_s = np.einsum("tuesa,es->te", served, scn.gpu_s)
+    if (gpu_s * (res < 1e-9)).max(initial=0.0) > 1e-9:
+        out.append({"constraint": "served by a resident model", "max_violation": 1.0})
+    if scn.residency and scn.T:
+        held = np.array([np.bincount(scn.host, weights=r, minlength=scn.H) for r in res])
+        excess = held - float(scn.spec.max_resident or 0)
+        if excess.max(initial=0.0) > 1e-6:
+            out.append({"constraint": "max_resident", "max_violation": float(excess.max())})
     n_served = served.sum()
     total = scn.arrivals.sum()
     if abs(n_served + dropped.sum() - total) > 1e-6 * max(1.0, total):
@@ -105,6 +143,7 @@ def evaluate(scn: EdgeOffloadScenario, served: np.ndarray, dropped: np.ndarray) 
         if n_served and scn.spec.delay_usd_per_s > 0
         else None,
         "energy_kwh": float(np.einsum("tuesa,es->", served, scn.kwh)),
+        "model_loads": float(loads.sum()),
     }
     return EdgeEvaluation(
         utility_of(tot), dict(zip(TERMS, map(float, tot), strict=True)), per, kpis, out
@@ -129,11 +168,15 @@ def build_program(
     t0: int = 0,
     t1: int | None = None,
     pending: np.ndarray | None = None,
+    resident0: np.ndarray | None = None,
 ) -> tuple[ArrayProgram, Cells, np.ndarray]:
     """The MILP over slots ``t0 … t1−1`` (default: the whole horizon from nothing pending):
     integer x per cell, continuous drops y per cohort (u, τ). Cohorts are the ``pending``
     tasks (U, W+1) by age at t0 (τ = t0 − age; default: the arrivals of t0) and the arrivals
-    of t0+1 … t1−1. Rows: Σ x + y = λ per cohort; Σ τ_e(n_s) x ≤ G_e Δ per (e, t).
+    of t0+1 … t1−1. Rows: Σ x + y = λ per cohort; Σ τ_e(n_s) x (+ load GPU time) ≤ G_h Δ
+    per (host h, t). With residency (``max_resident``): binary w_{e,t} (model e resident),
+    continuous loads v_{e,t} ≥ w_{e,t} − w_{e,t−1} (``resident0`` before t0, default the
+    scenario's), Σ τ x ≤ G Δ w per (e, t), Σ_{e on h} w ≤ M; each load costs π ε^load.
     A cohort whose window runs past t1−1 < T−1 is carried: its y costs nothing (MPC).
     Returns the program, the cells and the cohorts (rows of (u, τ, λ))."""
     t1 = scn.T if t1 is None else t1
@@ -159,21 +202,49 @@ def build_program(
     lam = cohorts[:, 2]
     value = base[u, e, s] - scn.spec.delay_usd_per_s * (t - tau) * scn.spec.slot_seconds
     closes = (ci[:, 1] + scn.W <= t1 - 1) | (t1 >= scn.T)
-    rb = RowBuilder(K + C)
-    rb.add(np.r_[c_idx, np.arange(C)], np.r_[np.arange(K), K + np.arange(C)], 1.0, C, lam, lam)
     L = t1 - t0
-    rb.add((e * L + t - t0), np.arange(K), scn.gpu_s[e, s], scn.E * L, -np.inf,
-           np.repeat(scn.capacity_s, L))  # fmt: skip
+    R = scn.E * L if scn.residency else 0  # residency w_{e,t} and loads v_{e,t}
+    w0, v0 = K + C, K + C + R
+    rb = RowBuilder(K + C + 2 * R)
+    rb.add(np.r_[c_idx, np.arange(C)], np.r_[np.arange(K), K + np.arange(C)], 1.0, C, lam, lam)
+    # host capacity: serving plus the GPU time of this slot's loads
+    ee, tt = np.repeat(np.arange(scn.E), L), np.tile(np.arange(L), scn.E)  # (e, t − t0) of w, v
+    rows_x = scn.host[e] * L + t - t0
+    rows_v = scn.host[ee] * L + tt if R else np.zeros(0, dtype=int)
+    rb.add(np.r_[rows_x, rows_v], np.r_[np.arange(K), v0 + np.arange(R)],
+           np.r_[scn.gpu_s[e, s], scn.load_s[ee] if R else np.zeros(0)], scn.H * L, -np.inf,
+           np.repeat(scn.host_capacity_s, L))  # fmt: skip
+    if R:
+        # a model serves only while resident: Σ τ x ≤ G Δ w_{e,t}
+        rb.add(np.r_[e * L + t - t0, np.arange(R)], np.r_[np.arange(K), w0 + np.arange(R)],
+               np.r_[scn.gpu_s[e, s], -scn.capacity_s[ee]], R, -np.inf, 0.0)  # fmt: skip
+        # at most M models per host
+        rb.add(scn.host[ee] * L + tt, w0 + np.arange(R), 1.0, scn.H * L, -np.inf,
+               float(scn.spec.max_resident or 0))  # fmt: skip
+        # loads: w_{e,t} − w_{e,t−1} − v_{e,t} ≤ 0 (before t0: ``resident0``)
+        prev = np.where(tt > 0, w0 + np.arange(R) - 1, -1)
+        has = prev >= 0
+        before = scn.resident0 if resident0 is None else np.asarray(resident0, dtype=float)
+        rb.add(np.r_[np.arange(R), np.arange(R), np.flatnonzero(has)],
+               np.r_[w0 + np.arange(R), v0 + np.arange(R), prev[has]],
+               np.r_[np.ones(R), -np.ones(R), -np.ones(int(has.sum()))], R, -np.inf,
+               np.where(tt == 0, before[ee], 0.0))  # fmt: skip
     A, lo, hi = rb.matrix()
+    load_usd = scn.spec.energy_usd_per_kwh * scn.load_kwh[ee] if R else np.zeros(0)
     prog = ArrayProgram(
-        c=np.r_[value, -scn.spec.drop_usd * closes],
+        c=np.r_[value, -scn.spec.drop_usd * closes, np.zeros(R), -load_usd],
         A=A,
         row_lo=lo,
         row_hi=hi,
-        col_lo=np.zeros(K + C),
-        col_hi=np.r_[lam[c_idx], lam],
-        integer=np.r_[np.ones(K, dtype=bool), np.zeros(C, dtype=bool)],
-        blocks={"x": slice(0, K), "y": slice(K, K + C)},
+        col_lo=np.zeros(K + C + 2 * R),
+        col_hi=np.r_[lam[c_idx], lam, np.ones(2 * R)],
+        integer=np.r_[
+            np.ones(K, dtype=bool),
+            np.zeros(C, dtype=bool),
+            np.ones(R, dtype=bool),
+            np.zeros(R, dtype=bool),
+        ],  # fmt: skip
+        blocks={"x": slice(0, K), "y": slice(K, K + C), "w": slice(w0, v0), "v": slice(v0, v0 + R)},
     )
     return prog, Cells(c_idx, u, e, s, tau, t), ci
 
@@ -186,9 +257,10 @@ def schedule_from(
     x: np.ndarray,
     *,
     integral: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``served`` (T, U, E, S, W+1) and ``dropped`` (T,) of a solution; a cohort's drops are
-    booked in the slot its window closes, min(τ + W, T − 1)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``served`` (T, U, E, S, W+1), ``dropped`` (T,) and ``resident`` (T, E) of a solution
+    over the whole horizon; a cohort's drops are booked in the slot its window closes,
+    min(τ + W, T − 1)."""
     xs, ys = prog.block(x, "x"), prog.block(x, "y")
     if integral:  # whole tasks; the drops are what is left of each cohort
         xs = np.round(xs)
@@ -199,4 +271,8 @@ def schedule_from(
     dropped = np.zeros(scn.T)
     if len(cohorts):
         np.add.at(dropped, np.minimum(cohorts[:, 1] + scn.W, scn.T - 1), ys)
-    return served, dropped
+    resident = np.ones((scn.T, scn.E))
+    if scn.residency:
+        w = prog.block(x, "w").reshape(scn.E, scn.T).T
+        resident = np.round(w) if integral else w
+    return served, dropped, resident

@@ -25,6 +25,16 @@ class ArrayProgram:
     blocks: dict[str, slice] = field(default_factory=dict)
     offset: float = 0.0
 
+    def __post_init__(self) -> None:
+        n, m = int(self.c.shape[0]), int(self.A.shape[0])
+        for name, arr, size in (("col_lo", self.col_lo, n), ("col_hi", self.col_hi, n),
+                                ("integer", self.integer, n), ("row_lo", self.row_lo, m),
+                                ("row_hi", self.row_hi, m)):  # fmt: skip
+            if arr.shape != (size,):
+                raise ValueError(f"ArrayProgram.{name} has shape {arr.shape}, expected ({size},)")
+        if self.A.shape[1] != n:
+            raise ValueError(f"ArrayProgram.A has {self.A.shape[1]} columns, c has {n}")
+
     @property
     def n_cols(self) -> int:
         return int(self.c.shape[0])

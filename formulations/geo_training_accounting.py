@@ -1,13 +1,16 @@
 """The one accounting of the ``geo-training`` family (docs/families/geo-training.md).
 
-U = work_value − lateness_penalty − energy_cost − carbon_cost − migration_cost, in $.
+U = work_value − lateness_penalty − energy_cost − carbon_cost − migration_cost − resume_cost,
+in $.
 `slot_terms` books one slot; the MILP/LP objective, `evaluate` (programs' checks, replay),
 the simulator and the Gymnasium environment all add up this function.
 
 A schedule is ``n`` (J, D, T): GPUs job j runs at data center d in slot t, and ``y`` (J, D, T):
 the job's placement there (1 = running). For an integer schedule ``y = [n > 0]``; the LP
 relaxation may give a fractional ``y``, which this accounting takes as given. A job pays its
-migration cost c_j in the slot it starts (y rises) at a data center other than its home.
+migration cost c_j in the slot a run (with preemption: a segment) starts at a data center
+other than its home, and with preemption its resume cost r_j for each segment after its
+first.
 """
 
 from __future__ import annotations
@@ -19,28 +22,61 @@ import numpy as np
 
 from aigc_opt.data.families.geo_training import GeoTrainingScenario
 
-TERMS = ("work_value", "lateness_penalty", "energy_cost", "carbon_cost", "migration_cost")
+TERMS = (
+    "work_value",
+    "lateness_penalty",
+    "energy_cost",
+    "carbon_cost",
+    "migration_cost",
+    "resume_cost",
+)
 REVENUE_TERM = "work_value"
 TOL = 1e-6
 
 
-def slot_terms(
-    scn: GeoTrainingScenario, t: int, n_t: np.ndarray, y_t: np.ndarray, y_prev: np.ndarray
+def segment_starts(
+    scn: GeoTrainingScenario,
+    n_t: np.ndarray,
+    y_t: np.ndarray,
+    n_prev: np.ndarray,
+    y_prev: np.ndarray,
 ) -> np.ndarray:
-    """The five terms of slot ``t`` ($), in `TERMS` order. ``n_t``, ``y_t``, ``y_prev``: (J, D)."""
+    """(J, D) segments starting in a slot: the placement's rise; with preemption also a
+    running job whose GPU count changed (a resize restarts from a checkpoint)."""
+    rise: np.ndarray = np.maximum(y_t - y_prev, 0.0)
+    if not scn.preemption:
+        return rise
+    out: np.ndarray = np.where(np.abs(n_t - n_prev) > TOL, y_t, rise)
+    return out
+
+
+def slot_terms(
+    scn: GeoTrainingScenario,
+    t: int,
+    n_t: np.ndarray,
+    y_t: np.ndarray,
+    n_prev: np.ndarray,
+    y_prev: np.ndarray,
+    ran_before: np.ndarray,
+) -> np.ndarray:
+    """The six terms of slot ``t`` ($), in `TERMS` order. ``n_t``, ``y_t``, ``n_prev``,
+    ``y_prev``: (J, D); ``ran_before`` (J,): the job ran in an earlier slot (a segment
+    starting now is then a resume)."""
     gpu_h = n_t * scn.dt  # GPU-hours per (j, d)
     per_job = gpu_h.sum(axis=1)
     late = t > scn.deadline
     e_dc = n_t.sum(axis=0) * scn.mwh_per_gpu_slot()  # MWh per data center
     away = np.arange(scn.D)[None, :] != scn.home[:, None]
-    starts_away = (np.maximum(y_t - y_prev, 0.0) * away).sum(axis=1)
+    starts = segment_starts(scn, n_t, y_t, n_prev, y_prev)
+    resumes = starts.sum(axis=1) * ran_before if scn.preemption else np.zeros(scn.J)
     return np.array(
         [
             float(scn.value @ per_job),
             float((scn.late * late) @ per_job),
             float(scn.price[:, t] @ e_dc),
             float(scn.sigma * (scn.carbon[:, t] @ e_dc)),
-            float(scn.migration @ starts_away),
+            float(scn.migration @ (starts * away).sum(axis=1)),
+            float(scn.resume @ resumes),
         ]
     )
 
@@ -98,7 +134,7 @@ def violations_of(
     after = np.arange(scn.T)[None, :] > scn.last_slot[:, None]
     check("no run before arrival", (n.sum(axis=1) + y.sum(axis=1)) * before)
     check("no run after deadline + max_late_slots", (n.sum(axis=1) + y.sum(axis=1)) * after)
-    if runs:
+    if runs and not scn.preemption:
         starts = np.maximum(np.diff(y, axis=2, prepend=0.0), 0.0).sum(axis=(1, 2))
         check("one run per job", starts - 1.0)
         gpus = n.sum(axis=1)
@@ -119,10 +155,13 @@ def evaluate(
     n = np.asarray(n, dtype=float)
     y = placement_of(n) if y is None else np.asarray(y, dtype=float)
     per = np.zeros((scn.T, len(TERMS)))
-    prev = np.zeros((scn.J, scn.D))
+    zero = np.zeros((scn.J, scn.D))
+    segments = np.zeros((scn.J, scn.D))
     for t in range(scn.T):
-        per[t] = slot_terms(scn, t, n[:, :, t], y[:, :, t], prev)
-        prev = y[:, :, t]
+        n_prev, y_prev = (n[:, :, t - 1], y[:, :, t - 1]) if t else (zero, zero)
+        ran = y[:, :, :t].sum(axis=(1, 2)) > TOL
+        per[t] = slot_terms(scn, t, n[:, :, t], y[:, :, t], n_prev, y_prev, ran)
+        segments += segment_starts(scn, n[:, :, t], y[:, :, t], n_prev, y_prev)
     tot = per.sum(axis=0)
     done = n.sum(axis=(1, 2)) * scn.dt
     finished = done >= scn.work - 1e-6
@@ -138,12 +177,10 @@ def evaluate(
         "gpu_utilization": float(done.sum() / max(scn.cap.sum() * scn.T * scn.dt, 1e-12)),
         "energy_mwh": float(energy.sum()),
         "carbon_t": float((energy * scn.carbon).sum()),
-        "jobs_started": float(np.maximum(np.diff(y, axis=2, prepend=0.0), 0.0).sum()),
-        "jobs_migrated": float(
-            (
-                np.maximum(np.diff(y, axis=2, prepend=0.0), 0.0)
-                * (np.arange(scn.D)[None, :, None] != scn.home[:, None, None])
-            ).sum()
+        "jobs_started": float((y.sum(axis=(1, 2)) > TOL).sum()),
+        "segments": float(segments.sum()),
+        "segments_away_from_home": float(
+            (segments * (np.arange(scn.D)[None, :] != scn.home[:, None])).sum()
         ),
     }
     return GeoEvaluation(

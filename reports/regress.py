@@ -30,6 +30,7 @@ from aigc_opt.solvers.regress_cases import (
     RegressInputError,
     finite,
 )
+from aigc_opt.solvers.regress_families import FAMILY_TOLERANCES, tolerances_of
 from aigc_opt.solvers.store import run_metadata, write_json
 
 GOLDEN_FORMAT = "aigc-opt-regress/1"
@@ -66,16 +67,24 @@ def golden_document(cases: dict[str, Any]) -> dict[str, Any]:
         "`aigc-opt regress --golden FILE --update` after reviewing the drift.",
         "settings": {"highs_threads": THREADS, "seed": SEED, "mip_gap": MIP_GAP},
         "tolerances": {
-            m.name: {
-                "headline": m.tolerances.headline.as_dict(),
-                "terms": m.tolerances.terms.as_dict(),
-                "kpis": (m.tolerances.kpis.as_dict() if m.tolerances.kpis else None),
+            name: {
+                "headline": tol.headline.as_dict(),
+                "terms": tol.terms.as_dict(),
+                "kpis": (tol.kpis.as_dict() if tol.kpis else None),
             }
-            for m in METHODS.values()
+            for name, tol in _tolerances(cases).items()
         },
         "versions": run_metadata(),
         "cases": dict(sorted(cases.items())),
     }
+
+
+def _tolerances(cases: dict[str, Any]) -> dict[str, MethodTolerances]:
+    """Tolerances of every registered method and of the methods the cases use (a family's
+    heuristics among them)."""
+    names = [*METHODS, *FAMILY_TOLERANCES]
+    names += sorted({str(c.get("method")) for c in cases.values()} - set(names))
+    return {n: tolerances_of(n) for n in names}
 
 
 def update_golden(
@@ -297,7 +306,7 @@ def compare(
         elif g is None:
             verdict, note = "new", "not in the golden file (run with --update)"
         else:
-            ds = compare_case(cid, o.case.method, g, o.values, METHODS[o.case.method].tolerances)
+            ds = compare_case(cid, o.case.method, g, o.values, tolerances_of(o.case.method))
             diffs += ds
             compared = len(ds)
             ratios = [r for r in (d.ratio for d in ds) if r is not None]

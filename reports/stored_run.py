@@ -152,7 +152,8 @@ class Run:
     @property
     def terms(self) -> dict[str, float | None]:
         t = self.summary.get("terms") or {}
-        return {n: number(t.get(n)) for n in TERMS}
+        names = list(t) if self.summary.get("family") else TERMS  # a family's own terms
+        return {n: number(t.get(n)) for n in names}
 
     @property
     def kpis(self) -> dict[str, Any]:

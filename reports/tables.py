@@ -111,6 +111,8 @@ def run_row(run: Run) -> dict[str, Any]:
         "bound_usd": run.bound,
         "gap_pct": run.gap_pct,
     }
+    if run.summary.get("family"):
+        row["family"] = run.summary["family"]
     for n, v in run.terms.items():
         row[f"{n}_usd"] = v
     for key, _ in ENERGY_SOURCES:
@@ -218,9 +220,23 @@ def _transposed(frame: pd.DataFrame, metrics: Sequence[Metric]) -> list[tuple[Me
     return [(m, [row.get(m.key) for row in frame.to_dict("records")]) for m in metrics]
 
 
+_KNOWN = {m.key for m in METRICS} | {"utility_std_usd"}
+
+
 def _present(frame: pd.DataFrame) -> list[Metric]:
-    """Metrics to show: every metric of MODEL.md §4 (missing numbers appear as dashes)."""
-    return [m for m in METRICS if m.key in frame.columns]
+    """Metrics to show: every metric of MODEL.md §4 (missing numbers appear as dashes);
+    when every run belongs to a scenario family (MODEL.md §8), the utility rows and the
+    family's own terms (`*_usd` columns, in stored order) instead."""
+    family = "family" in frame.columns and frame["family"].notna().all()
+    fixed = [m for m in METRICS if m.key in frame.columns and (not family or m.group == "Utility")]
+    extra = [
+        Metric(
+            c, c.removesuffix("_usd").replace("_", " ").capitalize(), "$", "usd", "Utility terms"
+        )
+        for c in frame.columns
+        if c.endswith("_usd") and c not in _KNOWN
+    ]
+    return [*fixed, *extra]
 
 
 def _label(m: Metric) -> str:

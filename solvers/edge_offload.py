@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -22,78 +22,101 @@ from aigc_opt.formulations.edge_offload import (
     admissible,
     build_program,
     evaluate,
+    host_load,
+    loads_of,
     schedule_from,
     slot_terms,
     task_parts,
     utility_of,
 )
-from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.family_highs import solve_arrays, solve_oracle_program
 from aigc_opt.solvers.family_result import FamilyResult, with_evaluation
+from aigc_opt.solvers.family_sim import FamilySimulator
 
 
 @dataclass
 class EdgeObservation:
     t: int
     pending: np.ndarray  # (U, W+1) tasks waiting, by age (age 0 = arrived this slot)
+    resident: np.ndarray  # (E,) models resident after the previous slot
+
+
+Action = np.ndarray | tuple[np.ndarray, np.ndarray]
+"""``served`` (U, E, S, W+1), or ``(served, resident)`` with the models to hold this slot
+(E,); without ``resident`` the residency stays as it is."""
 
 
 @dataclass
-class EdgeSimulator:
+class EdgeSimulator(FamilySimulator):
     scn: EdgeOffloadScenario
-    t: int = 0
     pending: np.ndarray = field(init=False)
     served: np.ndarray = field(init=False)
     dropped: np.ndarray = field(init=False)
-    per_slot: np.ndarray = field(init=False)
-    repairs: list[dict[str, Any]] = field(init=False)
+    resident: np.ndarray = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.reset()
+    terms: ClassVar[tuple[str, ...]] = TERMS
 
-    def reset(self) -> EdgeObservation:
+    def _reset_state(self) -> None:
         s = self.scn
-        self.t = 0
         self.pending = np.zeros((s.U, s.W + 1))
         self.pending[:, 0] = s.arrivals[:, 0]
         self.served = np.zeros((s.T, s.U, s.E, s.S, s.W + 1))
         self.dropped = np.zeros(s.T)
-        self.per_slot = np.zeros((s.T, len(TERMS)))
-        self.repairs = []
-        return self.observation()
-
-    @property
-    def done(self) -> bool:
-        return self.t >= self.scn.T
+        self.resident = np.ones((s.T, s.E))
 
     def observation(self) -> EdgeObservation:
-        return EdgeObservation(self.t, self.pending.copy())
+        return EdgeObservation(self.t, self.pending.copy(), self._before().copy())
 
-    def _repair(self, x: np.ndarray) -> np.ndarray:
+    def _before(self) -> np.ndarray:
+        """(E,) residency before this slot."""
+        t = min(self.t, self.scn.T)
+        return self.resident[t - 1] if t > 0 else self.scn.resident0.astype(float)
+
+    def _residency(self, want: np.ndarray | None) -> np.ndarray:
+        """This slot's residency: ``want`` (rounded) if it fits each host's memory, else the
+        previous one (logged)."""
+        s, before = self.scn, self._before()
+        if want is None or not s.residency:
+            return before
+        r = (np.asarray(want, dtype=float) > 0.5).astype(float)
+        if np.bincount(s.host, weights=r, minlength=s.H).max() > (s.spec.max_resident or 0):
+            self.repairs.append({"slot": self.t, "rule": "max_resident"})
+            return before
+        return r
+
+    def _repair(self, x: np.ndarray, resident: np.ndarray, loads: np.ndarray) -> np.ndarray:
         s = self.scn
         x = np.floor(np.maximum(np.nan_to_num(np.asarray(x, dtype=float)), 0.0) + 1e-9)
         x = np.where(admissible(s)[..., None], x, 0.0)
+        if (x.sum(axis=(0, 2, 3)) * (resident < 0.5)).any():
+            x = x * (resident >= 0.5)[None, :, None, None]
+            self.repairs.append({"slot": self.t, "rule": "model not resident"})
         want = x.sum(axis=(1, 2))  # (U, W+1)
         over = want > self.pending + 1e-9
         if over.any():
             f = np.where(over, self.pending / np.maximum(want, 1e-12), 1.0)
             x = np.floor(x * f[:, None, None, :] + 1e-9)
             self.repairs.append({"slot": self.t, "rule": "more than pending"})
-        load = np.einsum("uesa,es->e", x, s.gpu_s)
-        if (load > s.capacity_s + 1e-9).any():
-            f = np.minimum(1.0, s.capacity_s / np.maximum(load, 1e-12))
+        used = host_load(s, x, np.zeros(s.E))
+        free = np.maximum(s.host_capacity_s - host_load(s, 0 * x, loads), 0.0)
+        if (used > free + 1e-9).any():
+            f = np.minimum(1.0, free / np.maximum(used, 1e-12))[s.host]
             x = np.floor(x * f[None, :, None, None] + 1e-9)
             self.repairs.append({"slot": self.t, "rule": "server capacity"})
         return x
 
-    def step(self, served: np.ndarray) -> np.ndarray:
+    def step(self, action: Action) -> np.ndarray:
         s, t = self.scn, self.t
-        x = self._repair(served)
+        served, want = action if isinstance(action, tuple) else (action, None)
+        resident = self._residency(want)
+        loads = loads_of(s, resident, self._before())
+        x = self._repair(served, resident, loads)
         self.pending -= x.sum(axis=(1, 2))
         drop = self.pending[:, s.W].sum() if t < s.T - 1 else self.pending.sum()
         self.served[t] = x
         self.dropped[t] = drop
-        terms = slot_terms(s, x, float(drop))
+        self.resident[t] = resident
+        terms = slot_terms(s, x, float(drop), loads)
         self.per_slot[t] = terms
         self.t += 1
         if t < s.T - 1:
@@ -108,16 +131,13 @@ class EdgeSimulator:
 class EdgePolicy(Protocol):
     name: str
 
-    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> np.ndarray: ...
+    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> Action: ...
 
 
 def simulate(scn: EdgeOffloadScenario, policy: EdgePolicy) -> EdgeSimulator:
     """The one episode loop of the family."""
     sim = EdgeSimulator(scn)
-    obs = sim.reset()
-    while not sim.done and not interrupt.requested():
-        sim.step(policy.act(obs, scn))
-        obs = sim.observation()
+    sim.play(policy)
     return sim
 
 
@@ -148,7 +168,8 @@ class GreedyOffload:
             if self.server_bonus is not None:
                 val = val + self.server_bonus[None, :, None]
             score = np.where(adm, val, -np.inf)
-        left = scn.capacity_s.copy()
+        score = np.where(obs.resident[None, :, None] >= 0.5, score, -np.inf)
+        left = scn.host_capacity_s.copy()  # GPU-seconds per host (models never switched)
         x = np.zeros((scn.U, scn.E, scn.S, scn.W + 1))
         for age in range(scn.W, -1, -1):
             for u in range(scn.U):
@@ -157,10 +178,11 @@ class GreedyOffload:
                     if need <= 0 or not np.isfinite(score[u].flat[flat]):
                         break
                     e, s = np.unravel_index(flat, (scn.E, scn.S))
-                    k = min(need, np.floor(left[e] / scn.gpu_s[e, s] + 1e-9))
+                    h = scn.host[e]
+                    k = min(need, np.floor(left[h] / scn.gpu_s[e, s] + 1e-9))
                     if k > 0:
                         x[u, e, s, age] += k
-                        left[e] -= k * scn.gpu_s[e, s]
+                        left[h] -= k * scn.gpu_s[e, s]
                         need -= k
         return x
 
@@ -179,9 +201,11 @@ class EdgeMPC:
     name: str = "mpc"
     statuses: list[str] = field(default_factory=list)
 
-    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> np.ndarray:
+    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> Action:
         t1 = min(obs.t + self.window, scn.T)
-        prog, cells, _ = build_program(scn, t0=obs.t, t1=t1, pending=obs.pending)
+        prog, cells, _ = build_program(
+            scn, t0=obs.t, t1=t1, pending=obs.pending, resident0=obs.resident
+        )
         sol = solve_arrays(prog, time_limit=self.time_limit)
         self.statuses.append(sol.status)
         x = np.zeros((scn.U, scn.E, scn.S, scn.W + 1))
@@ -190,16 +214,23 @@ class EdgeMPC:
         xs = np.round(prog.block(sol.x, "x"))
         now = cells.t == obs.t
         np.add.at(x, (cells.u[now], cells.e[now], cells.s[now], obs.t - cells.tau[now]), xs[now])
-        return x
+        if not scn.residency:
+            return x
+        return x, np.round(prog.block(sol.x, "w").reshape(scn.E, t1 - obs.t)[:, 0])
 
 
 @dataclass
 class ReplayServed:
+    """Replays a schedule: ``served`` (T, U, E, S, W+1) and ``resident`` (T, E)."""
+
     served: np.ndarray
+    resident: np.ndarray | None = None
     name: str = "replay"
 
-    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> np.ndarray:
-        return self.served[obs.t]
+    def act(self, obs: EdgeObservation, scn: EdgeOffloadScenario) -> Action:
+        if self.resident is None:
+            return self.served[obs.t]
+        return self.served[obs.t], self.resident[obs.t]
 
 
 def solve_oracle(
@@ -219,9 +250,11 @@ def solve_oracle(
         threads=threads, seed=seed,
     )  # fmt: skip
     if sol.x is not None:
-        served, dropped = schedule_from(scn, prog, cells, cohorts, sol.x, integral=not relax)
-        with_evaluation(res, evaluate(scn, served, dropped))
-        res.schedule = served
+        served, dropped, resident = schedule_from(
+            scn, prog, cells, cohorts, sol.x, integral=not relax
+        )
+        with_evaluation(res, evaluate(scn, served, dropped, resident))
+        res.schedule = (served, resident)
     return res
 
 
@@ -235,18 +268,19 @@ def run_policy(
         else GreedyOffload(policy_name)
     )
     sim = simulate(scn, policy)
-    ev = evaluate(scn, sim.served, sim.dropped)
+    ev = evaluate(scn, sim.served, sim.dropped, sim.resident)
     if isinstance(policy, EdgeMPC):
         ev.kpis["windows"] = len(policy.statuses)
         ev.kpis["windows_not_optimal"] = sum(s != "optimal" for s in policy.statuses)
     return FamilyResult(
         family=FAMILY, method=policy_name, scenario=scn.name, horizon=scn.T, start=scn.start,
-        status="ok", utility=ev.utility, terms=ev.terms, kpis=ev.kpis, violations=ev.violations,
-        solve_seconds=time.perf_counter() - t0,
+        status="completed", solution_status="feasible", utility=ev.utility, terms=ev.terms,
+        kpis=ev.kpis, violations=ev.violations, solve_seconds=time.perf_counter() - t0,
         message=f"{len(sim.repairs)} repairs" if sim.repairs else "",
     )  # fmt: skip
 
 
 def replay(scn: EdgeOffloadScenario, result: FamilyResult) -> float:
-    sim = simulate(scn, ReplayServed(result.schedule))
+    served, resident = result.schedule
+    sim = simulate(scn, ReplayServed(served, resident))
     return utility_of(sim.per_slot.sum(axis=0))

@@ -1,7 +1,8 @@
 """Solve an `ArrayProgram` with HiGHS, passed in one ``passModel`` call (CSC matrix).
 
-The wall-clock limit is enforced by an interrupt callback (HiGHS' own ``time_limit`` alone
-may overrun), which also honours a process-wide stop request (`solvers.interrupt`).
+Options, the wall-clock limit (an interrupt callback, since HiGHS' own ``time_limit`` alone
+may overrun; it also honours a process-wide stop request) and the thread pool are handled
+by `solvers.highs` (`HighsOptions`, `Stopper`, `run`), as for the ``aigc-dc`` programs.
 A stopped solve reports ``time_limit`` with its incumbent (if any) and its best bound.
 """
 
@@ -15,9 +16,8 @@ import highspy
 import numpy as np
 
 from aigc_opt.formulations.family_program import ArrayProgram
-from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.family_result import FamilyResult, oracle_result
-from aigc_opt.solvers.highs import new_highs
+from aigc_opt.solvers.highs import HighsOptions, Stopper, new_highs, run
 
 _STATUS = {
     "kOptimal": "optimal",
@@ -62,22 +62,11 @@ def solve_arrays(
     if prog.n_cols == 0:  # nothing to decide: the optimum is the constant
         return ArraySolution("optimal", np.zeros(0), prog.offset, prog.offset, 0.0, "empty", "")
     h = new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("random_seed", int(seed))
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    deadline = float("inf")
+    options = HighsOptions(time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    stopper = Stopper()
     if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-        deadline = t0 + float(time_limit)
-
-    def _stop(event: object) -> None:
-        if time.perf_counter() > deadline or interrupt.requested():
-            event.interrupt()  # type: ignore[attr-defined]
-
-    for cb in (h.cbMipInterrupt, h.cbSimplexInterrupt, h.cbIpmInterrupt):
-        cb.subscribe(_stop)
+        stopper.deadline = t0 + float(time_limit)
+    stopper.subscribe(h)
     lp = highspy.HighsLp()
     lp.num_col_ = prog.n_cols
     lp.num_row_ = prog.n_rows
@@ -106,7 +95,7 @@ def solve_arrays(
     version = f"highspy {h.version()}"
     try:
         h.passModel(lp)
-        h.run()
+        run(h, options, stopper)  # the thread pool is reset when its size changes
     except Exception as exc:  # a solver crash is a status, not a traceback
         return ArraySolution("error", None, None, None, time.perf_counter() - t0, str(exc), version)
     seconds = time.perf_counter() - t0

@@ -1,65 +1,37 @@
 """`FamilyResult`: the outcome of a solve or a policy run on a scenario family other than
-``aigc-dc``, with the JSON keys of `SolveResult.summary` (``status``, ``utility``,
-``best_bound``, ``mip_gap``, ``terms``, ``kpis`` …) plus ``family``."""
+``aigc-dc`` — a `SolveResult` (same fields, same JSON keys) that also names its ``family``,
+keeps the family's own utility terms and a family-specific schedule, and adds the gap to
+its bound."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from aigc_opt.solvers.result import gap_to_bound, mip_gap
+from aigc_opt.solvers.result import SolveResult, gap_to_bound, mip_gap
 
 
 @dataclass
-class FamilyResult:
+class FamilyResult(SolveResult):
     """``utility`` is recomputed by the family's accounting from the schedule ($);
     ``objective`` is what the solver reported; ``best_bound`` a proven upper bound on the
-    program's optimum (None for a policy run, or without a proof)."""
+    program's optimum (None for a policy run, or without a proof). ``schedule`` is the
+    family's own (e.g. the runs of a geo-training oracle)."""
 
-    family: str
-    method: str
-    scenario: str
-    horizon: int
-    start: int
-    status: str
-    utility: float | None
     best_bound: float | None = None
-    objective: float | None = None
-    terms: dict[str, float] = field(default_factory=dict)
-    kpis: dict[str, Any] = field(default_factory=dict)
-    violations: list[dict[str, Any]] = field(default_factory=list)
-    build_seconds: float = 0.0
-    solve_seconds: float = 0.0
-    solver: str = ""
-    solver_version: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
-    schedule: Any = field(default=None, repr=False)
+    schedule: Any = None
+    family: str = ""
 
     def summary(self) -> dict[str, Any]:
         gap_usd, gap_pct = gap_to_bound(self.utility, self.best_bound)
+        base = super().summary()
         return {
             "family": self.family,
-            "scenario": self.scenario,
-            "horizon": self.horizon,
-            "start": self.start,
-            "method": self.method,
-            "status": self.status,
-            "utility": self.utility,
-            "best_bound": self.best_bound,
+            **base,
             "mip_gap": mip_gap(self.utility, self.best_bound),
             "gap_to_bound_usd": gap_usd,
             "gap_to_bound_pct": gap_pct,
-            "objective": self.objective,
-            "terms": dict(self.terms),
-            "kpis": self.kpis,
-            "violations": self.violations,
-            "build_seconds": round(self.build_seconds, 4),
-            "solve_seconds": round(self.solve_seconds, 4),
-            "solver": self.solver,
-            "solver_version": self.solver_version,
-            "options": self.options,
-            "message": self.message,
+            "terms": dict(self.terms),  # the family's terms, in its order
         }
 
 
@@ -84,6 +56,9 @@ def oracle_result(
         solver_version=sol.version,
         options=options,
         message=sol.message,
+        solution_status=(
+            "none" if sol.x is None else "optimal" if sol.status == "optimal" else "feasible"
+        ),
     )
 
 

@@ -13,13 +13,20 @@ from aigc_opt.formulations.geo_training_accounting import evaluate
 from aigc_opt.formulations.geo_training_program import Runs, build_program, schedule_from
 from aigc_opt.solvers.family_highs import solve_arrays, solve_oracle_program
 from aigc_opt.solvers.family_result import FamilyResult, with_evaluation
-from aigc_opt.solvers.geo_training_sim import GeoObservation, GreedyPolicy, ReplayPolicy, simulate
+from aigc_opt.solvers.geo_training_sim import (
+    GeoObservation,
+    GreedyPolicy,
+    ReplayPolicy,
+    Starts,
+    simulate,
+)
 
 
-def chosen_runs(runs: Runs, x: np.ndarray) -> dict[int, tuple[int, int, int]]:
-    """``{job: (d, g, start)}`` of an integer solution."""
-    pick = np.flatnonzero(np.round(x) > 0.5)
-    return {int(runs.j[k]): (int(runs.d[k]), int(runs.g[k]), int(runs.start[k])) for k in pick}
+def chosen_runs(runs: Runs, x: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """``(job, d, g, start, slots)`` of each run (segment) of an integer solution."""
+    pick = np.flatnonzero(np.round(x[: runs.K]) > 0.5)
+    cols = (runs.j, runs.d, runs.g, runs.start, runs.slots)
+    return [tuple(int(v[k]) for v in cols) for k in pick]  # type: ignore[misc]
 
 
 def solve_oracle(
@@ -58,17 +65,18 @@ class MPCPolicy:
     name: str = "mpc"
     statuses: list[str] | None = None
 
-    def act(self, obs: GeoObservation, scn: GeoTrainingScenario) -> dict[int, tuple[int, int]]:
+    def act(self, obs: GeoObservation, scn: GeoTrainingScenario) -> Starts:
         busy = scn.cap[:, None] - obs.free
         prog, runs = build_program(
-            scn, t0=obs.t, t1=min(obs.t + self.window, scn.T), waiting=obs.waiting, busy=busy
-        )
+            scn, t0=obs.t, t1=min(obs.t + self.window, scn.T), waiting=obs.waiting, busy=busy,
+            work_left=obs.work_left, resumed=obs.ran,
+        )  # fmt: skip
         sol = solve_arrays(prog, time_limit=self.time_limit, mip_gap=self.mip_gap)
         if self.statuses is not None:
             self.statuses.append(sol.status)
         if sol.x is None:
             return {}
-        return {j: (d, g) for j, (d, g, tau) in chosen_runs(runs, sol.x).items() if tau == obs.t}
+        return {j: (d, g, ell) for j, d, g, tau, ell in chosen_runs(runs, sol.x) if tau == obs.t}
 
 
 def run_policy(
@@ -90,7 +98,8 @@ def run_policy(
         scenario=scn.name,
         horizon=scn.T,
         start=scn.start,
-        status="ok",
+        status="completed",
+        solution_status="feasible",
         utility=ev.utility,
         terms=ev.terms,
         kpis=ev.kpis,
@@ -107,5 +116,5 @@ def run_policy(
 
 def replay(scn: GeoTrainingScenario, result: FamilyResult) -> float:
     """Utility of the oracle's runs replayed through the simulator ($)."""
-    _, u = simulate(scn, ReplayPolicy(dict(result.schedule or {})))
+    _, u = simulate(scn, ReplayPolicy(list(result.schedule or [])))
     return u

@@ -5,14 +5,15 @@ the rest of the horizon, this slot's prices and carbon) and returns starts
 ``{job: (data_center, gpus)}``. A start is accepted when the job is waiting, has arrived,
 may still start (τ ≤ D_j + L − p + 1), ``gpus`` is one of its sizes and the data center has
 that many GPUs free in every slot of the run; otherwise it is refused and logged in
-``repairs``. An accepted run is committed to its end (non-preemptive, as in the MILP). Each
+``repairs``. An accepted run is committed to its end (non-preemptive, as in the MILP;
+with preemption a run is one segment of the job, which may start another one after it). Each
 slot is booked with `geo_training_accounting.slot_terms`, the function that defines U.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -24,9 +25,12 @@ from aigc_opt.formulations.geo_training_accounting import (
     slot_terms,
     utility_of,
 )
-from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.family_sim import FamilySimulator
 
-Starts = dict[int, tuple[int, int]]
+Starts = dict[int, tuple[int, ...]]
+"""``{job: (data_center, gpus)}`` or ``(data_center, gpus, slots)``: without ``slots`` a run
+lasts the job's whole (remaining) work, cut by the horizon and, with preemption, by the
+job's last slot."""
 
 
 @dataclass
@@ -38,6 +42,8 @@ class GeoObservation:
     free: np.ndarray  # (D, T) GPUs not reserved by running jobs
     price: np.ndarray  # (D,) $/MWh this slot
     carbon: np.ndarray  # (D,) tCO2/MWh this slot
+    work_left: np.ndarray  # (J,) GPU-h not done yet
+    ran: np.ndarray  # (J,) bool: the job ran in an earlier slot (a new segment is a resume)
 
 
 def run_slots(scn: GeoTrainingScenario, j: int, g: int) -> int:
@@ -46,44 +52,48 @@ def run_slots(scn: GeoTrainingScenario, j: int, g: int) -> int:
 
 
 def may_start(scn: GeoTrainingScenario, j: int, g: int, t: int) -> bool:
-    """Start rule of the family: τ ≤ D_j + L − p + 1 (a run must end by D_j + L)."""
-    return t <= scn.deadline[j] + scn.spec.max_late_slots - run_slots(scn, j, g) + 1
+    """Start rule of the family: τ ≤ D_j + L − p + 1 (a run must end by D_j + L); with
+    preemption a segment of one slot is enough."""
+    shortest = 1 if scn.preemption else run_slots(scn, j, g)
+    return t <= scn.deadline[j] + scn.spec.max_late_slots - shortest + 1
+
+
+def segment_slots(scn: GeoTrainingScenario, j: int, g: int, t: int, left: float) -> int:
+    """Default length of a run started at t on g GPUs with ``left`` GPU-h to do: the whole
+    run p; with preemption the whole remaining work, cut to end inside the horizon and by
+    D_j + L."""
+    if not scn.preemption:
+        return run_slots(scn, j, g)
+    whole = int(np.floor(left / (g * scn.dt) + 1e-9))
+    return min(whole, scn.T - t, int(scn.deadline[j]) + scn.spec.max_late_slots - t + 1)
 
 
 @dataclass
-class GeoSimulator:
+class GeoSimulator(FamilySimulator):
     """Advance one slot per `step`; `evaluation` re-accounts the whole run (same U)."""
 
     scn: GeoTrainingScenario
-    t: int = 0
     started: np.ndarray = field(init=False)
     n: np.ndarray = field(init=False)
     y: np.ndarray = field(init=False)
     busy: np.ndarray = field(init=False)
-    per_slot: np.ndarray = field(init=False)
-    repairs: list[dict[str, Any]] = field(init=False)
+    until: np.ndarray = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.reset()
+    terms: ClassVar[tuple[str, ...]] = TERMS
 
-    def reset(self) -> GeoObservation:
+    def _reset_state(self) -> None:
         s = self.scn
-        self.t = 0
         self.started = np.zeros(s.J, dtype=bool)
         self.n = np.zeros((s.J, s.D, s.T))
         self.y = np.zeros((s.J, s.D, s.T))
         self.busy = np.zeros((s.D, s.T))
-        self.per_slot = np.zeros((s.T, len(TERMS)))
-        self.repairs = []
-        return self.observation()
-
-    @property
-    def done(self) -> bool:
-        return self.t >= self.scn.T
+        self.until = np.zeros(s.J, dtype=int)  # end (exclusive) of the job's last run
 
     def observation(self) -> GeoObservation:
         s, t = self.scn, min(self.t, self.scn.T - 1)
-        waiting = (~self.started) & (s.arrival <= t)
+        left = self.work_left()
+        ready = left > 1e-9 if s.preemption else ~self.started
+        waiting = ready & (s.arrival <= t) & (self.until <= t)
         waiting &= (
             np.array(
                 [any(may_start(s, j, g, t) for g in s.sizes(j)) for j in range(s.J)], dtype=bool
@@ -91,19 +101,29 @@ class GeoSimulator:
             if s.J
             else waiting
         )
-        return GeoObservation(t, waiting, s.cap[:, None] - self.busy, s.price[:, t], s.carbon[:, t])
+        ran = self.y[:, :, :t].sum(axis=(1, 2)) > 0
+        free = s.cap[:, None] - self.busy
+        return GeoObservation(t, waiting, free, s.price[:, t], s.carbon[:, t], left, ran)
 
-    def _accept(self, j: int, d: int, g: int) -> str | None:
+    def work_left(self) -> np.ndarray:
+        """GPU-h of each job not booked yet (J,)."""
+        return self.scn.work - self.n.sum(axis=(1, 2)) * self.scn.dt
+
+    def _accept(self, j: int, d: int, g: int, ell: int) -> str | None:
         s, t = self.scn, self.t
         if not 0 <= j < s.J or not 0 <= d < s.D:
             return "unknown job or data center"
-        if self.started[j] or s.arrival[j] > t:
+        if s.arrival[j] > t or self.until[j] > t or (self.started[j] and not s.preemption):
             return "job not waiting"
         if g not in s.sizes(j):
             return f"gpus {g} not among the job's sizes {s.sizes(j)}"
-        if not may_start(s, j, g, t):
-            return "too late to start with this GPU count"
-        end = min(t + run_slots(s, j, g), s.T)
+        if not s.preemption and ell != run_slots(s, j, g):
+            return "without preemption a run lasts the whole work"
+        if ell < 1 or t + ell - 1 > s.deadline[j] + s.spec.max_late_slots:
+            return "too late to start with this GPU count and length"
+        if s.preemption and (t + ell > s.T or g * ell * s.dt > self.work_left()[j] + 1e-9):
+            return "segment beyond the horizon or the work left"
+        end = min(t + ell, s.T)
         if (self.busy[d, t:end] + g > s.cap[d] + 1e-9).any():
             return "not enough free GPUs over the run"
         return None
@@ -111,18 +131,25 @@ class GeoSimulator:
     def step(self, starts: Starts) -> np.ndarray:
         """Apply this slot's starts, book the slot; returns its terms (`TERMS` order, $)."""
         s, t = self.scn, self.t
-        for j, (d, g) in sorted(starts.items()):
-            why = self._accept(int(j), int(d), int(g))
+        for j, start in sorted(starts.items()):
+            j, d, g = int(j), int(start[0]), int(start[1])
+            ell = int(start[2]) if len(start) > 2 else None
+            if ell is None and 0 <= j < s.J and g > 0:
+                ell = segment_slots(s, j, g, t, float(self.work_left()[j]))
+            why = self._accept(j, d, g, -1 if ell is None else ell)
             if why is not None:
-                self.repairs.append({"slot": t, "job": int(j), "refused": why})
+                self.repairs.append({"slot": t, "job": j, "refused": why})
                 continue
-            end = min(t + run_slots(s, j, g), s.T)
+            end = min(t + int(ell or 0), s.T)
             self.started[j] = True
+            self.until[j] = end
             self.n[j, d, t:end] = g
             self.y[j, d, t:end] = 1.0
             self.busy[d, t:end] += g
-        prev = self.y[:, :, t - 1] if t > 0 else np.zeros((s.J, s.D))
-        terms = slot_terms(s, t, self.n[:, :, t], self.y[:, :, t], prev)
+        zero = np.zeros((s.J, s.D))
+        n_prev, y_prev = (self.n[:, :, t - 1], self.y[:, :, t - 1]) if t > 0 else (zero, zero)
+        ran = self.y[:, :, :t].sum(axis=(1, 2)) > 0
+        terms = slot_terms(s, t, self.n[:, :, t], self.y[:, :, t], n_prev, y_prev, ran)
         self.per_slot[t] = terms
         self.t += 1
         return terms
@@ -140,13 +167,7 @@ class GeoPolicy(Protocol):
 def simulate(scn: GeoTrainingScenario, policy: GeoPolicy) -> tuple[GeoSimulator, float]:
     """The one episode loop: returns the simulator and the episode utility ($)."""
     sim = GeoSimulator(scn)
-    obs = sim.reset()
-    while not sim.done:
-        if interrupt.requested():
-            break
-        sim.step(policy.act(obs, scn))
-        if not sim.done:
-            obs = sim.observation()
+    sim.play(policy)
     return sim, utility_of(sim.per_slot.sum(axis=0))
 
 
@@ -200,6 +221,8 @@ class GreedyPolicy:
             for g in sorted(scn.sizes(j), reverse=True):
                 if not may_start(scn, j, g, obs.t):
                     continue
+                if segment_slots(scn, j, g, obs.t, float(obs.work_left[j])) < 1:
+                    continue  # with preemption: less work left than one slot at g GPUs
                 last_chance = not may_start(scn, j, g, obs.t + 1)
                 placed = False
                 for d in dcs:
@@ -226,8 +249,9 @@ HEURISTICS = ("edf-cheapest", "carbon-greedy", "fcfs-home")
 class ReplayPolicy:
     """Replays a fixed set of runs ``{job: (d, g, start)}`` (e.g. the oracle's)."""
 
-    runs: dict[int, tuple[int, int, int]]
+    runs: list[tuple[int, int, int, int, int]]
+    """``(job, data center, gpus, start, slots)`` of each run (or segment)."""
     name: str = "replay"
 
     def act(self, obs: GeoObservation, scn: GeoTrainingScenario) -> Starts:
-        return {j: (d, g) for j, (d, g, tau) in self.runs.items() if tau == obs.t}
+        return {j: (d, g, ell) for j, d, g, tau, ell in self.runs if tau == obs.t}

@@ -90,10 +90,14 @@ def _policy(name: str, horizon: int) -> Any:
 def solve_row(entry: Entry, version: str, horizon: int) -> tuple[dict[str, Any], dict[str, float]]:
     """One table row and its timings (s, measured on this machine)."""
     from aigc_opt.solvers.convex import solve_convex
+    from aigc_opt.solvers.family_registry import family_for
     from aigc_opt.solvers.highs import HighsOptions
     from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.policy import run_episode
 
+    fam = family_for(entry.path)
+    if fam is not None:
+        return family_row(fam, entry, version, horizon)
     scn = load_scenario(entry.path, horizon=horizon)
     opts = HighsOptions(threads=1, seed=0, mip_gap=MIP_GAP, time_limit=TIME_LIMIT)
     times: dict[str, float] = {}
@@ -126,6 +130,50 @@ def solve_row(entry: Entry, version: str, horizon: int) -> tuple[dict[str, Any],
         times[name] = time.perf_counter() - t0
         row[name] = _r(ep.utility)
         row[f"{name}_gap_pct"] = _r(gap_to_bound(ep.utility, bound)[1])
+    return row, {k: round(v, 2) for k, v in times.items()}
+
+
+def family_row(
+    fam: Any, entry: Entry, version: str, horizon: int
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The row of a scenario family's entry (MODEL.md §8): its MILP and LP (HiGHS, 1
+    thread, seed 0), then its policies (MPC with window min(24, horizon) as
+    ``mpc-perfect``, and its heuristics by name) with their gaps to the MILP's bound."""
+    scn = fam.load_scenario(entry.path, horizon)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    milp = fam.solve(scn, time_limit=TIME_LIMIT, mip_gap=MIP_GAP, threads=1, seed=0)
+    times["milp"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lp = fam.solve(scn, relax=True, time_limit=TIME_LIMIT, threads=1, seed=0)
+    times["lp"] = time.perf_counter() - t0
+    cvx = None
+    if fam.convex is not None:
+        t0 = time.perf_counter()
+        cvx = fam.convex(scn, time_limit=TIME_LIMIT)
+        times["convex"] = time.perf_counter() - t0
+    bound = milp.best_bound if milp.status in ("optimal", "time_limit") else None
+    row: dict[str, Any] = {
+        "scenario": entry.name,
+        "family": fam.name,
+        "tier": entry.tier,
+        "horizon": horizon,
+        "catalog_version": version,
+        "data_hash": content_hash(entry.path),
+        "milp_status": milp.status,
+        "milp_incumbent": _r(milp.utility),
+        "milp_bound": _r(bound),
+        "milp_gap_pct": _r(gap_to_bound(milp.utility, bound)[1]),
+        "lp_bound": _r(lp.best_bound if lp.status == "optimal" else None),
+        "convex_bound": _r(cvx.best_bound if cvx is not None and cvx.status == "optimal" else None),
+    }
+    for p in fam.policies:
+        name = "mpc-perfect" if p == "mpc" else p
+        t0 = time.perf_counter()
+        res = fam.run(scn, p, window=min(24, horizon))
+        times[name] = time.perf_counter() - t0
+        row[name] = _r(res.utility)
+        row[f"{name}_gap_pct"] = _r(gap_to_bound(res.utility, bound)[1])
     return row, {k: round(v, 2) for k, v in times.items()}
 
 
@@ -198,6 +246,8 @@ def _fmt(v: Any) -> str:
 
 
 def to_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    """``columns``, then any other column some row has (a family's policies), in order."""
+    columns = list(dict.fromkeys([*columns, *(k for r in rows for k in r)]))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
@@ -234,6 +284,8 @@ def to_markdown(table: dict[str, Any]) -> str:
         "|" + "---|" * len(head),
     ]
     for r in table["rows"]:
+        if r.get("family"):
+            continue  # listed below, with the family's own policies
         cells = [
             r["scenario"],
             str(r["horizon"]),
@@ -246,7 +298,38 @@ def to_markdown(table: dict[str, Any]) -> str:
             r["data_hash"],
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    for fam in dict.fromkeys(r["family"] for r in table["rows"] if r.get("family")):
+        lines += _family_markdown(fam, [r for r in table["rows"] if r.get("family") == fam])
     return "\n".join(lines) + "\n"
+
+
+def _family_markdown(family: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The rows of one scenario family (MODEL.md §8), under its own policy columns."""
+    fixed = set(COLUMNS) | {"family"}
+    pols = [k for k in rows[0] if k not in fixed and not k.endswith("_gap_pct")]
+    head = ["scenario", "h", "MILP U (status)", "bound", "gap %", "LP", "convex",
+            *(f"{p} (gap %)" for p in pols), "hash"]  # fmt: skip
+    lines = [
+        "",
+        f"## Family {family}",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for r in rows:
+        cells = [
+            r["scenario"],
+            str(r["horizon"]),
+            f"{_fmt(r['milp_incumbent'])} ({r['milp_status']})",
+            _fmt(r["milp_bound"]),
+            _fmt(r["milp_gap_pct"]),
+            _fmt(r["lp_bound"]) or "not optimal",
+            _fmt(r["convex_bound"]) or "—",
+            *(f"{_fmt(r.get(p))} ({_fmt(r.get(p + '_gap_pct'))})" for p in pols),
+            r["data_hash"],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def write(table: dict[str, Any], out: str | Path) -> list[Path]:

@@ -259,9 +259,14 @@ CATALOG_EPISODES: tuple[tuple[str, int | None], ...] = (("tiny", None), ("defaul
 
 
 def default_catalog(methods: Iterable[str] | None = None) -> list[Case]:
-    """Every (episode, method) pair of the catalog, in a fixed order."""
-    names = list(METHODS) if methods is None else list(methods)
-    return [Case(s, h, m) for s, h in CATALOG_EPISODES for m in names]
+    """Every (episode, method) pair of the catalog, in a fixed order: the ``aigc-dc``
+    episodes with every registered method, then each family's default scenario with the
+    family's methods (`regress_families`). ``methods`` keeps only those names."""
+    from aigc_opt.solvers.regress_families import family_episodes, methods_for
+
+    keep = None if methods is None else set(methods)
+    episodes = [*CATALOG_EPISODES, *family_episodes()]
+    return [Case(s, h, m) for s, h in episodes for m in methods_for(s) if keep is None or m in keep]
 
 
 def select_cases(cases: Sequence[Case], patterns: Sequence[str]) -> list[Case]:
@@ -333,12 +338,13 @@ def flatten(summary: dict[str, Any] | Any, *, complete: bool = False) -> dict[st
         if v is not None:
             out[key] = v
     terms = summary.get("terms") or {}
-    for n in TERMS:
+    family = "family" in summary  # a scenario family's summary: its own terms and KPIs
+    for n in list(terms) if family else TERMS:
         v = finite(terms.get(n))
         if v is not None:
             out[f"terms.{n}"] = v
     kp = summary.get("kpis") or {}
-    for k in _KPI_KEYS:
+    for k in kp if family else _KPI_KEYS:
         v = finite(kp.get(k))
         if v is not None:
             out[f"kpis.{k}"] = v
@@ -381,8 +387,12 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
     is recorded as the case's error: a regression result, not a traceback."""
     out = Outcome(case)
     t0 = time.perf_counter()
+    from aigc_opt.solvers.regress_families import family_methods
+
+    family = getattr(scenario, "family", "aigc-dc")
     try:
-        summary = METHODS[case.method].solve(scenario)
+        methods = METHODS if family == "aigc-dc" else family_methods(family)
+        summary = methods[case.method].solve(scenario)
     except Exception as exc:
         out.seconds = time.perf_counter() - t0
         out.error = f"{type(exc).__name__}: {exc}"
@@ -399,12 +409,16 @@ def run_case(case: Case, scenario: Scenario) -> Outcome:
 
 def load_catalog_scenario(
     name: str, horizon: int | None, start: int = 0, *, overrides: dict[str, str] | None = None
-) -> Scenario:
+) -> Any:
     """Load catalog scenario ``name`` (or the TOML that ``overrides`` maps it to), cut to
     ``horizon`` slots from ``start``."""
     from aigc_opt.data.catalog import load_scenario
+    from aigc_opt.solvers.family_registry import family_for
 
     src = (overrides or {}).get(name, name)
+    fam = family_for(src)
+    if fam is not None:
+        return fam.load_scenario(src, horizon, start)
     return load_scenario(src, horizon=horizon, start=start)
 
 
@@ -417,7 +431,7 @@ def run_cases(
     """Solve every case (scenarios loaded once per episode). ``overrides`` maps a catalog
     scenario name to a TOML path to load instead (e.g. a modified copy)."""
     overrides = overrides or {}
-    loaded: dict[tuple[str, int | None, int], Scenario] = {}
+    loaded: dict[tuple[str, int | None, int], Any] = {}
     out: list[Outcome] = []
     for i, case in enumerate(cases, 1):
         key = (case.scenario, case.horizon, case.start)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,7 +70,7 @@ def test_hand_solved_one_job():
     assert res.status == "optimal"
     assert res.utility == pytest.approx(2.8, abs=1e-6)
     assert res.best_bound == pytest.approx(2.8, abs=1e-6)
-    assert res.schedule == {0: (1, 2, 0)}
+    assert res.schedule == [(0, 1, 2, 0, 2)]
     assert res.terms["migration_cost"] == pytest.approx(1.0, abs=1e-9)
     assert res.terms["energy_cost"] == pytest.approx(0.2, abs=1e-9)
     assert res.violations == []
@@ -97,6 +99,49 @@ def test_carbon_price_and_lateness_hand_solved():
     assert utility_of(np.array([res.terms[k] for k in TERMS])) == pytest.approx(res.utility)
 
 
+def test_hand_solved_preemption_and_migration():
+    """One job, W = 4 GPU-h on 2 GPUs only (p = 2 slots), deadline slot 1, home dc0; both data
+    centers hold 2 GPUs; energy per busy GPU-slot 0.001 MWh; prices dc0 (100, 900), dc1
+    (900, 100) $/MWh; migration c = 0.3 $, resume r = 0.2 $.
+    One run: dc0 from slot 0: 4 − 0.002·1000 = 2.0; dc1: 4 − 2.0 − 0.3 = 1.7.
+    Preempted: dc0 in slot 0 (2 − 0.2 = 1.8), then migrated to dc1 in slot 1
+    (2 − 0.2 − 0.3 migration − 0.2 resume = 1.3): 3.1, the optimum (the other order gives
+    −0.1; a single segment at most 1.8)."""
+    price = np.array([[100.0, 900.0], [900.0, 100.0]])
+    job = {"arrival_slot": 0, "deadline_slot": 1, "gpu_hours": 4, "gpus_min": 2, "gpus_max": 2,
+           "migration_usd": 0.3, "resume_usd": 0.2}  # fmt: skip
+    scn = _scenario([job], price, np.zeros_like(price), caps=[2, 2], preemption=True)
+    res = solve_oracle(scn)
+    assert res.status == "optimal" and res.violations == []
+    assert res.utility == pytest.approx(3.1, abs=1e-6)
+    assert res.best_bound == pytest.approx(3.1, abs=1e-6)
+    assert res.schedule == [(0, 0, 2, 0, 1), (0, 1, 2, 1, 1)]
+    expect = {"work_value": 4.0, "energy_cost": 0.4, "migration_cost": 0.3, "resume_cost": 0.2}
+    for k, v in expect.items():
+        assert res.terms[k] == pytest.approx(v, abs=1e-9), k
+    assert res.kpis["segments"] == 2 and res.kpis["segments_away_from_home"] == 1
+    assert solve_oracle(scn, relax=True).best_bound >= 3.1 - 1e-6
+    assert replay(scn, res) == pytest.approx(3.1, abs=1e-9)
+    assert run_policy(scn, "mpc", window=2).utility == pytest.approx(3.1, abs=1e-6)
+    # the greedy runs the job to its end at the cheaper data center now (dc0): 2.0
+    assert run_policy(scn, "edf-cheapest").utility == pytest.approx(2.0, abs=1e-9)
+    from aigc_opt.drl_compare.geo_training_env import GeoTrainingEnv
+
+    env = GeoTrainingEnv(scn)
+    env.reset(seed=0)
+    total, done = 0.0, False
+    while not done:
+        t = env.sim.t
+        _, r, done, _, _ = env.step_starts(
+            {j: (d, g, ell) for j, d, g, tau, ell in res.schedule if tau == t}
+        )
+        total += r
+    assert total == pytest.approx(3.1, abs=1e-9)
+    # without preemption the same job runs once: the best run is dc0 from slot 0
+    plain = replace(scn, spec=scn.spec.model_copy(update={"preemption": False}))
+    assert solve_oracle(plain).utility == pytest.approx(2.0, abs=1e-6)
+
+
 @st.composite
 def small_scenarios(draw):
     D = draw(st.integers(1, 3))
@@ -118,9 +163,12 @@ def small_scenarios(draw):
                 "gpu_hours": gmax * draw(st.integers(1, 3)),
                 "gpus_min": gmin,
                 "gpus_max": gmax,
+                "migration_usd": draw(st.sampled_from([0.0, 0.5, 2.0])),
+                "resume_usd": draw(st.sampled_from([0.0, 0.3, 1.0])),
             }
         )
-    return _scenario(jobs, price, carbon, caps=caps, carbon_price_usd_per_t=50.0, max_late_slots=2)
+    return _scenario(jobs, price, carbon, caps=caps, carbon_price_usd_per_t=50.0,
+                     max_late_slots=2, preemption=draw(st.booleans()))  # fmt: skip
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -134,8 +182,8 @@ def test_lp_milp_policies_ordering_and_replay(scn):
     assert milp.best_bound >= milp.utility - tol
     assert milp.violations == []
     assert replay(scn, milp) == pytest.approx(milp.utility, abs=tol)
-    for name in HEURISTICS:
-        pol = run_policy(scn, name)
+    for name in (*HEURISTICS, "mpc"):
+        pol = run_policy(scn, name, window=2)
         assert pol.violations == []
         assert pol.utility <= milp.best_bound + tol
 
@@ -179,7 +227,7 @@ def test_env_replays_oracle_and_zero_action_is_the_heuristic():
     total, done, info = 0.0, False, {}
     while not done:
         t = env.sim.t
-        starts = {j: (d, g) for j, (d, g, tau) in milp.schedule.items() if tau == t}
+        starts = {j: (d, g, ell) for j, d, g, tau, ell in milp.schedule if tau == t}
         _, r, done, _, info = env.step_starts(starts)
         total += r
     assert total == pytest.approx(milp.utility, abs=1e-6 * abs(milp.utility))

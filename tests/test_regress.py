@@ -15,6 +15,7 @@ from aigc_opt.cli import app
 from aigc_opt.data.catalog import SCENARIO_DIR
 from aigc_opt.reports import regress as rg
 from aigc_opt.solvers import regress_cases as rc
+from aigc_opt.solvers import regress_families as rf
 
 pytest_plugins = ["pytester"]
 
@@ -135,10 +136,12 @@ def test_catalog_registry() -> None:
     assert {"oracle-milp", "oracle-lp"} <= set(rc.METHODS)
     catalog = rc.default_catalog()
     ids = [c.id for c in catalog]
-    assert len(ids) == len(set(ids)) == len(rc.CATALOG_EPISODES) * len(rc.METHODS)
+    families = rf.family_episodes()
+    n_family = sum(len(rf.methods_for(s)) for s, _ in families)
+    assert len(ids) == len(set(ids)) == len(rc.CATALOG_EPISODES) * len(rc.METHODS) + n_family
     assert "tiny/full/oracle-lp" in ids and "default/h24/oracle-milp" in ids
     assert rc.select_cases(catalog, ["*/oracle-lp"]) == [
-        rc.Case(s, h, "oracle-lp") for s, h in rc.CATALOG_EPISODES
+        rc.Case(s, h, "oracle-lp") for s, h in (*rc.CATALOG_EPISODES, *families)
     ]
     with pytest.raises(rg.RegressInputError):
         rc.parse_overrides(["tiny"])

@@ -5,14 +5,16 @@ family scenarios live in ``families/scenarios/<name>/scenario.toml``; their name
 unique across families, so ``--scenario NAME`` finds the family by the name alone.
 This module only answers "which family is this scenario reference?" and "which
 scenarios does a family ship?"; the programs, simulators and policies of each family are
-wired together one floor up, in `aigc_opt.families`.
+wired together in `aigc_opt.solvers.family_registry`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -68,6 +70,50 @@ def resolve(ref: str | Path) -> Path:
     if not path.is_file():
         raise ScenarioError("--scenario", "scenario", text, "no such scenario file")
     return path
+
+
+class FamilyScenario:
+    """What every family's scenario class shares (each is a frozen dataclass with at least
+    ``spec``, ``name``, ``start`` and ``source`` fields and a ``T`` property): the family
+    name, the check of a cut's window, and a content digest."""
+
+    family: ClassVar[str]
+    spec: BaseModel
+    name: str
+    start: int
+    source: str
+
+    @property
+    def T(self) -> int:  # pragma: no cover - every family defines it
+        raise NotImplementedError
+
+    def window(self, horizon: int | None, start: int) -> int:
+        """End slot (exclusive) of ``horizon`` slots from ``start``; `ScenarioError` when
+        the window leaves the series."""
+        if start < 0 or start >= self.T:
+            raise ScenarioError(self.source, "start", start, f"must be in 0 … {self.T - 1}")
+        end = self.T if horizon is None else start + horizon
+        if horizon is not None and (horizon < 1 or end > self.T):
+            raise ScenarioError(
+                self.source, "horizon", horizon, f"must be in 1 … {self.T - start} (series length)"
+            )
+        return end
+
+    def digest(self) -> str:
+        """SHA-256 of the spec and every array (not the source path): equal digests, equal
+        scenarios."""
+        h = hashlib.sha256(self.family.encode())
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if f.name == "source":
+                continue
+            if isinstance(v, np.ndarray):
+                h.update(f"{f.name}{v.shape}{v.dtype}".encode() + np.ascontiguousarray(v).tobytes())
+            elif isinstance(v, BaseModel):
+                h.update(v.model_dump_json().encode())
+            else:
+                h.update(f"{f.name}={v!r}".encode())
+        return h.hexdigest()
 
 
 def fail(source: str | Path, field: str, value: Any, message: str) -> ScenarioError:

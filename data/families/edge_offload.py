@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import FamilyScenario, read_spec, validate_spec
 from aigc_opt.data.families import fail as _fail
-from aigc_opt.data.families import read_spec, validate_spec
-from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "edge-offload"
 
@@ -30,7 +29,9 @@ class _Model(BaseModel):
 
 
 class EdgeServer(_Model):
-    """An edge server with one resident text-to-image model on ``gpus`` GPUs."""
+    """A text-to-image model on an edge server (``host``) with ``gpus`` GPUs. Entries with
+    the same ``host`` share its GPUs; with ``max_resident`` set, a host holds at most that
+    many of its models in memory, and loading one costs ``load_seconds`` and ``load_kwh``."""
 
     name: str = Field(min_length=1)
     model: str = ""
@@ -42,6 +43,11 @@ class EdgeServer(_Model):
     quality_alpha: float = Field(gt=0, description="α of Q(n) = min(q_max, α ln n + c)")
     quality_c: float = Field(description="c of Q(n)")
     quality_max: float = Field(gt=0, le=1, description="q_max")
+    host: str = Field(default="", description="physical server (default: its own name)")
+    load_seconds: float = Field(
+        default=0.0, ge=0, description="GPU-seconds of the host a load of this model takes"
+    )
+    load_kwh: float = Field(default=0.0, ge=0, description="kWh a load of this model takes")
 
 
 class Device(_Model):
@@ -64,6 +70,12 @@ class EdgeOffloadSpec(_Model):
     energy_usd_per_kwh: float = Field(ge=0, description="π: $ per kWh")
     drop_usd: float = Field(ge=0, description="ρ: $ per dropped task")
     quality_floor: float = Field(default=0.0, ge=0, le=1, description="q^min of every task")
+    max_resident: int | None = Field(
+        default=None,
+        ge=1,
+        description="M: models a host holds in GPU memory (model residency and switching, "
+        "MODEL.md §7); absent: every model is always resident",
+    )
     arrivals: str = "arrivals.csv"
     servers: list[EdgeServer] = Field(min_length=1)
     devices: list[Device] = Field(min_length=1)
@@ -81,7 +93,10 @@ class EdgeOffloadSpec(_Model):
                     raise ValueError(f"device {dev.name}: unknown server {srv!r}")
                 if not rate > 0:
                     raise ValueError(f"device {dev.name}: rate to {srv} must be > 0, got {rate}")
+        gpus: dict[str, int] = {}
         for srv in self.servers:
+            if gpus.setdefault(srv.host or srv.name, srv.gpus) != srv.gpus:
+                raise ValueError(f"server {srv.name}: models on host {srv.host!r} differ in gpus")
             for n in self.steps:
                 if srv.quality_alpha * np.log(n) + srv.quality_c < 0:
                     raise ValueError(f"server {srv.name}: Q({n}) < 0 (log form invalid there)")
@@ -89,7 +104,7 @@ class EdgeOffloadSpec(_Model):
 
 
 @dataclass(frozen=True)
-class EdgeOffloadScenario:
+class EdgeOffloadScenario(FamilyScenario):
     """Validated scenario. ``arrivals`` (U, T) tasks; ``rate`` (U, E) Mbit/s (0 = no link);
     ``quality`` (E, S); ``gpu_s`` (E, S) GPU-seconds per task; ``kwh`` (E, S) per task."""
 
@@ -99,7 +114,7 @@ class EdgeOffloadScenario:
     start: int = 0
     source: str = ""
 
-    family = FAMILY
+    family: ClassVar[str] = FAMILY
 
     @property
     def T(self) -> int:
@@ -158,17 +173,52 @@ class EdgeOffloadScenario:
 
     @property
     def capacity_s(self) -> np.ndarray:
-        """GPU-seconds per slot of each server."""
+        """GPU-seconds per slot of each server (model entry; its host's GPUs)."""
         return np.array([s.gpus for s in self.spec.servers], dtype=float) * self.spec.slot_seconds
 
+    @property
+    def host(self) -> np.ndarray:
+        """(E,) host index of each model entry (entries without ``host`` are their own)."""
+        names = [s.host or s.name for s in self.spec.servers]
+        return np.unique(names, return_inverse=True)[1].astype(int)
+
+    @property
+    def H(self) -> int:
+        return int(self.host.max()) + 1
+
+    @property
+    def host_capacity_s(self) -> np.ndarray:
+        """(H,) GPU-seconds per slot of each host."""
+        cap = np.zeros(self.H)
+        cap[self.host] = self.capacity_s
+        return cap
+
+    @property
+    def residency(self) -> bool:
+        """Model residency and switching are modelled (``max_resident`` set)."""
+        return self.spec.max_resident is not None
+
+    @property
+    def load_s(self) -> np.ndarray:
+        """(E,) GPU-seconds of its host one load of the model takes."""
+        return np.array([s.load_seconds for s in self.spec.servers])
+
+    @property
+    def load_kwh(self) -> np.ndarray:
+        """(E,) kWh one load of the model takes."""
+        return np.array([s.load_kwh for s in self.spec.servers])
+
+    @property
+    def resident0(self) -> np.ndarray:
+        """(E,) resident before slot 0: the first ``max_resident`` models of each host in
+        file order (every model without residency)."""
+        if not self.residency:
+            return np.ones(self.E, dtype=bool)
+        rank = np.array([int((self.host[:e] == self.host[e]).sum()) for e in range(self.E)])
+        return rank < int(self.spec.max_resident or 0)
+
     def cut(self, horizon: int | None = None, start: int = 0) -> EdgeOffloadScenario:
-        if start < 0 or start >= self.T:
-            raise ScenarioError(self.source, "start", start, f"must be in 0 … {self.T - 1}")
-        end = self.T if horizon is None else start + horizon
-        if horizon is not None and (horizon < 1 or end > self.T):
-            raise ScenarioError(
-                self.source, "horizon", horizon, f"must be in 1 … {self.T - start} (series length)"
-            )
+        end = self.window(horizon, start)
         return replace(self, arrivals=self.arrivals[:, start:end], start=self.start + start)
 
     def summary(self) -> dict[str, Any]:

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aigc_opt.data.families import FamilyScenario, read_spec, validate_spec
 from aigc_opt.data.families import fail as _fail
-from aigc_opt.data.families import read_spec, validate_spec
-from aigc_opt.data.scenario import ScenarioError
 
 FAMILY = "geo-training"
 JOB_COLUMNS = {
@@ -66,6 +65,11 @@ class GeoTrainingSpec(_Model):
     max_late_slots: int = Field(
         default=24, ge=0, le=10_000, description="L: a job may run until slot D_j + L, no later"
     )
+    preemption: bool = Field(
+        default=False,
+        description="a job may stop and resume later, at any data center and GPU count "
+        "(each resume costs its resume_usd); otherwise one run per job, to the end",
+    )
     jobs: str = Field(default="jobs.csv", description="path of the jobs table")
     energy: str = Field(default="energy.csv", description="path of the energy table")
     data_centers: list[TrainingDataCenter] = Field(min_length=1)
@@ -79,12 +83,14 @@ class GeoTrainingSpec(_Model):
 
 
 @dataclass(frozen=True)
-class GeoTrainingScenario:
+class GeoTrainingScenario(FamilyScenario):
     """A validated geo-training scenario: spec plus arrays.
 
     Jobs (length J): ``arrival``, ``deadline`` (slot indices, deadline may lie past the
     horizon), ``work`` (GPU-h), ``gmin``, ``gmax`` (GPUs), ``value``, ``late`` ($/GPU-h),
-    ``migration`` ($ per start). Data centers (length D): ``cap`` (GPUs), ``pue``,
+    ``migration`` ($ per start away from home), ``resume`` ($ per resume after a
+    preemption; the optional ``resume_usd`` column, default 0). Data centers (length D):
+    ``cap`` (GPUs), ``pue``,
     ``gpu_kw`` (kW). Series (D, T): ``price`` ($/MWh), ``carbon`` (tCO2/MWh).
     """
 
@@ -100,12 +106,13 @@ class GeoTrainingScenario:
     late: np.ndarray
     migration: np.ndarray
     home_dc: np.ndarray
+    resume: np.ndarray
     price: np.ndarray
     carbon: np.ndarray
     start: int = 0
     source: str = ""
 
-    family = FAMILY
+    family: ClassVar[str] = FAMILY
 
     @property
     def T(self) -> int:
@@ -126,6 +133,10 @@ class GeoTrainingScenario:
     @property
     def sigma(self) -> float:
         return float(self.spec.carbon_price_usd_per_t)
+
+    @property
+    def preemption(self) -> bool:
+        return bool(self.spec.preemption)
 
     @property
     def last_slot(self) -> np.ndarray:
@@ -167,13 +178,7 @@ class GeoTrainingScenario:
 
     def cut(self, horizon: int | None = None, start: int = 0) -> GeoTrainingScenario:
         """Slots ``start … start+horizon−1``; jobs arriving in them, times shifted by −start."""
-        if start < 0 or start >= self.T:
-            raise ScenarioError(self.source, "start", start, f"must be in 0 … {self.T - 1}")
-        end = self.T if horizon is None else start + horizon
-        if horizon is not None and (horizon < 1 or end > self.T):
-            raise ScenarioError(
-                self.source, "horizon", horizon, f"must be in 1 … {self.T - start} (series length)"
-            )
+        end = self.window(horizon, start)
         keep = (self.arrival >= start) & (self.arrival < end)
         return replace(
             self,
@@ -187,6 +192,7 @@ class GeoTrainingScenario:
             late=self.late[keep],
             migration=self.migration[keep],
             home_dc=self.home_dc[keep],
+            resume=self.resume[keep],
             price=self.price[:, start:end],
             carbon=self.carbon[:, start:end],
             start=self.start + start,
@@ -357,6 +363,10 @@ def from_frames(
     _require(
         jpath, jdf, "arrival_slot", ~late_arrival, f"beyond the series ({price.shape[1]} slots)"
     )
+    resume = np.zeros(len(jdf))
+    if "resume_usd" in jdf.columns:
+        resume = _numeric(jpath, jdf, "resume_usd")
+        _require(jpath, jdf, "resume_usd", resume >= 0, "must be ≥ 0")
     return GeoTrainingScenario(
         spec=spec,
         name=name or spec.name or source.parent.name,
@@ -370,6 +380,7 @@ def from_frames(
         late=v["lateness_usd_per_gpu_hour"],
         migration=v["migration_usd"],
         home_dc=home.map({n: i for i, n in enumerate(dcs)}).to_numpy(dtype=int),
+        resume=resume,
         price=price,
         carbon=carbon,
         source=str(source),

@@ -3,12 +3,14 @@
 A scenario TOML declares ``family = "<name>"`` (absent: ``aigc-dc``, served by the
 commands' own code paths). Every other family registers here its loader, oracle (MILP /
 LP relaxation), bound hierarchy, policies (heuristics and MPC, run through its simulator),
-Gymnasium environment factory and the names of its utility terms. Commands ask
-`family_for` and call these pieces; they never branch on a family's name.
+Gymnasium environment (by dotted path: environments live one floor up, in drl_compare)
+and the names of its utility terms. Commands, the regression catalog, experiments and the
+leaderboard ask `family_for` and call these pieces; they never branch on a family's name.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +34,34 @@ class Family:
     run: Callable[..., Any]
     policies: tuple[str, ...]
     terms: tuple[str, ...]
-    make_env: Callable[..., Any] | None = None
+    env: str = ""
+    """``module:Class`` of the family's Gymnasium environment ("" if none)."""
+    convex: Callable[..., Any] | None = None
+    """``convex(scn, time_limit=)``: the convex relaxation's `FamilyResult` (None if none)."""
+
+    @property
+    def default_scenario(self) -> str:
+        """The family's first shipped scenario (its regression and documentation case)."""
+        return self.scenarios()[0]
+
+    @property
+    def make_env(self) -> Callable[..., Any] | None:
+        """The environment class (``make_env(scenario, **options)``), None without one."""
+        if not self.env:
+            return None
+        module, _, name = self.env.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
     def bounds(
         self, scn: Any, *, time_limit: float | None = None, mip_gap: float = 1e-4
     ) -> dict[str, Any]:
-        return {
+        out = {
             "milp": self.solve(scn, time_limit=time_limit, mip_gap=mip_gap),
             "lp": self.solve(scn, relax=True, time_limit=time_limit),
         }
+        if self.convex is not None:
+            out["convex"] = self.convex(scn, time_limit=time_limit)
+        return out
 
     def scenarios(self) -> list[str]:
         return list(shipped_family_scenarios(self.name))
@@ -60,11 +81,6 @@ def _geo_training() -> Family:
     from aigc_opt.solvers.geo_training import run_policy, solve_oracle
     from aigc_opt.solvers.geo_training_sim import HEURISTICS
 
-    def make_env(scn: Any, **kw: Any) -> Any:
-        from aigc_opt.drl_compare.geo_training_env import GeoTrainingEnv
-
-        return GeoTrainingEnv(scn, **kw)
-
     return Family(
         name="geo-training",
         description="ML training jobs across geo-distributed data centers (seed 003)",
@@ -73,7 +89,7 @@ def _geo_training() -> Family:
         run=run_policy,
         policies=(*HEURISTICS, "mpc"),
         terms=TERMS,
-        make_env=make_env,
+        env="aigc_opt.drl_compare.geo_training_env:GeoTrainingEnv",
     )
 
 
@@ -81,11 +97,7 @@ def _edge_offload() -> Family:
     from aigc_opt.data.families.edge_offload import load_edge_offload
     from aigc_opt.formulations.edge_offload import TERMS
     from aigc_opt.solvers.edge_offload import HEURISTICS, run_policy, solve_oracle
-
-    def make_env(scn: Any, **kw: Any) -> Any:
-        from aigc_opt.drl_compare.edge_offload_env import EdgeOffloadEnv
-
-        return EdgeOffloadEnv(scn, **kw)
+    from aigc_opt.solvers.edge_offload_convex import solve_convex
 
     return Family(
         name="edge-offload",
@@ -95,7 +107,8 @@ def _edge_offload() -> Family:
         run=run_policy,
         policies=(*HEURISTICS, "mpc"),
         terms=TERMS,
-        make_env=make_env,
+        env="aigc_opt.drl_compare.edge_offload_env:EdgeOffloadEnv",
+        convex=solve_convex,
     )
 
 
