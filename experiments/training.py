@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aigc_opt.experiments.jobs import EpisodeSet, Job, job_key
 
 if TYPE_CHECKING:
+    from aigc_opt.experiments.adapter import Outcome
     from aigc_opt.experiments.spec import Spec
 
 TRAIN_DIR = "train"
@@ -118,7 +119,7 @@ def policy_jobs(spec: Spec, source: str | Path, jobs: list[Job], root: str | Pat
     return out
 
 
-def run(job: Job) -> Any:
+def run(job: Job) -> Outcome:
     """Train one run in this process (see the module docstring); an `adapter.Outcome`."""
     from aigc_opt.experiments import adapter
 
