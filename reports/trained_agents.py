@@ -14,7 +14,7 @@ training runs::
 Shaping verdict: for every shaped entry, the entry of the same algorithm and reward mode
 without shaping is its control; the difference of their per-seed mean gaps gets a Welch
 95 % confidence interval. "helps" when the whole interval is below 0 (lower gap), "hurts"
-when it is above, "no significant difference" otherwise.
+when it is above, "makes no significant difference" otherwise.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def shaping_verdicts(df: pd.DataFrame) -> list[dict[str, Any]]:
             elif lo > 0:
                 word = "hurts (higher gap)"
             else:
-                word = "no significant difference at 95 %"
+                word = "makes no significant difference at 95 %"
             verdict.update(control=ctrl.index[0], diff_pp=diff, ci_low=lo, ci_high=hi)
             verdict["verdict"] = word
         out.append(verdict)
@@ -198,8 +198,8 @@ def markdown(frame: pd.DataFrame, runs: pd.DataFrame, verdicts: list[dict[str, A
             else "no CI (too few seeds)"
         )
         lines.append(
-            f"* **{v['method']}** vs **{v['control']}**: gap {v['diff_pp']:+.2f} pp ({ci}): "
-            f"shaping {v['verdict']}."
+            f"* **{v['method']}** vs **{v['control']}**: gap {v['diff_pp']:+.2f} pp ({ci}); "
+            f"verdict: shaping {v['verdict']}."
         )
     lines += ["", "### Training runs", ""]
     lines += [

@@ -122,7 +122,7 @@ def test_smoke_experiment_trains_evaluates_reports_and_resumes(tmp_path):
     """The seed-agents experiment in small: 2 entries (one shaped, d2sac) × 2 seeds."""
     path = _write(tmp_path, HEAD + ENTRIES)
     out = tmp_path / "run"
-    args = ["experiment", str(path), "--out", str(out), "--workers", "2", "--json"]
+    args = ["experiment", str(path), "--out", str(out), "--workers", "1", "--json"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     rows = pd.concat([pd.read_parquet(p) for p in (out / "results").glob("*.parquet")])
