@@ -120,6 +120,37 @@ class EpisodeSet:
     horizon: int
     starts: list[int]
 
+    def job(
+        self,
+        start: int,
+        seed: int,
+        method: str,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        bound: str = "none",
+        extra: dict[str, Any] | None = None,
+        noise: float | None = None,
+        key_label: str | None = None,
+    ) -> Job:
+        """A job on this scenario and horizon, keyed by `job_key` (with ``key_label`` in
+        place of the label ``method`` when given)."""
+        label = method if key_label is None else key_label
+        key = job_key(self.digest, self.horizon, start, seed, label, params, bound, extra or {})
+        return Job(
+            key=key,
+            scenario=self.name,
+            scenario_ref=self.ref,
+            horizon=self.horizon,
+            start=start,
+            seed=seed,
+            method=method,
+            kind=kind,
+            params=params,
+            bound=bound,
+            noise=noise,
+        )
+
 
 def episode_sets(spec: Spec, source: str | Path) -> list[EpisodeSet]:
     """The spec's episodes per scenario and horizon: ``starts`` as given, ``episodes``
@@ -186,22 +217,10 @@ def expand(spec: Spec, source: str | Path) -> list[Job]:
                     params["path"], extra["policy_sha256"] = policies[i]
                 bound = "none" if m.kind == "oracle" else spec.bound
                 for seed in spec.seeds if m.stochastic else spec.seeds[:1]:
-                    key = job_key(es.digest, es.horizon, start, seed, m.name, params, bound, extra)
-                    jobs.append(
-                        Job(
-                            key=key,
-                            scenario=es.name,
-                            scenario_ref=es.ref,
-                            horizon=es.horizon,
-                            start=start,
-                            seed=seed,
-                            method=m.name,
-                            kind=m.kind,
-                            params=params,
-                            bound=bound,
-                            noise=getattr(m, "noise", None),
-                        )
-                    )
+                    noise = getattr(m, "noise", None)
+                    job = es.job(start, seed, m.name, m.kind, params, bound=bound, extra=extra,
+                                 noise=noise)  # fmt: skip
+                    jobs.append(job)
     return list({j.key: j for j in jobs}.values())
 
 

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aigc_opt.experiments.jobs import EpisodeSet, Job, job_key
+from aigc_opt.experiments.jobs import EpisodeSet, Job
 
 if TYPE_CHECKING:
     from aigc_opt.experiments.adapter import Outcome
@@ -47,20 +47,9 @@ def train_jobs(spec: Spec, sets: list[EpisodeSet]) -> list[Job]:
             params = entry.model_dump(mode="json", exclude={"label"})
             params["eval_every"] = entry.every
             for seed in spec.seeds:
-                key = job_key(es.digest, es.horizon, -1, seed, "", params, "none", {"train": 1})
-                jobs.append(
-                    Job(
-                        key=key,
-                        scenario=es.name,
-                        scenario_ref=es.ref,
-                        horizon=es.horizon,
-                        start=-1,
-                        seed=seed,
-                        method=entry.label,
-                        kind="train",
-                        params=params,
-                    )
-                )
+                extra = {"train": 1}
+                job = es.job(-1, seed, entry.label, "train", params, extra=extra, key_label="")
+                jobs.append(job)
     return jobs
 
 
@@ -101,21 +90,8 @@ def policy_jobs(spec: Spec, source: str | Path, jobs: list[Job], root: str | Pat
         params = m.model_dump(mode="json")
         extra = {"policy_sha256": hashlib.sha256(onnx.read_bytes()).hexdigest(), "train": tj.key}
         for start in es.starts:
-            key = job_key(es.digest, es.horizon, start, tj.seed, m.name, params, spec.bound, extra)
-            out.append(
-                Job(
-                    key=key,
-                    scenario=es.name,
-                    scenario_ref=es.ref,
-                    horizon=es.horizon,
-                    start=start,
-                    seed=tj.seed,
-                    method=m.name,
-                    kind="policy",
-                    params=params,
-                    bound=spec.bound,
-                )
-            )
+            job = es.job(start, tj.seed, m.name, "policy", params, bound=spec.bound, extra=extra)
+            out.append(job)
     return out
 
 
