@@ -1,5 +1,7 @@
 """``aigc-opt experiment SPEC.toml``: expand a spec into jobs, run the unfinished ones on
-local processes or a Dask cluster, store one Parquet file per job.
+local processes or a Dask cluster, store one Parquet file per job. A spec with
+``[[train]]`` entries runs in two rounds: the training runs together with the spec's
+methods, then the trained policies on the episodes (`aigc_opt.experiments.training`).
 
 Exit codes: 0 every job finished; 1 some job failed (each recorded with its error under
 ``OUT/failed/``); 2 bad spec or option; 130 stopped by Ctrl-C (finished results kept; a
@@ -61,25 +63,38 @@ def experiment(
 
     if workers < 0:
         raise UserError(f"--workers = {workers}: must be ≥ 1 (0: one per CPU)")
+    from aigc_opt.experiments.training import place, policy_jobs
+
     path = resolve_spec_path(spec)
+    folder = out if out is not None else Path("runs") / spec.stem
     try:
         sp = load_spec(path)
-        jobs = expand(sp, path)
+        jobs = place(expand(sp, path), folder)
     except SpecError as exc:
         raise UserError(str(exc)) from None
-    folder = out if out is not None else Path("runs") / spec.stem
     store = ExperimentStore(folder)
     finished = store.finished_keys() if resume else set()
     if dry_run:
+        if resume:  # trained policies of finished runs
+            jobs += policy_jobs(sp, path, jobs, folder)
         _dry_run(jobs, finished, folder, as_json)
         return
     address = scheduler_address(scheduler)
     n = workers or os.cpu_count() or 1
     if not resume:
         store.clear()
-    store.write_manifest(path, sp.name or spec.stem, jobs)
+    name = sp.name or spec.stem
+    store.write_manifest(path, name, jobs)
     try:
-        tally, where = _run(jobs, store, n, address, len(finished))
+        # 1: training runs and the methods of the spec; 2: the trained policies' episodes
+        tally, where = _run(jobs, store, n, address, len(finished & {j.key for j in jobs}))
+        if not tally.interrupted and sp.train:
+            trained = policy_jobs(sp, path, jobs, folder)
+            jobs += trained
+            store.write_manifest(path, name, jobs)
+            done = store.finished_keys() & {j.key for j in trained}
+            more, _ = _run(trained, store, n, address, len(done))
+            tally = tally.merge(more)
     except ExecutorError as exc:
         raise UserError(str(exc)) from None
     result = {"out": str(folder), "spec": str(path), "executor": where, **tally.as_dict()}

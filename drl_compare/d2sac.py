@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -223,10 +224,22 @@ def export_onnx(actor: DiffusionActor, obs_dim: int, path: Path) -> Path:
     return path
 
 
-def learn(env: Any, timesteps: int, *, seed: int = 0, **hp: Any) -> tuple[D2SAC, dict[str, Any]]:
+def learn(
+    env: Any,
+    timesteps: int,
+    *,
+    seed: int = 0,
+    on_step: Callable[[int, D2SAC], None] | None = None,
+    **hp: Any,
+) -> tuple[D2SAC, dict[str, Any]]:
     """Train d2sac on ``env`` for ``timesteps`` env steps: ``learning_starts`` uniform
-    random actions, then one update per step. Returns the learner and a log (episodes:
-    (timesteps, reward as paid, utility $), last update's losses, wall seconds)."""
+    random actions, then one update per step. ``on_step(t, agent)`` runs before the first
+    step (t = 0) and after each step (learning curves). A stop request
+    (`aigc_opt.solvers.interrupt`) ends the loop early. Returns the learner and a log
+    (episodes: (timesteps, reward as paid, utility $), last update's losses, steps done,
+    wall seconds)."""
+    from aigc_opt.solvers import interrupt
+
     torch.set_num_threads(1)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     agent = D2SAC(obs_dim, act_dim, seed=seed, **hp)
@@ -238,6 +251,8 @@ def learn(env: Any, timesteps: int, *, seed: int = 0, **hp: Any) -> tuple[D2SAC,
     o, _ = env.reset(seed=seed)
     ep_reward, rows, stats = 0.0, [], {}
     t0 = time.perf_counter()
+    if on_step is not None:
+        on_step(0, agent)
     for t in range(1, timesteps + 1):
         a = env.action_space.sample() if t <= starts else agent.act(o)
         o2, r, term, trunc, info = env.step(a)
@@ -250,7 +265,11 @@ def learn(env: Any, timesteps: int, *, seed: int = 0, **hp: Any) -> tuple[D2SAC,
             o, _ = env.reset()
         if t > starts:
             stats = agent.update()
-    log = {"episodes": rows, "last_update": stats, "seconds": time.perf_counter() - t0}
+        if on_step is not None:
+            on_step(t, agent)
+        if interrupt.requested():
+            break
+    log = {"episodes": rows, "last_update": stats, "steps": t, "seconds": time.perf_counter() - t0}
     return agent, log
 
 
@@ -261,16 +280,28 @@ def train(
     *,
     seed: int = 0,
     meta: dict[str, Any] | None = None,
+    curve: Any = None,
+    eval_every: int = 0,
     **hp: Any,
 ) -> dict[str, Any]:
     """`learn`, then write ``model.onnx`` (the deterministic actor), ``episodes.csv`` and
     ``train.json`` (``meta`` plus algorithm, hyper-parameters, seconds, versions) under
-    ``out``; returns the ``train.json`` content."""
+    ``out``; returns the ``train.json`` content. With a ``curve``
+    (`aigc_opt.drl_compare.callbacks.ValidationGap`) and ``eval_every`` > 0, the
+    deterministic actor is evaluated on the validation episodes at step 0, every
+    ``eval_every`` steps and at the end (``learning_curve.csv``)."""
     from aigc_opt.solvers.store import run_metadata, write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    agent, log = learn(env, timesteps, seed=seed, **hp)
+    on_step = None
+    if curve is not None and eval_every > 0:
+
+        def on_step(t: int, agent: D2SAC) -> None:
+            if t % eval_every == 0 or t == timesteps:
+                curve.evaluate(lambda o: agent.act(o, deterministic=True), t)
+
+    agent, log = learn(env, timesteps, seed=seed, on_step=on_step, **hp)
     onnx = export_onnx(agent.actor, env.observation_space.shape[0], out / "model.onnx")
     with (out / "episodes.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -284,10 +315,13 @@ def train(
         "hyperparameters": agent.hp,
         "last_update": log["last_update"],
         "episodes": len(log["episodes"]),
+        "steps_done": log["steps"],
         "train_seconds": round(log["seconds"], 2),
         "model": str(onnx),
         "onnx": str(onnx),
         "versions": run_metadata(),
     }
+    if curve is not None and eval_every > 0:
+        info["learning_curve"] = curve.write(out)
     write_json(out / "train.json", info)
     return info

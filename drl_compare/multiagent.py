@@ -380,18 +380,30 @@ def train_ippo(
     *,
     seed: int = 0,
     n_steps: int = 64,
+    eval_every: int = 0,
+    eval_episodes: int = 3,
+    log: Any = None,
     **env_options: Any,
 ) -> dict[str, Any]:
     """Shared-parameter independent PPO for ``timesteps`` agent-steps (each env step is
-    one step per agent); writes ``model.zip``, ``model.onnx`` (the combined policy) and
-    ``train.json``, and returns the latter's content."""
+    one step per agent) on the ``train`` split's episodes (unless ``split`` is given);
+    writes ``model.zip``, ``model.onnx`` (the combined policy) and ``train.json``, and
+    returns the latter's content. With ``eval_every`` > 0 the combined deterministic
+    policy plays the validation episodes every ``eval_every`` agent-steps
+    (``learning_curve.csv``, `aigc_opt.drl_compare.callbacks.GapCurve`)."""
+    import sys
+
     import torch
     from stable_baselines3 import PPO
+
+    from aigc_opt.drl_compare.callbacks import GapCurve, Progress
 
     torch.set_num_threads(1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    log = log or sys.stderr
     env_options.setdefault("random_start", True)
+    env_options.setdefault("split", "train")
     penv = parallel_env(**env_options)
     venv = _make_agents_vec_env(penv)
     venv.seed(seed)
@@ -399,23 +411,37 @@ def train_ippo(
     model = PPO(
         "MlpPolicy", venv, n_steps=n_steps, batch_size=batch, seed=seed, verbose=0, device="cpu"
     )
+    callbacks: list[Any] = [Progress(timesteps, log)]
+    curve = None
+    if eval_every > 0:
+        shape = {k: v for k, v in env_options.items() if k in ("action_mode", "forecast",
+                                                                "forecast_slots")}  # fmt: skip
+        curve = GapCurve(
+            env_options.get("scenario", "default"), penv.env.horizon, shape, eval_every,
+            eval_episodes, seed, log, policy_of=lambda m: ippo_joint_policy(m, penv.layout),
+        )  # fmt: skip
+        callbacks.append(curve)
     t0 = time.perf_counter()
-    model.learn(total_timesteps=timesteps)
+    model.learn(total_timesteps=timesteps, callback=callbacks)
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
     onnx = export_ippo_onnx(model, penv.layout, out / "model.onnx")
     from aigc_opt.solvers.store import run_metadata, write_json
 
+    plain = {k: v for k, v in env_options.items() if isinstance(v, str | int | float)}
     meta = {
         "algo": "ippo",
         "timesteps": timesteps,
         "agents": penv.possible_agents,
         "seed": seed,
-        "env_options": {k: v for k, v in env_options.items() if isinstance(v, str | int | float)},
+        "env_options": plain,
+        "env": plain,
         "train_seconds": round(wall, 2),
         "model": str(onnx),
         "onnx": str(onnx),
         "versions": run_metadata(),
     }
+    if curve is not None:
+        meta["learning_curve"] = curve.write(out)
     write_json(out / "train.json", meta)
     return meta

@@ -141,7 +141,8 @@ def train(
 
         return train_ippo(
             timesteps, out, seed=seed, reward_mode=reward, scenario=scenario, horizon=horizon,
-            reward_scale=reward_scale,
+            reward_scale=reward_scale, action_mode=opts["action_mode"], split=opts["split"],
+            eval_every=eval_every, eval_episodes=eval_episodes, log=log,
         )  # fmt: skip
 
     def base_env(mode: str) -> AIGCDataCenterEnv:
@@ -160,7 +161,11 @@ def train(
 
             d2_meta = {"reward": reward, "scenario": scenario, "horizon": horizon,
                        "reward_scale": reward_scale, "env": opts}  # fmt: skip
-            return train_d2sac(env, timesteps, out, seed=seed, meta=d2_meta)
+            from aigc_opt.drl_compare.callbacks import ValidationGap
+
+            curve = ValidationGap(scenario, horizon, opts, eval_episodes, seed, log)
+            return train_d2sac(env, timesteps, out, seed=seed, meta=d2_meta, curve=curve,
+                               eval_every=eval_every, **(hyper or {}))  # fmt: skip
         makers = [lambda: env]
     else:
         makers = [lambda: base_env(reward) for _ in range(n_envs)]

@@ -4,6 +4,8 @@
 * `jobs`: expansion of a spec into jobs, each keyed by a hash of its resolved inputs.
 * `adapter`: the only module that calls the solvers (oracle, convex, MPC, heuristics,
   trained policies); it turns their results into one flat `Outcome`.
+* `training`: the ``[[train]]`` entries — one training job per entry and seed, then the
+  trained ONNX actors' episode jobs.
 * `run`: one job → its tidy row (never raises: a failure is a row with its message).
 * `store`: the experiment folder (manifest, ``results/<key>.parquet``, ``failed/``).
 * `executor`: a local process pool or a Dask ``distributed`` client behind

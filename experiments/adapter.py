@@ -37,7 +37,8 @@ class Outcome:
     without one); ``best_bound`` ($) a proven upper bound on the episode's optimal U (the
     method's own for an oracle program; the ``bound`` program's for a policy), None when
     none was proven; ``terms`` the eight utility terms ($); ``kpis`` scalar KPIs;
-    ``seconds`` the method's wall time (solve, or policy + simulation), bound excluded.
+    ``seconds`` the method's wall time (solve, or policy + simulation), bound excluded;
+    ``extra`` further columns of the row (a training run's folder, steps, last gap).
     """
 
     status: str
@@ -50,6 +51,7 @@ class Outcome:
     seconds: float = 0.0
     bound_seconds: float = 0.0
     message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def check_forecast(spelling: str) -> None:
@@ -269,3 +271,58 @@ def play_trained(full: Scenario, start: int, horizon: int, method: Any, path: st
     kind = str(meta.get("algo") or pol.kind)
     policy = EnvPolicy(pol, method.name, kind=kind, env_options=opts)
     return episode_outcome(run_episode(full.cut(horizon=horizon, start=start), policy, seed=0))
+
+
+def train_agent(ref: str, horizon: int, seed: int, params: dict[str, Any]) -> Outcome:
+    """One training run of a ``[[train]]`` entry (`aigc_opt.drl_compare.train.train`, in
+    this process) into the empty folder ``params["out"]`` (a partial folder left by an
+    interrupted run is removed first); progress lines go to ``<out>.log``. The outcome has
+    no utility (the trained policy's episodes are jobs of their own); ``extra`` holds the
+    steps done, the ONNX file and the last validation gap (%) of the learning curve."""
+    import shutil
+    from pathlib import Path
+
+    from aigc_opt.drl_compare.train import train
+
+    out = Path(params["out"])
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with open(out.with_name(out.name + ".log"), "w") as log:
+        meta = train(
+            params["algo"],
+            int(params["timesteps"]),
+            out,
+            scenario=ref,
+            horizon=horizon,
+            seed=seed,
+            env_options={"reward_mode": params["reward"]},
+            hyper=params.get("hyperparameters") or None,
+            eval_every=int(params["eval_every"]),
+            eval_episodes=int(params["eval_episodes"]),
+            shaping=params["shaping"],
+            log=log,
+        )
+    seconds = time.perf_counter() - t0
+    curve = out / "learning_curve.csv"
+    last_gap = float("nan")
+    if curve.is_file():
+        import pandas as pd
+
+        last_gap = float(pd.read_csv(curve)["gap_pct_mean"].iloc[-1])
+    shaping = meta.get("shaping")
+    corr = (shaping.get("last") or {}).get("corr_buffer") if isinstance(shaping, dict) else None
+    return Outcome(
+        status="completed",
+        utility=None,
+        seconds=seconds,
+        message=f"trained {params['algo']} for {params['timesteps']} steps",
+        extra={
+            "algo": params["algo"],
+            "reward": params["reward"],
+            "shaping": params["shaping"],
+            "timesteps": int(params["timesteps"]),
+            "val_gap_pct": last_gap,
+            "shaping_corr": float("nan") if corr is None else float(corr),
+        },
+    )

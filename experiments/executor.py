@@ -46,6 +46,17 @@ class Tally:
     def left(self) -> int:
         return self.total - self.skipped - self.done - self.failed
 
+    def merge(self, other: Tally) -> Tally:
+        """The counts of two rounds of one run."""
+        return Tally(
+            total=self.total + other.total,
+            skipped=self.skipped + other.skipped,
+            done=self.done + other.done,
+            failed=self.failed + other.failed,
+            interrupted=self.interrupted + other.interrupted,
+            failures=self.failures + other.failures,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "jobs": self.total,

@@ -38,7 +38,7 @@ class Job:
     start: int
     seed: int
     method: str  # label
-    kind: str  # oracle | mpc | heuristic | policy
+    kind: str  # oracle | mpc | heuristic | policy | train (start = -1: no episode)
     params: dict[str, Any] = field(hash=False)
     bound: str = "none"  # program solved for a policy job's certified bound
     noise: float | None = None  # relative forecast noise σ of an MPC job
@@ -110,26 +110,75 @@ def _policy_path(method: Any, source: Path, i: int) -> tuple[str, str]:
     raise SpecError(source, f"methods[{i}].path", text, "policy file not found")
 
 
-def expand(spec: Spec, source: str | Path) -> list[Job]:
-    """Every job of ``spec`` (read from ``source``), in a stable order."""
+@dataclass(frozen=True)
+class EpisodeSet:
+    """The episodes of one scenario and horizon: start slots, and the scenario's digest."""
+
+    ref: str
+    name: str
+    digest: str
+    horizon: int
+    starts: list[int]
+
+    def job(
+        self,
+        start: int,
+        seed: int,
+        method: str,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        bound: str = "none",
+        extra: dict[str, Any] | None = None,
+        noise: float | None = None,
+        key_label: str | None = None,
+    ) -> Job:
+        """A job on this scenario and horizon, keyed by `job_key` (with ``key_label`` in
+        place of the label ``method`` when given)."""
+        label = method if key_label is None else key_label
+        key = job_key(self.digest, self.horizon, start, seed, label, params, bound, extra or {})
+        return Job(
+            key=key,
+            scenario=self.name,
+            scenario_ref=self.ref,
+            horizon=self.horizon,
+            start=start,
+            seed=seed,
+            method=method,
+            kind=kind,
+            params=params,
+            bound=bound,
+            noise=noise,
+        )
+
+
+def episode_sets(spec: Spec, source: str | Path) -> list[EpisodeSet]:
+    """The spec's episodes per scenario and horizon: ``starts`` as given, ``episodes``
+    random starts, or (with ``split``) ``episodes`` starts of that split (all of them
+    without ``episodes``; `aigc_opt.drl_compare.splits`)."""
     source = Path(source)
-    refs = resolve_scenarios(spec, source)
-    policies = {
-        i: _policy_path(m, source, i) for i, m in enumerate(spec.methods) if m.kind == "policy"
-    }
-    jobs: list[Job] = []
+    out: list[EpisodeSet] = []
     names: dict[str, str] = {}
-    for ref in refs:
+    for ref in resolve_scenarios(spec, source):
         full = adapter.load_full(ref)
         name = full.name if full.name not in names.values() else ref
         names[ref] = name
         digest = adapter.scenario_digest(full)
         for horizon in spec.horizons:
-            if spec.episodes is not None:
-                if horizon > full.T:
-                    raise SpecError(
-                        source, "horizons", horizon, f"scenario {name} has {full.T} slots"
-                    )
+            if (spec.episodes is not None or spec.split is not None) and horizon > full.T:
+                raise SpecError(source, "horizons", horizon, f"scenario {name} has {full.T} slots")
+            if spec.split is not None:
+                from aigc_opt.drl_compare.splits import split_starts
+
+                try:
+                    pool = split_starts(full, horizon, spec.split)
+                except ValueError as exc:
+                    raise SpecError(source, "split", spec.split, f"{name}: {exc}") from None
+                n = spec.episodes or pool.size
+                rng = np.random.default_rng(spec.episode_seed)
+                pick = rng.choice(pool, size=min(n, pool.size), replace=False)
+                starts = sorted(int(s) for s in pick)
+            elif spec.episodes is not None:
                 starts = draw_starts(full.T, horizon, spec.episodes, spec.episode_seed)
             else:
                 starts = list(spec.starts)
@@ -142,29 +191,36 @@ def expand(spec: Spec, source: str | Path) -> list[Job]:
                         f"start {start} + horizon {horizon} exceeds the {full.T} slots "
                         f"of scenario {name}",
                     )
-                for i, m in enumerate(spec.methods):
-                    params = m.model_dump(mode="json", by_alias=True)
-                    extra: dict[str, Any] = {}
-                    if m.kind == "policy":
-                        params["path"], extra["policy_sha256"] = policies[i]
-                    bound = "none" if m.kind == "oracle" else spec.bound
-                    for seed in spec.seeds if m.stochastic else spec.seeds[:1]:
-                        key = job_key(digest, horizon, start, seed, m.name, params, bound, extra)
-                        jobs.append(
-                            Job(
-                                key=key,
-                                scenario=name,
-                                scenario_ref=ref,
-                                horizon=horizon,
-                                start=start,
-                                seed=seed,
-                                method=m.name,
-                                kind=m.kind,
-                                params=params,
-                                bound=bound,
-                                noise=getattr(m, "noise", None),
-                            )
-                        )
+            out.append(EpisodeSet(ref, name, digest, horizon, starts))
+    return out
+
+
+def expand(spec: Spec, source: str | Path) -> list[Job]:
+    """Every job of ``spec`` (read from ``source``) known before training, in a stable
+    order: first the training runs of its ``[[train]]`` entries
+    (`aigc_opt.experiments.training`), then every method on every episode. The trained
+    policies' own jobs follow from `training.policy_jobs` once their runs finished."""
+    from aigc_opt.experiments.training import train_jobs
+
+    source = Path(source)
+    sets = episode_sets(spec, source)
+    policies = {
+        i: _policy_path(m, source, i) for i, m in enumerate(spec.methods) if m.kind == "policy"
+    }
+    jobs: list[Job] = train_jobs(spec, sets)
+    for es in sets:
+        for start in es.starts:
+            for i, m in enumerate(spec.methods):
+                params = m.model_dump(mode="json", by_alias=True)
+                extra: dict[str, Any] = {}
+                if m.kind == "policy":
+                    params["path"], extra["policy_sha256"] = policies[i]
+                bound = "none" if m.kind == "oracle" else spec.bound
+                for seed in spec.seeds if m.stochastic else spec.seeds[:1]:
+                    noise = getattr(m, "noise", None)
+                    job = es.job(start, seed, m.name, m.kind, params, bound=bound, extra=extra,
+                                 noise=noise)  # fmt: skip
+                    jobs.append(job)
     return list({j.key: j for j in jobs}.values())
 
 

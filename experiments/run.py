@@ -8,7 +8,11 @@ best_bound ($, a proven upper bound on the episode's optimal U: the method's own
 oracle program, the ``bound`` program's for a policy), bound_method, bound_status,
 gap_usd / gap_pct (`gap_to_bound`: bound − U, in $ and in % of max(|bound|, 1)), the eight
 terms of `accounting.TERMS` ($), the KPIs of `KPIS`, seconds (the method's wall time),
-bound_seconds, message, error, versions (JSON of package versions in the worker).
+cpu_seconds (the job's CPU time: process time of the worker, bound included),
+bound_seconds, message, error, versions (JSON of package versions in the worker). A
+``train`` job (`aigc_opt.experiments.training`) has no utility; its row adds algo,
+reward, shaping, timesteps, val_gap_pct (last point of its learning curve, %) and
+shaping_corr (correlation of r̂ with the true slot utility at the last refit).
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ def _method(job: Job) -> Any:
 
 
 def _execute(job: Job) -> adapter.Outcome:
+    if job.kind == "train":
+        from aigc_opt.experiments import training
+
+        return training.run(job)
     full = adapter.load_full(job.scenario_ref)
     scn = full.cut(horizon=job.horizon, start=job.start)
     p = job.params
@@ -108,6 +116,7 @@ def failed_row(job: Job, error: str, status: str = "error") -> dict[str, Any]:
         bound_method="",
         bound_status="",
         seconds=math.nan,
+        cpu_seconds=math.nan,
         bound_seconds=math.nan,
         message="",
         error=error,
@@ -126,7 +135,7 @@ def run_job(job: Job) -> dict[str, Any]:
 
     if interrupt.requested():
         return failed_row(job, "not started: stop requested", "interrupted")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         out = _execute(job)
     except Exception as exc:  # recorded, never raised: the other jobs go on
@@ -151,9 +160,11 @@ def run_job(job: Job) -> dict[str, Any]:
         **{n: _nan(out.terms.get(n)) for n in TERMS},
         **{k: _nan(out.kpis.get(k)) for k in KPIS},
         seconds=out.seconds,
+        cpu_seconds=time.process_time() - c0,
         bound_seconds=out.bound_seconds,
         message=message.strip("; "),
         error=(f"{out.status}: {message}".strip(": ") if failed else ""),
         versions=json.dumps(_versions()),
+        **out.extra,
     )
     return row

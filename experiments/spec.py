@@ -8,6 +8,7 @@ Example (``experiments/quick.toml`` is a complete one)::
     starts = [0]                         # first slot of each episode (or: episodes = N)
     seeds = [0, 1]                       # seeds of stochastic methods (noisy forecasts, random)
     bound = "lp"                         # certified bound each policy job solves: lp|milp|none
+    # split = "test"                     # draw the `episodes` starts from this split instead
 
     [[methods]]
     kind = "oracle"                      # perfect-foresight program: milp | lp | convex
@@ -27,6 +28,13 @@ Example (``experiments/quick.toml`` is a complete one)::
     path = "policies/ppo.onnx"
     label = "PPO"
     trust = false                        # .zip/.pt/.pt2 unpickle: they need trust = true
+
+    [[train]]                            # a learner trained per seed, then evaluated
+    label = "PPO-sparse+diffusion"       # as a policy method of this label
+    algo = "ppo"                         # ppo | sac | td3 | a2c | d2sac | ippo
+    reward = "sparse"                    # dense | sparse | delayed:k
+    shaping = "diffusion"                # none | diffusion | rrd
+    timesteps = 8192                     # budget per run; eval_every, eval_episodes optional
 
 Deterministic methods (the oracle programs, MPC with a noise-free forecaster, the greedy
 heuristics, trained policies) run once per episode with the first seed; stochastic ones
@@ -158,6 +166,37 @@ class PolicyMethod(_Model):
         return False
 
 
+class TrainEntry(_Model):
+    """A learned agent: one `aigc_opt.drl_compare.train.train` run per seed on the
+    scenario's ``train`` split, whose deterministic ONNX actor then plays the spec's
+    episodes as a policy method labelled ``label``. ``timesteps`` is the budget of each run
+    (env steps; agent-steps for ``ippo``); every ``eval_every`` steps (default: a tenth of
+    the budget) the actor plays ``eval_episodes`` validation episodes (learning curve)."""
+
+    label: str
+    algo: Literal["ppo", "sac", "td3", "a2c", "d2sac", "ippo"]
+    reward: str = "dense"
+    shaping: Literal["none", "diffusion", "rrd"] = "none"
+    timesteps: int = Field(ge=1, description="env steps per run (agent-steps for ippo)")
+    eval_every: int | None = Field(default=None, ge=1, description="steps between evaluations")
+    eval_episodes: int = Field(default=3, ge=1)
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _combination(self) -> TrainEntry:
+        from aigc_opt.drl_compare.reward_options import check_options
+
+        try:
+            check_options(self.algo, self.reward, self.shaping)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("--", "")) from None
+        return self
+
+    @property
+    def every(self) -> int:
+        return self.eval_every or max(1, self.timesteps // 10)
+
+
 Method = Annotated[
     OracleMethod | MPCMethod | HeuristicMethod | PolicyMethod, Field(discriminator="kind")
 ]
@@ -175,20 +214,25 @@ class Spec(_Model):
     episode_seed: int = 0
     seeds: list[int] = Field(default=[0], min_length=1)
     bound: Literal["lp", "milp", "none"] = "lp"
+    split: Literal["train", "val", "test", "all"] | None = None
     methods: list[Method] = Field(min_length=1)
+    train: list[TrainEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _checks(self) -> Spec:
         if self.episodes is not None and "starts" in self.model_fields_set:
             raise ValueError("give either starts or episodes, not both")
-        seen: dict[str, int] = {}
-        for i, m in enumerate(self.methods):
-            if m.name in seen:
+        if self.split is not None and "starts" in self.model_fields_set:
+            raise ValueError("split draws the starts: give episodes with it, not starts")
+        seen: dict[str, str] = {}
+        labels = [(f"methods[{i}]", m.name) for i, m in enumerate(self.methods)]
+        labels += [(f"train[{i}]", t.label) for i, t in enumerate(self.train)]
+        for where, name in labels:
+            if name in seen:
                 raise ValueError(
-                    f"methods[{i}] has the label {m.name!r} of methods[{seen[m.name]}]; "
-                    "set label to tell them apart"
+                    f"{where} has the label {name!r} of {seen[name]}; set label to tell them apart"
                 )
-            seen[m.name] = i
+            seen[name] = where
         for key in ("horizons", "starts", "seeds", "scenarios"):
             values = getattr(self, key)
             if len(set(values)) != len(values):
@@ -249,4 +293,7 @@ def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str, Any]:
             value = value.get(part) if isinstance(value, dict) else None
     if isinstance(value, dict) and "kind" in value and loc and isinstance(loc[-1], int):
         key, value = key + ".kind", value["kind"]
+    elif isinstance(value, dict) and loc and loc[0] == "train" and isinstance(loc[-1], int):
+        field = "shaping" if value.get("shaping", "none") != "none" else "reward"
+        key, value = f"{key}.{field}", value.get(field, "dense")  # a combination refused
     return key, value

@@ -8,7 +8,9 @@ Parquet file per job) and writes, under the report folder::
     figures/experiment_gap.*         gap per method with 95 % CI error bars
     figures/experiment_gap_vs_noise.*  MPC gap against forecast noise σ (≥ 2 levels)
     figures/experiment_utility.*     mean U per scenario and method with 95 % CI
-    index.md                         the table and the figures
+    tables/agents.*, figures/learning_curves.*  with training runs ([[train]]):
+                                     `aigc_opt.reports.trained_agents`
+    index.md                         the tables and the figures
 
 The gap of every run is measured against the tightest certified upper bound stored for
 its episode (same scenario, horizon and start): the smallest ``best_bound`` of any job of
@@ -335,7 +337,8 @@ def render_experiment(
 
     out = Path(out)
     manifest, rows = read_rows(root)
-    df = with_episode_gaps(rows)
+    df_all = with_episode_gaps(rows)
+    df = df_all[df_all["kind"] != "train"]  # training runs have no episode of their own
     methods = list(dict.fromkeys(j["method"] for j in manifest["jobs"]))
     frame = summarize(df, methods)
     title = f"Experiment {manifest.get('name', Path(root).name)}"
@@ -354,10 +357,21 @@ def render_experiment(
             ):
                 if fig is not None:
                     figs += style.save(fig, fdir, stem, formats)
-    index = [f"# {title}", "", markdown(frame, "Results"), "## Figures", ""]
+    agents: dict[str, Any] = {}
+    if (df_all["kind"] == "train").any():
+        from aigc_opt.reports.trained_agents import render_agents
+
+        agents = render_agents(root, df_all, methods, out, formats, figures_on)
+        tables += agents["tables"]
+        figs += agents["figures"]
+    index = [f"# {title}", "", markdown(frame, "Results")]
+    if agents:
+        index += [agents["markdown"]]
+    index += ["## Figures", ""]
     index += [f"![{p.stem}]({p.relative_to(out)})" for p in figs if p.suffix == ".png"]
     write_text(out / "index.md", "\n".join(index) + "\n")
     return {
+        "verdicts": agents.get("verdicts", []),
         "experiment": str(root),
         "jobs": len(manifest["jobs"]),
         "rows": len(rows),
