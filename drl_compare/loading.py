@@ -74,7 +74,7 @@ def load_labelled(
         opts.update(toml_opts)
         opts.update(overrides or {})
         try:
-            env = AIGCDataCenterEnv(full, horizon=horizon, **opts)
+            env: Any = AIGCDataCenterEnv(full, horizon=horizon, **opts)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"--policy {label}: environment options {opts}: {exc}") from None
         pol = load_policy(
