@@ -77,7 +77,8 @@ def compare_gap_figure(df: pd.DataFrame) -> Figure | None:
     ax.set_xlim(min(0.0, float(allv.min())), hi * 1.5)
     ax.axvline(0, color="black", linewidth=0.5)
     n_ep = int(df["episode"].nunique()) if "episode" in df else 1
-    ax.set_xlabel(f"Gap to bound (%), mean ± 95 % CI; dots: n = {n_ep} episodes")
+    ax.set_xlabel("Gap to bound (%): mean ± 95 % CI")
+    ax.set_title(f"dots: the {n_ep} episodes", fontsize=7)
     ax.grid(axis="y", visible=False)
     return fig
 
