@@ -225,6 +225,22 @@ def compare(
     squashed: Annotated[
         bool, typer.Option("--squashed", help="ONNX outputs are in [-1, 1] and must be unscaled")
     ] = False,
+    stochastic: Annotated[
+        bool,
+        typer.Option(
+            "--stochastic",
+            help="Sample SB3 policies' actions (seeded per episode) instead of the"
+            " deterministic ones; ONNX/TorchScript exports are deterministic and refused",
+        ),
+    ] = False,
+    arrivals: Annotated[
+        str,
+        typer.Option(
+            "--arrivals",
+            help="profile (the scenario's series) or poisson (drawn per episode around it;"
+            " the oracle bound is solved on the realised arrivals)",
+        ),
+    ] = "profile",
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -253,6 +269,10 @@ def compare(
         check_positive("oracle-time-limit", oracle_time_limit)
         if split not in SPLITS:
             raise UserError(f"--split = {split!r}: choose one of {', '.join(SPLITS)}")
+        from aigc_opt.drl_compare.arrivals import ARRIVALS
+
+        if arrivals not in ARRIVALS:
+            raise UserError(f"--arrivals = {arrivals!r}: choose one of {', '.join(ARRIVALS)}")
         full = load_scenario(scenario)
         load_scenario(scenario, horizon=horizon)  # validates the horizon
         bl = [b.strip() for b in baselines.split(",") if b.strip()]
@@ -265,7 +285,25 @@ def compare(
             )
             if v is not None
         }
-        loaded = _load_policies(policy or [], full, horizon, bl, trust, squashed, env_config, flags)
+        from aigc_opt.drl_compare.loading import PolicyLoadError, load_labelled
+
+        if stochastic and not policy:
+            raise UserError("--stochastic: no --policy to sample from")
+        try:
+            loaded = load_labelled(
+                policy or [],
+                full,
+                horizon,
+                reserved=tuple(BASELINES),
+                trust=trust,
+                squashed=squashed,
+                deterministic=not stochastic,
+                env_config=env_config,
+                overrides=flags,
+                wrap=GuardedPolicy,
+            )
+        except (PolicyLoadError, ValueError) as exc:
+            raise UserError(str(exc)) from None
         from rich.progress import Progress
 
         with stdout_to_stderr() as real, Progress(console=err_console, transient=True) as prog:
@@ -290,6 +328,7 @@ def compare(
                     mpc_lookahead=mpc_lookahead,
                     oracle_time_limit=oracle_time_limit,
                     progress=tick,
+                    arrivals=arrivals,
                 )
             except ValueError as exc:
                 raise UserError(str(exc)) from None
@@ -303,8 +342,13 @@ def compare(
                 "episodes": episodes,
                 "seed": seed,
                 "split": split,
+                "arrivals": arrivals,
+                "stochastic": stochastic,
                 "baselines": [b for b in bl if b in BASELINES],
-                "policies": {k: {"kind": p.kind, **p.env_options} for k, p in loaded.items()},
+                "policies": {
+                    k: {"kind": p.kind, "deterministic": not stochastic, **p.env_options}
+                    for k, p in loaded.items()
+                },
                 "methods": rows,
             }
             if out is not None:
@@ -315,78 +359,6 @@ def compare(
             _print(result)
 
     body()
-
-
-def _load_policies(
-    specs: list[str],
-    full: Any,
-    horizon: int,
-    baselines: list[str],
-    trust: bool,
-    squashed: bool,
-    env_config: Path | None,
-    flags: dict[str, Any],
-) -> dict[str, Any]:
-    """Labelled `EnvPolicy` objects; env options: the run's train.json, then the TOML, then
-    flags (later wins)."""
-    from aigc_opt.drl_compare.compare import BASELINES
-    from aigc_opt.drl_compare.env import AIGCDataCenterEnv
-    from aigc_opt.drl_compare.policies import (
-        ENV_SHAPE_OPTIONS,
-        EnvPolicy,
-        PolicyLoadError,
-        load_policy,
-        parse_policy_specs,
-        run_meta,
-    )
-
-    toml_opts = _env_toml(env_config) if env_config is not None else {}
-    try:
-        labelled = parse_policy_specs(specs, reserved=tuple(BASELINES))
-    except PolicyLoadError as exc:
-        raise UserError(str(exc)) from None
-    loaded: dict[str, Any] = {}
-    for label, path in labelled:
-        meta = run_meta(path)
-        opts = {k: v for k, v in (meta.get("env") or {}).items() if k in ENV_SHAPE_OPTIONS}
-        opts.update(toml_opts)
-        opts.update(flags)
-        try:
-            env = AIGCDataCenterEnv(full, horizon=horizon, **opts)
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"--policy {label}: environment options {opts}: {exc}") from None
-        try:
-            pol = load_policy(
-                path, env.observation_space, env.action_space, trust=trust, squashed=squashed
-            )
-        except PolicyLoadError as exc:
-            raise UserError(str(exc)) from None
-        kind = str(meta.get("algo") or pol.kind)
-        pol.fn = GuardedPolicy(label, pol.fn)  # raw actions, before clipping
-        loaded[label] = EnvPolicy(
-            pol, label, kind=kind, env_options=opts, meta={"source": path, **pol.meta}
-        )
-    return loaded
-
-
-def _env_toml(path: Path) -> dict[str, Any]:
-    """Environment options from a TOML file (keys of table ``[env]``, or top-level keys)."""
-    import tomllib
-
-    from aigc_opt.drl_compare.policies import ENV_SHAPE_OPTIONS
-
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the TOML ({exc})") from None
-    table = data.get("env", data)
-    unknown = sorted(set(table) - set(ENV_SHAPE_OPTIONS))
-    if unknown:
-        raise UserError(
-            f"{path}: field {unknown[0]!r} is not an environment option "
-            f"(allowed: {', '.join(ENV_SHAPE_OPTIONS)})"
-        )
-    return dict(table)
 
 
 def _write(out: Path, res: Any, result: dict[str, Any], full: Any) -> None:
@@ -418,9 +390,16 @@ def _print(result: dict[str, Any]) -> None:
 
     from aigc_opt.formulations.accounting import TERMS
 
+    extra = "".join(
+        (
+            f" · split {result['split']}",
+            " · poisson arrivals" if result.get("arrivals") == "poisson" else "",
+            " · sampled policy actions" if result.get("stochastic") else "",
+        )
+    )
     t = Table(
         title=f"compare · {result['scenario']} · horizon {result['horizon']} · "
-        f"{result['episodes']} episodes · seed {result['seed']}"
+        f"{result['episodes']} episodes · seed {result['seed']}{extra}"
     )
     for col in (
         "method",

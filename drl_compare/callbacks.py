@@ -101,6 +101,9 @@ class ValidationGap:
             "gap_pct_std": float(np.std(gaps, ddof=1)) if len(gaps) > 1 else 0.0,
         }
         self.rows.append(row)
+        self.logger.record("eval/gap_to_bound_pct", row["gap_pct_mean"])
+        self.logger.record("eval/utility_usd", row["utility_mean"])
+        self.logger.dump(row["timesteps"])  # at the evaluation's own step
         print(
             f"eval at {row['timesteps']}: gap to bound {row['gap_pct_mean']:.2f} % "
             f"(utility {row['utility_mean']:,.1f} $, {len(utils)} validation episodes)",

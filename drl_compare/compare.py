@@ -8,7 +8,10 @@ plays exactly these episodes through the one episode loop,
 the heuristics as simulator policies, trained policies through
 `aigc_opt.drl_compare.policies.EnvPolicy`. For each episode the perfect-foresight oracle
 is solved once: its best bound is the upper bound every method's utility is measured
-against (`aigc_opt.solvers.result.gap_to_bound`).
+against (`aigc_opt.solvers.result.gap_to_bound`). With ``arrivals="poisson"`` episode e's
+arrivals are first drawn around the scenario's profile with seed ``seed + e``
+(`aigc_opt.drl_compare.arrivals`); every method then plays that realised episode and the
+oracle is solved on it, so the bound is the bound of the arrivals that happened.
 
 Results are tidy: one row per (method, episode, metric) — metrics are ``utility``,
 ``oracle_bound``, ``gap``, ``gap_pct``, ``seconds``, the eight utility terms and the
@@ -78,13 +81,16 @@ def compare(
     mpc_lookahead: int = 24,
     oracle_time_limit: float | None = None,
     progress: Callable[[str], None] | None = None,
+    arrivals: str = "profile",
 ) -> Comparison:
     """Every method on the same episodes (see module doc); ``policies`` maps labels to
     simulator policies (e.g. `EnvPolicy`)."""
+    from aigc_opt.drl_compare.arrivals import check_arrivals, realise_arrivals
     from aigc_opt.solvers.highs import HighsOptions
     from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.policy import OracleReplay, run_episode
 
+    check_arrivals(arrivals)
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         raise ValueError(
@@ -97,7 +103,7 @@ def compare(
     rows: list[dict[str, Any]] = []
     starts = episode_starts(full, horizon, episodes, seed, split)
     for e, start in enumerate(starts):
-        ep = full.cut(horizon=horizon, start=start)
+        ep = realise_arrivals(full.cut(horizon=horizon, start=start), arrivals, seed + e)
         oracle = solve_oracle(ep, options=HighsOptions(seed=seed, time_limit=oracle_time_limit))
         if oracle.best_bound is None or not oracle.is_bound_valid:
             raise RuntimeError(f"episode {e}: the oracle gave no bound ({oracle.status})")

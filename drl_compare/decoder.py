@@ -144,6 +144,13 @@ class ActionLayout:
         self.to_default = np.zeros((A, st.K, A))
         aa, kk = np.nonzero(self.default >= 0)
         self.to_default[aa, kk, self.default[aa, kk]] = 1.0
+        # flat indices of the parts' targets (one fancy index per part and step)
+        ra, rk, rb = self.route_idx
+        self._route_flat = (ra * st.K + rk) * A + rb
+        self._ak_flat = np.flatnonzero(self.default >= 0)  # (a, k) with a default server
+        self._level_flat = self.level_idx[0] * st.K + self.level_idx[1]
+        self._level_top = self.n_levels[self.level_idx] - 1  # highest position (int)
+        self._serve_flat = self.serve_idx[0] * st.K + self.serve_idx[1]
 
     # ---- named parts --------------------------------------------------------------------
     def split_action(self, action: np.ndarray) -> dict[str, np.ndarray]:
@@ -198,31 +205,29 @@ class ActionLayout:
         sl = self.slices
         servers = self._servers(obs)
         default = servers[:, :, 0]
-        # routing weights (A, K, B)
-        w = np.zeros((A, K, B))
-        ra, rk, rb = self.route_idx
-        u = act[sl["route"]]
-        w[ra, rk, rb] = ROUTE_MAX * np.maximum(0.0, (u - th) / (1.0 - th))
-        w[ra, rk, default[ra, rk]] = 0.0  # residual mode: this slot's first choice
-        if self.mode == "direct":
+        # routing weights (A, K, B), flat; the default server weighs 1
+        w = np.zeros(A * K * B)
+        w[self._route_flat] = ROUTE_MAX * np.maximum(0.0, (act[sl["route"]] - th) / (1.0 - th))
+        if self.mode == "direct":  # no route entry on the (static) default server
             dflt = self.to_default
-        else:
-            aa, kk = np.nonzero(default >= 0)
+        else:  # the entry of this slot's first choice is ignored
+            first = self._ak_flat * B + default.reshape(-1)[self._ak_flat]
+            w[first] = 0.0
             dflt = np.zeros((A, K, B))
-            dflt[aa, kk, default[aa, kk]] = 1.0
-        tot = w.sum(axis=2, keepdims=True)
-        share = (w + dflt) / (tot + 1.0)
+            dflt.reshape(-1)[first] = 1.0
+        w = w.reshape(A, K, B)
+        share = (w + dflt) / (w.sum(axis=2, keepdims=True) + 1.0)
         # step levels (B, K): position in the admissible levels
-        pos = np.zeros((B, K), dtype=int)
-        lb, lk = self.level_idx
+        pos = np.zeros(B * K, dtype=int)
         frac = np.maximum(0.0, (act[sl["level"]] - th) / (1.0 - th))
-        pos[lb, lk] = np.rint(frac * (self.n_levels[lb, lk] - 1)).astype(int)
-        level = self.levels.reshape(-1)[self._lvl_base + pos]
+        pos[self._level_flat] = np.rint(frac * self._level_top).astype(int)
+        level = self.levels.reshape(-1)[self._lvl_base.reshape(-1) + pos].reshape(B, K)
         # serve fractions (A, K, W+1); last allowed slot always in full
-        f = np.ones((A, K))
-        sa, sk = self.serve_idx
-        f[sa, sk] = np.clip((act[sl["serve"]] + 1.0) / (1.0 - th), 0.0, 1.0)
-        want = obs.pending * np.where(self.last, 1.0, f[:, :, None])  # (A, K, W+1)
+        f = np.ones(A * K)
+        f[self._serve_flat] = np.minimum(
+            np.maximum((act[sl["serve"]] + 1.0) / (1.0 - th), 0.0), 1.0
+        )
+        want = obs.pending * np.where(self.last, 1.0, f.reshape(A, K, 1))  # (A, K, W+1)
         # battery and generator
         lim = obs.limits
         ch = np.zeros(st.D)
@@ -230,21 +235,19 @@ class ActionLayout:
         ub = act[sl["battery"]]
         di = self.battery_idx
         amt = np.maximum(0.0, (np.abs(ub) - th) / (1.0 - th))
-        ch[di] = np.where(ub > 0, amt * lim.charge_max[di], 0.0)
-        dis[di] = np.where(ub < 0, amt * lim.discharge_max[di], 0.0)
+        ch[di] = amt * (ub > 0) * lim.charge_max[di]
+        dis[di] = amt * (ub < 0) * lim.discharge_max[di]
         ch = np.maximum(ch, lim.charge_min)
-        dis = np.where(lim.charge_min > 0, 0.0, dis)
+        dis[lim.charge_min > 0] = 0.0
         gen = np.zeros(st.D)
         on = np.zeros(st.D)
-        ug = act[sl["generator"]]
         gi = self.generator_idx
-        g_on = ug > 0.5
-        on[gi] = g_on
-        gen[gi] = np.where(
-            g_on,
-            lim.generator_min[gi] + (2 * ug - 1) * (lim.generator_max[gi] - lim.generator_min[gi]),
-            0.0,
-        )
+        if gi.size:
+            ug = act[sl["generator"]]
+            g_on = ug > 0.5
+            on[gi] = g_on
+            lo, hi = lim.generator_min[gi], lim.generator_max[gi]
+            gen[gi] = np.where(g_on, lo + (2 * ug - 1) * (hi - lo), 0.0)
         # requested rows (a, k, age, b) in fill priority order (static permutation)
         req = (want[:, :, :, None] * share[:, :, None, :]).reshape(-1)[self._perm]
         nz = np.flatnonzero(req > 1e-12)

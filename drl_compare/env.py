@@ -45,8 +45,10 @@ rewards cannot read per-slot utility from ``info`` without asking for it
 ``info["episode_terms"]`` are always given.
 
 Randomness: the start slot when ``random_start=True`` (drawn from ``self.np_random``
-among the starts of ``split``, see `aigc_opt.drl_compare.splits`) and the forecaster's
-noise (seeded by the reset seed); series are otherwise read from the scenario.
+among the starts of ``split``, see `aigc_opt.drl_compare.splits`), the forecaster's
+noise (seeded by the reset seed) and, with ``arrivals="poisson"``, the episode's arrivals
+(Poisson draws around the scenario's profile from ``self.np_random``, see
+`aigc_opt.drl_compare.arrivals`); series are otherwise read from the scenario.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from gymnasium import spaces
 
 from aigc_opt.data.catalog import load_scenario
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.drl_compare.arrivals import check_arrivals, realise_arrivals
 from aigc_opt.drl_compare.decoder import ActionLayout, Decoded
 from aigc_opt.drl_compare.splits import split_starts
 from aigc_opt.formulations.accounting import TERMS, utility_of
@@ -112,6 +115,8 @@ class AIGCDataCenterEnv(gym.Env):
     action_mode : ``"direct"`` or ``"residual"`` (see `aigc_opt.drl_compare.decoder`).
     info_level : ``"auto"`` (full for dense rewards, minimal otherwise), ``"full"`` or
         ``"minimal"``.
+    arrivals : ``"profile"`` (the scenario's series) or ``"poisson"`` (drawn per episode
+        around it, `aigc_opt.drl_compare.arrivals`).
     """
 
     metadata = {"render_modes": []}
@@ -130,8 +135,10 @@ class AIGCDataCenterEnv(gym.Env):
         forecast_slots: int = 0,
         action_mode: str = "direct",
         info_level: str = "auto",
+        arrivals: str = "profile",
     ):
         super().__init__()
+        self.arrivals = check_arrivals(arrivals)
         self._pay_every = parse_reward_mode(reward_mode)
         if info_level not in INFO_LEVELS:
             raise ValueError(f"info_level must be one of {INFO_LEVELS}, got {info_level!r}")
@@ -235,7 +242,9 @@ class AIGCDataCenterEnv(gym.Env):
             start = int(starts[self.np_random.integers(0, starts.size)])
         else:
             start = self.start
-        self.episode = full.cut(horizon=horizon, start=start)
+        self.episode = realise_arrivals(
+            full.cut(horizon=horizon, start=start), self.arrivals, self.np_random
+        )
         # static derived parameters do not depend on the slots cut: reuse them
         for name in _STATIC_CACHED:
             if name in full.__dict__:
@@ -255,6 +264,7 @@ class AIGCDataCenterEnv(gym.Env):
             "start": start,
             "horizon": horizon,
             "scenario": self.episode.name,
+            "arrivals": self.arrivals,
         }
 
     def step(self, action: np.ndarray):

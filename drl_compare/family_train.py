@@ -86,7 +86,7 @@ def train_family(
     )
     venv = VecNormalize(monitor, norm_obs=True, norm_reward=True)
     venv.seed(seed)
-    model = _make_model(algo, venv, {}, seed)
+    model = _make_model(algo, venv, {}, seed, out / "tensorboard")
     t0 = time.perf_counter()
     model.learn(total_timesteps=timesteps)
     wall = time.perf_counter() - t0

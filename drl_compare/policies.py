@@ -5,7 +5,9 @@ in the environment's action space, already clipped (and unscaled where the forma
 it). Formats:
 
 * ``*.zip`` — a Stable-Baselines3 model of any algorithm. The policy class and its
-  arguments are read from the zip, so the user need not name the algorithm. SB3 zips
+  arguments are read from the zip, so the user need not name the algorithm. Actions are
+  the deterministic ones (``predict(deterministic=True)``) unless ``deterministic=False``
+  asks for samples of the policy's distribution (torch's generator seeded per episode). SB3 zips
   unpickle Python objects, which can run arbitrary code: loading requires ``trust=True``
   (``--trust`` on the command line). A ``vecnormalize.pkl`` beside the zip is applied to
   observations (same trust rule).
@@ -19,7 +21,9 @@ it). Formats:
   before any byte of the file is read.
 
 ONNX is the safe path for policies from others: its loader parses a protobuf graph and
-never runs Python code from the file.
+never runs Python code from the file. ONNX and TorchScript exports (and callables) are
+deterministic — the export holds the actor's mean action only — so ``deterministic=False``
+is refused for them.
 * ``package.module:function`` — a Python callable taking an observation and returning an
   action.
 
@@ -69,7 +73,8 @@ def require_rl(what: str, modules: tuple[str, ...] = ("torch", "stable_baselines
 
 @dataclass
 class LoadedPolicy:
-    """A deterministic policy: ``policy(obs) -> action`` (inside the action space)."""
+    """A policy ``policy(obs) -> action`` (inside the action space); deterministic unless
+    loaded with ``deterministic=False``, whose sampler `reset` seeds per episode."""
 
     name: str
     kind: str
@@ -77,6 +82,12 @@ class LoadedPolicy:
     action_space: spaces.Box
     obs_transform: Callable[[np.ndarray], np.ndarray] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    on_reset: Callable[[int | None], None] | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start an episode (seeds a stochastic policy's sampler with ``seed``)."""
+        if self.on_reset is not None:
+            self.on_reset(seed)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         x = np.asarray(obs, dtype=np.float32)
@@ -103,9 +114,15 @@ def unscale(action: np.ndarray, space: spaces.Box) -> np.ndarray:
 # Stable-Baselines3
 # ---------------------------------------------------------------------------------------
 def load_sb3_zip(
-    path: Path, obs_space: spaces.Box, act_space: spaces.Box, *, trust: bool
+    path: Path,
+    obs_space: spaces.Box,
+    act_space: spaces.Box,
+    *,
+    trust: bool,
+    deterministic: bool = True,
 ) -> LoadedPolicy:
-    """Load an SB3 zip of any algorithm (policy class read from the zip)."""
+    """Load an SB3 zip of any algorithm (policy class read from the zip); with
+    ``deterministic=False`` actions are sampled (``predict(deterministic=False)``)."""
     if not trust:
         raise PolicyLoadError(
             f"{path}: Stable-Baselines3 zips unpickle Python objects, which can run arbitrary "
@@ -143,8 +160,13 @@ def load_sb3_zip(
     policy.set_training_mode(False)
 
     def fn(obs: np.ndarray) -> np.ndarray:
-        action, _ = policy.predict(obs, deterministic=True)
+        action, _ = policy.predict(obs, deterministic=deterministic)
         return action
+
+    def seed_sampler(seed: int | None) -> None:
+        import torch
+
+        torch.manual_seed(0 if seed is None else seed)
 
     algo = _algo_name(policy_cls)
     obs_tf = _vecnormalize(path.parent / "vecnormalize.pkl", obs_space)
@@ -157,7 +179,9 @@ def load_sb3_zip(
         meta={
             "policy_class": f"{policy_cls.__module__}.{policy_cls.__name__}",
             "vecnormalize": obs_tf is not None,
+            "deterministic": deterministic,
         },
+        on_reset=None if deterministic else seed_sampler,
     )
 
 
@@ -301,17 +325,30 @@ def load_policy(
     *,
     trust: bool = False,
     squashed: bool = False,
+    deterministic: bool = True,
 ) -> LoadedPolicy:
-    """Load a policy by file type (see module docstring) and check it against the spaces."""
+    """Load a policy by file type (see module docstring) and check it against the spaces.
+
+    ``deterministic=False`` (sampled actions) needs an SB3 ``.zip``: other formats hold
+    a deterministic actor only and are refused with a one-line `PolicyLoadError`."""
     text = str(spec)
     path = Path(text)
-    if ":" in text and not path.exists() and not text.endswith((".zip", ".onnx", ".pt", ".pt2")):
+    is_callable = ":" in text and not path.exists()
+    if is_callable and text.endswith((".zip", ".onnx", ".pt", ".pt2")):
+        is_callable = False
+    if not deterministic and (is_callable or path.suffix.lower() != ".zip"):
+        what = "a Python callable" if is_callable else f"a {path.suffix or 'file'} export"
+        raise PolicyLoadError(
+            f"--stochastic: {text} is {what}, which holds a deterministic policy only; "
+            "sample from the Stable-Baselines3 .zip instead"
+        )
+    if is_callable:
         return load_callable(text, obs_space, act_space)
     if not path.exists():
         raise PolicyLoadError(f"{path}: policy file not found")
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return load_sb3_zip(path, obs_space, act_space, trust=trust)
+        return load_sb3_zip(path, obs_space, act_space, trust=trust, deterministic=deterministic)
     if suffix == ".onnx":
         return load_onnx(path, obs_space, act_space, squashed=squashed)
     if suffix in (".pt", ".pt2", ".ts", ".torchscript"):
@@ -408,7 +445,9 @@ class EnvPolicy:
 
             self._fc = make_forecaster(self.env.forecast)
             self._fc.reset(scenario, seed)
-        if hasattr(self.model, "reset"):
+        if isinstance(self.model, LoadedPolicy):
+            self.model.reset(seed)
+        elif hasattr(self.model, "reset"):
             self.model.reset()
 
     def act(self, obs: Any) -> Any:

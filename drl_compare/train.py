@@ -10,6 +10,10 @@ A run directory receives:
   wall time and package versions (``compare`` reads the algorithm and env options);
 * ``monitor.csv`` — one line per training episode (return, length, episode utility in $);
 * ``checkpoints/`` — the model and statistics every ``checkpoint_every`` steps;
+* ``tensorboard/`` — SB3's TensorBoard scalars (losses, ``rollout/ep_rew_mean``…) and,
+  with the learning curve, ``eval/gap_to_bound_pct`` and ``eval/utility_usd``
+  (``tensorboard --logdir RUN/tensorboard``; written when ``tensorboard`` is installed —
+  the ``rl`` extra installs it);
 * ``learning_curve.csv`` / ``learning_curve.png`` — every ``eval_every`` steps the
   deterministic policy plays the validation episodes (`aigc_opt.drl_compare.splits`)
   through `run_episode`; the mean gap to the oracle's certified bound (bounds solved
@@ -179,7 +183,10 @@ def train(
     )
     norm_reward = shaping_cb is None
     venv = VecNormalize(venv, norm_obs=True, norm_reward=norm_reward, gamma=hp.get("gamma", 0.99))
-    model = _make_model(algo, venv, hp, seed)
+    import importlib.util
+
+    tb_dir = out / "tensorboard" if importlib.util.find_spec("tensorboard") else None
+    model = _make_model(algo, venv, hp, seed, tb_dir)
     from aigc_opt.drl_compare.callbacks import GapCurve, Progress
 
     callbacks: list[Any] = [Progress(timesteps, log)]
@@ -199,7 +206,7 @@ def train(
         curve = GapCurve(scenario, horizon, opts, eval_every, eval_episodes, seed, log)
         callbacks.append(curve)
     t0 = time.perf_counter()
-    model.learn(total_timesteps=timesteps, callback=CallbackList(callbacks))
+    model.learn(total_timesteps=timesteps, callback=CallbackList(callbacks), tb_log_name=algo)
     wall = time.perf_counter() - t0
     model.save(out / "model.zip")
     venv.save(str(out / "vecnormalize.pkl"))
@@ -216,6 +223,7 @@ def train(
         "hyperparameters": hp,
         "env": {**opts, "horizon": horizon, "random_start": True},
         "train_seconds": round(wall, 2),
+        "tensorboard": None if tb_dir is None else str(tb_dir),
         "model": str(out / "model.zip"),
     }
     if curve is not None:
@@ -233,7 +241,7 @@ def train(
     return meta
 
 
-def _make_model(algo: str, venv: Any, hp: dict[str, Any], seed: int) -> Any:
+def _make_model(algo: str, venv: Any, hp: dict[str, Any], seed: int, tb_dir: Path | None) -> Any:
     import numpy as np
     from stable_baselines3 import A2C, PPO, SAC, TD3
 
@@ -245,7 +253,8 @@ def _make_model(algo: str, venv: Any, hp: dict[str, Any], seed: int) -> Any:
         n = venv.action_space.shape[0]
         kw["action_noise"] = NormalActionNoise(np.zeros(n), sigma * np.ones(n))
     cls = {"ppo": PPO, "a2c": A2C, "sac": SAC, "td3": TD3}[algo]
-    return cls("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", **kw)
+    tb = None if tb_dir is None else str(tb_dir)
+    return cls("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=tb, **kw)
 
 
 def _versions() -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays
-from aigc_opt.formulations.schedule import JOB_COLUMNS, Schedule
+from aigc_opt.formulations.schedule import JOB_COLUMNS, Schedule, startups
 
 TERMS = (
     "revenue",
@@ -74,10 +74,11 @@ def service_row_terms(
     δ_k·(t − τ)·x (``wait`` = t − τ in slots) and ``transfer_cost`` c^tr_{a,b}·x. ``quality``
     is Q per row: Q_b(n_s) for a discrete level, Q_b(w/x) for the convex program's steps."""
     cls = scn.class_arrays
+    tc = scn.transfer_cost[a, b]  # NaN (forbidden pair) counts 0
     return {
         "revenue": cls["price"][k] * quality * x,
         "delay_penalty": cls["delay"][k] * wait * x,
-        "transfer_cost": np.nan_to_num(scn.transfer_cost[a, b], nan=0.0) * x,
+        "transfer_cost": np.where(np.isnan(tc), 0.0, tc) * x,
     }
 
 
@@ -132,12 +133,14 @@ def book_slot_terms(
     pos = np.full(T, -1)
     pos[slots] = np.arange(slots.size)
     out = np.zeros((slots.size, len(TERMS)))
+    n = slots.size
     keep = pos[row_slot] >= 0
-    for name, usd in rows.items():
-        np.add.at(out[:, TERMS.index(name)], pos[row_slot[keep]], usd[keep])
+    at = pos[row_slot[keep]]
+    for name, usd in rows.items():  # bincount adds in row order, as a loop would
+        out[:, TERMS.index(name)] += np.bincount(at, usd[keep], minlength=n)
     close, usd = drops
     keep = pos[close] >= 0
-    np.add.at(out[:, TERMS.index("drop_penalty")], pos[close[keep]], usd[keep])
+    out[:, TERMS.index("drop_penalty")] += np.bincount(pos[close[keep]], usd[keep], minlength=n)
     for name, per_slot in energy.items():
         out[:, TERMS.index(name)] = per_slot
     return out
@@ -175,11 +178,13 @@ def slot_terms_rows(
     if rows is None or not rows[0].size:
         empty = np.zeros(0, dtype=int)
         rows = (empty, empty, empty, empty, empty, empty, np.zeros(0))
-    a, b, k, s, tau, t, x = (np.asarray(r) for r in rows)
-    a, b, k, s, tau, t = (v.astype(int) for v in (a, b, k, s, tau, t))
-    svc = service_row_terms(scn, a, b, k, t - tau, x.astype(float), scn.quality[b, s])
+    a, b, k, s, tau, t = (np.asarray(v, dtype=int) for v in rows[:6])
+    x = np.asarray(rows[6], dtype=float)
+    svc = service_row_terms(scn, a, b, k, t - tau, x, scn.quality[b, s])
+    dc = DataCenterArrays.of(scn) if static is None else static
+    ups = startups(sch.generator_on, dc.gen_initially_on)
     energy = energy_slot_terms(
-        scn, sch.grid, sch.generator, sch.startups(scn), sch.charge, sch.discharge, slots, static
+        scn, sch.grid, sch.generator, ups, sch.charge, sch.discharge, slots, dc
     )
     return book_slot_terms(T, slots, t, svc, drop_penalties(scn, sch.drops), energy)
 

@@ -19,6 +19,9 @@ Across the runs of one episode (same scenario, horizon and start):
   magnitude), else U itself;
 * ``mpc_gap_vs_noise``: for MPC runs with noisy forecasts (≥ 2 noise levels), the gap to the
   bound against the forecast noise σ.
+
+Per comparison table (``compare.parquet``): ``compare_gaps`` (error bars, per-episode
+strip plot, methods ordered by gap, DRL grouped; `aigc_opt.reports.compare_figures`).
 """
 
 from __future__ import annotations
@@ -612,6 +615,12 @@ def write_figures(
                 ("mpc_gap_vs_noise", noise_figure),
             ):
                 written += _render(fn(rs), fdir, f"{name}{suffix}", formats)
+        from aigc_opt.reports.compare_figures import compare_gap_figure, compare_sources
+
+        tables = [r.source for r in col.runs if r.kind == "compare" and r.source is not None]
+        for src, df in compare_sources(tables):
+            stem = "compare_gaps" + (f"_{slug(src.parent.name)}" if len(set(tables)) > 1 else "")
+            written += _render(compare_gap_figure(df), fdir, stem, formats)
     return written
 
 

@@ -129,6 +129,7 @@ def run_row(run: Run) -> dict[str, Any]:
     if run.kind == "compare":
         row["episodes"] = run.summary.get("episodes")
         row["utility_std_usd"] = _f(run.summary.get("utility_std"))
+        row["gap_pct_ci95"] = _f(run.summary.get("gap_pct_ci95"))
     row["forecast"] = run.forecast
     row["source"] = str(run.path or run.source or "")
     return row

@@ -51,6 +51,24 @@ def _vec(v: Any, n: int, name: str) -> np.ndarray | None:
     return arr
 
 
+_FLOWS = ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
+
+
+def _flows(dec: SlotDecisions, D: int) -> dict[str, np.ndarray | None]:
+    """The data-center flows of ``dec`` as float copies (None where not given), checked
+    as `_vec` does; the given ones are converted in one array."""
+    given = [f for f in _FLOWS if getattr(dec, f) is not None]
+    out: dict[str, np.ndarray | None] = dict.fromkeys(_FLOWS)
+    try:
+        arr = np.array([getattr(dec, f) for f in given], dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (len(given), D) or not np.isfinite(arr.sum()):
+        return {f: _vec(getattr(dec, f), D, f) for f in _FLOWS}  # names the bad field
+    out.update(zip(given, arr, strict=True))
+    return out
+
+
 def repair_decisions(
     scn: Scenario,
     t: int,
@@ -126,10 +144,7 @@ def repair_decisions(
         i = int(np.flatnonzero(forb)[0])
         raise DecisionError(f"service row {i}: transfer {a[i]} -> {b[i]} is forbidden")
     gpus = _vec(dec.gpus, B, "gpus")
-    flows = {
-        f: _vec(getattr(dec, f), D, f)
-        for f in ("grid", "renewable", "charge", "discharge", "generator", "generator_on")
-    }
+    flows = _flows(dec, D)
 
     # ---- R1: job counts ≥ 0 ----------------------------------------------------------------
     neg = x < 0
@@ -206,21 +221,25 @@ def repair_decisions(
     ch = clip("charge", ch, zero, st.pch)
     dis = clip("discharge", dis, zero, st.pdis)
     both = (ch > TOL) & (dis > TOL)
-    for d in _hits(both):
-        log.add("R4 charge_xor_discharge", f"d={d}", min(ch[d], dis[d]))
-    net = ch - dis
-    ch = np.where(both, np.maximum(net, 0.0), ch)
-    dis = np.where(both, np.maximum(-net, 0.0), dis)
-    for d in _hits(ch > lim.charge_max + TOL * np.maximum(1.0, st.smax)):
-        log.add("R4 soc_max", f"d={d}", ch[d] - lim.charge_max[d])
-    ch = np.minimum(ch, np.maximum(lim.charge_max, 0.0)) if np.any(ch > lim.charge_max) else ch
-    for d in _hits(dis > lim.discharge_max + TOL * np.maximum(1.0, st.smax)):
-        log.add("R4 soc_min_or_terminal", f"d={d}", dis[d] - lim.discharge_max[d])
-    dis = np.minimum(dis, lim.discharge_max) if np.any(dis > lim.discharge_max) else dis
-    forced = ch < lim.charge_min - TOL * np.maximum(1.0, st.smax)
-    for d in _hits(forced):
-        log.add("R4 terminal_charge", f"d={d}", lim.charge_min[d] - ch[d])
+    if both.any():
+        for d in _hits(both):
+            log.add("R4 charge_xor_discharge", f"d={d}", min(ch[d], dis[d]))
+        net = ch - dis
+        ch = np.where(both, np.maximum(net, 0.0), ch)
+        dis = np.where(both, np.maximum(-net, 0.0), dis)
+    tol_s = TOL * np.maximum(1.0, st.smax)
+    if (ch > lim.charge_max).any():
+        for d in _hits(ch > lim.charge_max + tol_s):
+            log.add("R4 soc_max", f"d={d}", ch[d] - lim.charge_max[d])
+        ch = np.minimum(ch, np.maximum(lim.charge_max, 0.0))
+    if (dis > lim.discharge_max).any():
+        for d in _hits(dis > lim.discharge_max + tol_s):
+            log.add("R4 soc_min_or_terminal", f"d={d}", dis[d] - lim.discharge_max[d])
+        dis = np.minimum(dis, lim.discharge_max)
+    forced = ch < lim.charge_min - tol_s
     if forced.any():
+        for d in _hits(forced):
+            log.add("R4 terminal_charge", f"d={d}", lim.charge_min[d] - ch[d])
         ch = np.where(forced, lim.charge_min, ch)
         dis = np.where(forced, 0.0, dis)
     # ---- R5: generator ------------------------------------------------------------------------
@@ -231,11 +250,15 @@ def repair_decisions(
         u = (o > TOL).astype(float)
     else:
         rnd = np.where(u >= 0.5, 1.0, 0.0)
-        for d in _hits(np.abs(u - rnd) > TOL):
-            log.add("R5 generator_binary", f"d={d}", abs(u[d] - rnd[d]))
-        u = np.where(np.abs(u - rnd) > TOL, rnd, u)
-    for d in _hits((u > 0) & ~has_gen):
-        log.add("R5 generator_absent", f"d={d}", u[d])
+        off = np.abs(u - rnd) > TOL
+        if off.any():
+            for d in _hits(off):
+                log.add("R5 generator_binary", f"d={d}", abs(u[d] - rnd[d]))
+            u = np.where(off, rnd, u)
+    absent = (u > 0) & ~has_gen
+    if absent.any():
+        for d in _hits(absent):
+            log.add("R5 generator_absent", f"d={d}", u[d])
     u = np.where(has_gen, u, 0.0)
     o = clip("generator", o, st.omin * u, st.omax * u)
 
@@ -260,7 +283,9 @@ def repair_decisions(
             log.add("R6 balance_grid_slack", f"d={d}", abs(grid[d] - g[d]))
         inside = balanced & (grid >= -TOL * scale) & (grid <= st.cap + TOL * scale)
         g = np.where(inside, grid, g)  # a balanced decision is kept exactly as given
-    for d in range(D):
+    # one data center's repair changes only its own entries, so the check can run first
+    off_balance = (g < -TOL * scale) | (g > st.cap + TOL * scale)
+    for d in _hits(off_balance):
         if g[d] < -TOL * scale[d]:  # surplus: curtail, discharge less, generate less
             g = _surplus(d, g, ren, dis, o, u, st, log, ren_given)
         if g[d] > st.cap[d] + TOL * scale[d]:  # deficit beyond the grid cap

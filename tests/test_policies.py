@@ -93,6 +93,42 @@ def test_loader_errors(tmp_path, trained, env):
         load_policy("tests.policy_fixtures:wrong_shape", env.observation_space, env.action_space)
 
 
+def test_train_writes_tensorboard_scalars(trained):
+    import json
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    meta = json.loads((trained / "train.json").read_text())
+    runs = sorted(Path(meta["tensorboard"]).iterdir())
+    assert len(runs) == 1
+    acc = EventAccumulator(str(runs[0]))
+    acc.Reload()
+    assert {"train/loss", "rollout/ep_rew_mean"} <= set(acc.Tags()["scalars"])
+    assert acc.Scalars("train/loss")[-1].step == meta["timesteps"]
+
+
+def test_stochastic_zip_samples_reproducibly_and_exports_refuse_it(trained, env):
+    """Sampled actions differ from the deterministic ones, the same episode seed gives the
+    same samples, and ONNX / callables (deterministic exports) are refused in one line."""
+    spaces = (env.observation_space, env.action_space)
+    det = load_policy(trained / "model.zip", *spaces, trust=True)
+    sto = load_policy(trained / "model.zip", *spaces, trust=True, deterministic=False)
+    obs, _ = env.reset(seed=0)
+    sto.reset(7)
+    first = [sto(obs) for _ in range(3)]
+    sto.reset(7)
+    again = [sto(obs) for _ in range(3)]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], first[1])  # samples, not one action
+    assert not np.allclose(first[0], det(obs))
+    assert sto.meta["deterministic"] is False and det.meta["deterministic"] is True
+    for spec in (trained / "model.onnx", "tests.policy_fixtures:zeros"):
+        with pytest.raises(PolicyLoadError, match="--stochastic") as err:
+            load_policy(spec, *spaces, deterministic=False)
+        assert "\n" not in str(err.value)
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "aigc_opt", *args],
