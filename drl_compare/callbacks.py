@@ -67,6 +67,7 @@ class ValidationGap:
         self.starts = episode_starts(self.full, horizon, episodes, 0, "val")  # same for all seeds
         self.horizon, self.opts, self.log = horizon, opts, log
         self.rows: list[dict[str, Any]] = []
+        self.logger: Any = None  # set by `GapCurve` to its SB3 learner's logger
 
     def _bound(self, start: int) -> float:
         key = (self.name, self.horizon, start)
@@ -101,9 +102,10 @@ class ValidationGap:
             "gap_pct_std": float(np.std(gaps, ddof=1)) if len(gaps) > 1 else 0.0,
         }
         self.rows.append(row)
-        self.logger.record("eval/gap_to_bound_pct", row["gap_pct_mean"])
-        self.logger.record("eval/utility_usd", row["utility_mean"])
-        self.logger.dump(row["timesteps"])  # at the evaluation's own step
+        if self.logger is not None:  # an SB3 learner's logger (TensorBoard scalars)
+            self.logger.record("eval/gap_to_bound_pct", row["gap_pct_mean"])
+            self.logger.record("eval/utility_usd", row["utility_mean"])
+            self.logger.dump(row["timesteps"])  # at the evaluation's own step
         print(
             f"eval at {row['timesteps']}: gap to bound {row['gap_pct_mean']:.2f} % "
             f"(utility {row['utility_mean']:,.1f} $, {len(utils)} validation episodes)",
@@ -168,6 +170,7 @@ class GapCurve(BaseCallback):
         return self.curve.evaluate(self._act(), self.num_timesteps)
 
     def _on_training_start(self) -> None:
+        self.curve.logger = self.logger
         self.evaluate()
 
     def _on_step(self) -> bool:
