@@ -135,7 +135,10 @@ def term_coefficients(
     """
     dc = DataCenterArrays.of(scn)
     sigma = scn.params.carbon_price_usd_per_t
-    rep = lambda a: np.repeat(a, scn.T)  # noqa: E731
+
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.repeat(a, scn.T)
+
     rho = scn.class_arrays["drop"][idx.ck]
     if drop_weight is not None:
         rho = rho * drop_weight
