@@ -24,6 +24,7 @@ deliberate: two independent builders of one program cross-check each other in th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,7 +82,7 @@ class ArrayProgram:
     matrix: sp.csc_array
     integer: np.ndarray  # bool per column
     terms: dict[str, tuple[np.ndarray, np.ndarray]]
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_cols(self) -> int:
@@ -103,7 +104,7 @@ class ArrayProgram:
         scn = self.scenario
 
         def grid(name: str, rows: int) -> np.ndarray:
-            return values[self.block(name)].reshape(rows, scn.T)
+            return np.asarray(values[self.block(name)].reshape(rows, scn.T))
 
         flows = {"gpus": grid("n", scn.A)}
         for field_, block in zip(DC_FIELDS, ("g", "r", "ch", "dis", "o", "u"), strict=True):
@@ -145,7 +146,9 @@ def column_bounds(scn: Scenario, idx: Index, cols: dict[str, int]) -> tuple[np.n
         sl = slice(cols[name], cols[name] + scn.D * T)
         lo[sl], hi[sl] = lower, upper
 
-    rep = lambda a: np.repeat(a, T)  # noqa: E731
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.repeat(a, T)
+
     n0 = cols["n"]
     hi[n0 : n0 + scn.A * T] = rep(pools.gpus)
     put("g", 0.0, rep(dc.grid_cap_mwh))
@@ -164,8 +167,8 @@ def column_bounds(scn: Scenario, idx: Index, cols: dict[str, int]) -> tuple[np.n
 # ---------------------------------------------------------------------------------------
 # constraint families (MODEL.md §4), rows as COO triplets
 # ---------------------------------------------------------------------------------------
-def _dt_cols(cols: dict[str, int], name: str, d: np.ndarray, t: np.ndarray, T: int):
-    return cols[name] + d * T + t
+def _dt_cols(cols: dict[str, int], name: str, d: np.ndarray, t: np.ndarray, T: int) -> np.ndarray:
+    return np.asarray(cols[name] + d * T + t)
 
 
 def cohort_conservation(scn: Scenario, idx: Index, cols: dict[str, int], lam: np.ndarray) -> Rows:

@@ -43,10 +43,10 @@ class Program:
     relax: bool
     integer_jobs: bool
     window: bool
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _linear(coefs, vars_, constant=0.0):
+def _linear(coefs: Any, vars_: Any, constant: float = 0.0) -> Any:
     return LinearExpression(constant=constant, linear_coefs=list(coefs), linear_vars=list(vars_))
 
 
@@ -136,7 +136,7 @@ def add_cohort_conservation(m: pyo.ConcreteModel, idx: Index) -> None:
     rows: dict[int, np.ndarray] = dict(zip(uniq.tolist(), groups, strict=True))
     empty = np.zeros(0, dtype=int)
 
-    def rule(m, c):
+    def rule(m: Any, c: int) -> Any:
         sel = rows.get(c, empty)
         expr = _linear([1.0] * (sel.size + 1), [m.x[int(i)] for i in sel] + [m.y[c]])
         return expr == m.lam[c]
@@ -151,7 +151,7 @@ def add_gpu_time(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     rows = dict(zip(uniq.tolist(), groups, strict=True))
     cap = 3600.0 * scn.dt
 
-    def rule(m, b, t):
+    def rule(m: Any, b: int, t: int) -> Any:
         sel = rows.get(b * scn.T + t)
         if sel is None:
             return pyo.Constraint.Skip
@@ -173,7 +173,7 @@ def add_power_balance(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     idle = pool.idle_mwh_per_gpu_slot
     pools = {d: np.flatnonzero(pool.dc == d).tolist() for d in range(scn.D)}
 
-    def rule(m, d, t):
+    def rule(m: Any, d: int, t: int) -> Any:
         sel = rows.get(d * scn.T + t, np.zeros(0, dtype=int))
         coefs = (pue[d] * idx.kwh[sel] / 1000.0).tolist()
         vars_ = [m.x[int(i)] for i in sel]
@@ -197,7 +197,7 @@ def add_battery(m: pyo.ConcreteModel, scn: Scenario) -> None:
     dc = DataCenterArrays.of(scn)
     has = dc.has_battery
 
-    def dyn(m, d, t):
+    def dyn(m: Any, d: int, t: int) -> Any:
         if not has[d]:
             return m.e[d, t] == 0
         prev = m.soc0[d] if t == 0 else m.e[d, t - 1]
