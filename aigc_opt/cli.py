@@ -185,6 +185,12 @@ def check_positive(name: str, value: float | None, *, allow_zero: bool = False) 
         raise UserError(f"--{name} = {value}: must be {'≥' if allow_zero else '>'} 0")
 
 
+def check_limits(time_limit: float | None, mip_gap: float) -> None:
+    """``--time-limit`` > 0 (or unset) and ``--mip-gap`` ≥ 0, both finite."""
+    check_positive("time-limit", time_limit)
+    check_positive("mip-gap", mip_gap, allow_zero=True)
+
+
 SEED_MAX = 2**31 - 1
 """Largest seed every consumer accepts (HiGHS' random_seed is a 32-bit int)."""
 CORES = os.cpu_count() or 1
@@ -226,6 +232,7 @@ HorizonOpt = Annotated[
 StartOpt = Annotated[
     int, typer.Option("--start", min=0, help="First slot of the scenario's series")
 ]
+MipGapOpt = Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
 OutOpt = Annotated[
     Path | None,
@@ -253,7 +260,7 @@ def solve(
         float | None,
         typer.Option("--time-limit", help="Wall-clock limit of the solve (s), enforced"),
     ] = None,
-    mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
+    mip_gap: MipGapOpt = 1e-4,
     threads: Annotated[
         int, typer.Option("--threads", min=0, max=CORES, help="HiGHS threads (0 = auto)")
     ] = 0,
@@ -267,8 +274,7 @@ def solve(
     from aigc_opt.solvers.oracle import solve_oracle
     from aigc_opt.solvers.store import output_dir
 
-    check_positive("time-limit", time_limit)
-    check_positive("mip-gap", mip_gap, allow_zero=True)
+    check_limits(time_limit, mip_gap)
     from aigc_opt.cmd_families import family_command
 
     if family_command(

@@ -19,10 +19,11 @@ from aigc_opt.cli import (
     BackendOpt,
     HorizonOpt,
     JsonOpt,
+    MipGapOpt,
     OutOpt,
     ScenarioOpt,
     StartOpt,
-    check_positive,
+    check_limits,
     emit_json,
     err_console,
     load_cli_scenario,
@@ -148,7 +149,7 @@ def register(app: typer.Typer) -> None:
         time_limit: Annotated[
             float | None, typer.Option("--time-limit", help="Wall-clock limit of each solve (s)")
         ] = None,
-        mip_gap: Annotated[float, typer.Option("--mip-gap", help="Relative MIP gap")] = 1e-4,
+        mip_gap: MipGapOpt = 1e-4,
         integer_jobs: Annotated[
             bool, typer.Option("--integer-jobs", help="MILP with integer job counts too (slower)")
         ] = False,
@@ -163,8 +164,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Solve MILP, LP relaxation and convex program; print U_convex ≥ U_LP ≥ U_MILP."""
-        check_positive("time-limit", time_limit)
-        check_positive("mip-gap", mip_gap, allow_zero=True)
+        check_limits(time_limit, mip_gap)
         from aigc_opt.cmd_families import family_command
 
         if family_command(

@@ -27,7 +27,9 @@ What a scenario takes from where
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -154,6 +156,21 @@ def write_scenario(
     return write_folder(out_dir, toml, energy, arrivals)
 
 
+T_item = TypeVar("T_item")
+
+
+def selected(
+    items: Sequence[T_item], name_of: Callable[[T_item], str], names: list[str] | None, what: str
+) -> list[T_item]:
+    """The ``items`` whose name is in ``names`` (all when None), in their own order; a name
+    that is none of theirs is a `ScenarioError` on ``--name`` saying ``not a <what>``."""
+    known = [name_of(i) for i in items]
+    for n in names or []:
+        if n not in known:
+            raise ScenarioError("--name", "name", n, f"not a {what} ({', '.join(known)})")
+    return [i for i in items if names is None or name_of(i) in names]
+
+
 def write_catalog(
     out_root: str | Path = SCENARIO_DIR,
     profiles_dir: str | Path = PROFILE_DIR,
@@ -161,14 +178,5 @@ def write_catalog(
 ) -> list[Path]:
     """Regenerate the real-data catalog scenarios (all of `CATALOG`, or ``names``)."""
     profiles = Profiles.read(profiles_dir)
-    known = [s.name for s in CATALOG]
-    for n in names or []:
-        if n not in known:
-            raise ScenarioError(
-                "--name", "name", n, f"not a generated scenario ({', '.join(known)})"
-            )
-    return [
-        write_scenario(s, Path(out_root) / s.name, profiles)
-        for s in CATALOG
-        if names is None or s.name in names
-    ]
+    chosen = selected(CATALOG, lambda s: s.name, names, "generated scenario")
+    return [write_scenario(s, Path(out_root) / s.name, profiles) for s in chosen]

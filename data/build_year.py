@@ -14,6 +14,7 @@ Written by `aigc_opt.data.build.build_profiles` next to the other profiles:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,7 @@ def week_partition(years: dict[str, pd.DataFrame], weeks: pd.DataFrame) -> pd.Da
         ok = far & clean if (far & clean).any() else far
         val[season] = starts[int(np.flatnonzero(ok)[np.argmin(dist[ok])])]
     mondays = pd.date_range("2023-01-02T00:00:00Z", periods=52, freq="7D")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in mondays:
         if m in test.values():
             split = "test"

@@ -30,10 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aigc_opt.data.build_scenarios import SCENARIO_DIR, assemble
+from aigc_opt.data.build_scenarios import SCENARIO_DIR, assemble, selected
 from aigc_opt.data.build_year import YEAR_START, read_year, year_window
 from aigc_opt.data.profile_tables import PROFILE_DIR, Profiles
-from aigc_opt.data.scenario import ScenarioError
 from aigc_opt.data.scenario_specs import (
     ASPS_TRANSATLANTIC,
     ASPS_US4,
@@ -253,16 +252,8 @@ def write_recipes(
     """Regenerate the recipe scenarios (all, or ``names``)."""
     profiles = Profiles.read(profiles_dir)
     year = read_year(profiles_dir)
-    all_r = recipes(profiles_dir)
-    known = [r.spec.name for r in all_r]
-    for n in names or []:
-        if n not in known:
-            raise ScenarioError("--name", "name", n, f"not a recipe ({', '.join(known)})")
-    return [
-        write_recipe(r, Path(out_root), profiles, year)
-        for r in all_r
-        if names is None or r.spec.name in names
-    ]
+    chosen = selected(recipes(profiles_dir), lambda r: r.spec.name, names, "recipe")
+    return [write_recipe(r, Path(out_root), profiles, year) for r in chosen]
 
 
 CATALOG_VERSION = "2023.1"

@@ -8,6 +8,7 @@ their size. Nothing here trusts a solver's objective value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +197,7 @@ def it_energy_mwh(scn: Scenario, sch: Schedule) -> np.ndarray:
     if len(j):
         b, k, s, t = (j[c].to_numpy(int) for c in ("b", "k", "s", "t"))
         np.add.at(E, (b, t), scn.job_kwh[b, k, s] * j["x"].to_numpy(float))
-    return E / 1000.0 + sch.gpus * PoolArrays.of(scn).idle_mwh_per_gpu_slot[:, None]
+    return np.asarray(E / 1000.0 + sch.gpus * PoolArrays.of(scn).idle_mwh_per_gpu_slot[:, None])
 
 
 def kpis(scn: Scenario, sch: Schedule) -> dict[str, Any]:
@@ -280,7 +281,9 @@ class _Flags:
         self.tol = tol
         self.out: list[Violation] = []
 
-    def __call__(self, name: str, miss: np.ndarray, scale, labels) -> None:
+    def __call__(
+        self, name: str, miss: np.ndarray, scale: Any, labels: Callable[[int], str]
+    ) -> None:
         lim = self.tol * np.maximum(1.0, np.abs(scale))
         bad = np.flatnonzero(np.ravel(miss > lim))
         for i in bad[:20]:
@@ -289,7 +292,7 @@ class _Flags:
             self.out.append(Violation(name, f"... {bad.size - 20} more", float(np.max(miss))))
 
 
-def _dt_label(shape: tuple[int, ...]):
+def _dt_label(shape: tuple[int, ...]) -> Callable[[int], str]:
     return lambda i: "d={}, t={}".format(*np.unravel_index(i, shape))
 
 

@@ -122,6 +122,41 @@ def cohort_sizes(idx: Index, arrivals: np.ndarray, pending: np.ndarray | None = 
     return out
 
 
+def term_coefficients(
+    scn: Scenario, idx: Index, drop_weight: np.ndarray | None = None
+) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """The eight utility terms of MODEL.md §4 as (variable block, $ per unit) pairs, in the
+    order of `highs_arrays.objective_terms`; U = revenue − the other seven.
+
+    Blocks: ``x`` per service row ($/job), ``y`` per cohort ($/job, ρ_k × ``drop_weight``),
+    and ``g``, ``o``, ``v``, ``ch``, ``dis`` per (d, t) flattened d·T + t ($/MWh, $/start).
+    The ``g`` entries price the scenario's series; the Pyomo MILP keeps price and carbon
+    intensity as mutable parameters instead and reads only the other blocks from here.
+    """
+    dc = DataCenterArrays.of(scn)
+    sigma = scn.params.carbon_price_usd_per_t
+
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.repeat(a, scn.T)
+
+    rho = scn.class_arrays["drop"][idx.ck]
+    if drop_weight is not None:
+        rho = rho * drop_weight
+    return {
+        "revenue": [("x", idx.revenue)],
+        "delay_penalty": [("x", idx.delay)],
+        "drop_penalty": [("y", rho)],
+        "transfer_cost": [("x", idx.transfer)],
+        "energy_cost": [("g", scn.price.ravel().astype(float))],
+        "carbon_cost": [
+            ("g", sigma * scn.carbon.ravel()),
+            ("o", sigma * rep(dc.gen_co2_t_per_mwh)),
+        ],
+        "generator_cost": [("o", rep(dc.fuel_usd_per_mwh)), ("v", rep(dc.startup_usd))],
+        "battery_wear": [("ch", rep(dc.wear_usd_per_mwh)), ("dis", rep(dc.wear_usd_per_mwh))],
+    }
+
+
 def drop_close_slot(idx: Index, scn: Scenario, horizon: int | None = None) -> np.ndarray:
     """Slot each cohort's drop penalty is booked in: min(τ + W_k, T − 1)."""
     T = scn.T if horizon is None else horizon

@@ -25,6 +25,9 @@ of `milp.build_milp`: every integrality dropped, z and u in [0, 1].
 one job count per (a, b, k, s, τ, t) row and no w, which is exactly the Pyomo LP
 relaxation (used to cross-check the two implementations).
 
+One function per constraint family, ``add_<family>(cons, var, scn, rows, sc)``, as in the
+other builders; the parameters it reads come from `formulations.arrays`.
+
 Scaling
 -------
 The program is solved in scaled units (`Scaling`): jobs (x, y, h, r, u) in units of

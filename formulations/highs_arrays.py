@@ -14,18 +14,29 @@ limit r ≤ R is a column bound, not a row.
 
 Integrality (MODEL.md §5): ``relax=True`` none; default n, z, u integer; with
 ``integer_jobs`` also x, y.
+
+What is builder-neutral (parameters, cohort sizes, the objective's coefficient vectors:
+`arrays.term_coefficients`) lives in `formulations.arrays`; what remains parallel to the
+Pyomo builder (the ``build_*`` keyword signature, one function per constraint family) is
+deliberate: two independent builders of one program cross-check each other in the tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
-from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays, cohort_sizes
+from aigc_opt.formulations.arrays import (
+    DataCenterArrays,
+    PoolArrays,
+    cohort_sizes,
+    term_coefficients,
+)
 from aigc_opt.formulations.index import Index, build_index
 from aigc_opt.formulations.schedule import DC_FIELDS, Schedule, schedule_from_values
 
@@ -71,7 +82,7 @@ class ArrayProgram:
     matrix: sp.csc_array
     integer: np.ndarray  # bool per column
     terms: dict[str, tuple[np.ndarray, np.ndarray]]
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_cols(self) -> int:
@@ -93,7 +104,7 @@ class ArrayProgram:
         scn = self.scenario
 
         def grid(name: str, rows: int) -> np.ndarray:
-            return values[self.block(name)].reshape(rows, scn.T)
+            return np.asarray(values[self.block(name)].reshape(rows, scn.T))
 
         flows = {"gpus": grid("n", scn.A)}
         for field_, block in zip(DC_FIELDS, ("g", "r", "ch", "dis", "o", "u"), strict=True):
@@ -135,7 +146,9 @@ def column_bounds(scn: Scenario, idx: Index, cols: dict[str, int]) -> tuple[np.n
         sl = slice(cols[name], cols[name] + scn.D * T)
         lo[sl], hi[sl] = lower, upper
 
-    rep = lambda a: np.repeat(a, T)  # noqa: E731
+    def rep(a: np.ndarray) -> np.ndarray:
+        return np.repeat(a, T)
+
     n0 = cols["n"]
     hi[n0 : n0 + scn.A * T] = rep(pools.gpus)
     put("g", 0.0, rep(dc.grid_cap_mwh))
@@ -154,8 +167,8 @@ def column_bounds(scn: Scenario, idx: Index, cols: dict[str, int]) -> tuple[np.n
 # ---------------------------------------------------------------------------------------
 # constraint families (MODEL.md §4), rows as COO triplets
 # ---------------------------------------------------------------------------------------
-def _dt_cols(cols: dict[str, int], name: str, d: np.ndarray, t: np.ndarray, T: int):
-    return cols[name] + d * T + t
+def _dt_cols(cols: dict[str, int], name: str, d: np.ndarray, t: np.ndarray, T: int) -> np.ndarray:
+    return np.asarray(cols[name] + d * T + t)
 
 
 def cohort_conservation(scn: Scenario, idx: Index, cols: dict[str, int], lam: np.ndarray) -> Rows:
@@ -296,32 +309,13 @@ def generator(scn: Scenario, cols: dict[str, int], u0: np.ndarray) -> tuple[Rows
 def objective_terms(
     scn: Scenario, idx: Index, cols: dict[str, int], drop_weight: np.ndarray
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The eight utility terms as (columns, $ per unit); U = revenue − the other seven."""
-    T, DT = scn.T, scn.D * scn.T
-    dc = DataCenterArrays.of(scn)
-    sigma = scn.params.carbon_price_usd_per_t
-    x = cols["x"] + np.arange(idx.n_rows)
-    blk = lambda n: cols[n] + np.arange(DT)  # noqa: E731
-    rep = lambda a: np.repeat(a, T)  # noqa: E731
-    rho = scn.class_arrays["drop"][idx.ck] * drop_weight
+    """The eight utility terms (`arrays.term_coefficients`) as (columns, $ per unit)."""
     return {
-        "revenue": (x, idx.revenue),
-        "delay_penalty": (x, idx.delay),
-        "drop_penalty": (cols["y"] + np.arange(idx.n_cohorts), rho),
-        "transfer_cost": (x, idx.transfer),
-        "energy_cost": (blk("g"), scn.price.ravel().astype(float)),
-        "carbon_cost": (
-            np.concatenate([blk("g"), blk("o")]),
-            sigma * np.concatenate([scn.carbon.ravel(), rep(dc.gen_co2_t_per_mwh)]),
-        ),
-        "generator_cost": (
-            np.concatenate([blk("o"), blk("v")]),
-            np.concatenate([rep(dc.fuel_usd_per_mwh), rep(dc.startup_usd)]),
-        ),
-        "battery_wear": (
-            np.concatenate([blk("ch"), blk("dis")]),
-            np.tile(rep(dc.wear_usd_per_mwh), 2),
-        ),
+        name: (
+            np.concatenate([cols[block] + np.arange(coef.size) for block, coef in parts]),
+            np.concatenate([coef for _, coef in parts]),
+        )
+        for name, parts in term_coefficients(scn, idx, drop_weight).items()
     }
 
 

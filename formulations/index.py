@@ -81,8 +81,8 @@ def cohorts(
     """
     A, K, T = scn.A, scn.K, scn.T
     wait = scn.class_arrays["wait"]
-    a, k, tau = np.meshgrid(np.arange(A), np.arange(K), np.arange(min_tau, T), indexing="ij")
-    a, k, tau = a.ravel(), k.ravel(), tau.ravel()
+    grid = np.meshgrid(np.arange(A), np.arange(K), np.arange(min_tau, T), indexing="ij")
+    a, k, tau = (g.ravel() for g in grid)
     keep = tau + wait[k] >= 0  # a pending cohort whose window is over has nothing left
     if skip_empty:
         amount = np.zeros(a.size)

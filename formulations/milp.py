@@ -16,6 +16,7 @@ Integrality (MODEL.md §5):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -23,7 +24,12 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.formulations.accounting import TERMS
-from aigc_opt.formulations.arrays import DataCenterArrays, PoolArrays, cohort_sizes
+from aigc_opt.formulations.arrays import (
+    DataCenterArrays,
+    PoolArrays,
+    cohort_sizes,
+    term_coefficients,
+)
 from aigc_opt.formulations.index import Index, build_index
 
 
@@ -37,11 +43,18 @@ class Program:
     relax: bool
     integer_jobs: bool
     window: bool
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _linear(coefs, vars_, constant=0.0):
+def _linear(coefs: Any, vars_: Any, constant: float = 0.0) -> Any:
     return LinearExpression(constant=constant, linear_coefs=list(coefs), linear_vars=list(vars_))
+
+
+def _where(m: pyo.ConcreteModel, has: np.ndarray, rule: Any) -> pyo.Constraint:
+    """A constraint over (d, t) built by ``rule`` at the data centers where ``has[d]``."""
+    return pyo.Constraint(
+        m.D, m.T, rule=lambda m, d, t: rule(m, d, t) if has[d] else pyo.Constraint.Skip
+    )
 
 
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -123,7 +136,7 @@ def add_cohort_conservation(m: pyo.ConcreteModel, idx: Index) -> None:
     rows: dict[int, np.ndarray] = dict(zip(uniq.tolist(), groups, strict=True))
     empty = np.zeros(0, dtype=int)
 
-    def rule(m, c):
+    def rule(m: Any, c: int) -> Any:
         sel = rows.get(c, empty)
         expr = _linear([1.0] * (sel.size + 1), [m.x[int(i)] for i in sel] + [m.y[c]])
         return expr == m.lam[c]
@@ -138,7 +151,7 @@ def add_gpu_time(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     rows = dict(zip(uniq.tolist(), groups, strict=True))
     cap = 3600.0 * scn.dt
 
-    def rule(m, b, t):
+    def rule(m: Any, b: int, t: int) -> Any:
         sel = rows.get(b * scn.T + t)
         if sel is None:
             return pyo.Constraint.Skip
@@ -160,7 +173,7 @@ def add_power_balance(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
     idle = pool.idle_mwh_per_gpu_slot
     pools = {d: np.flatnonzero(pool.dc == d).tolist() for d in range(scn.D)}
 
-    def rule(m, d, t):
+    def rule(m: Any, d: int, t: int) -> Any:
         sel = rows.get(d * scn.T + t, np.zeros(0, dtype=int))
         coefs = (pue[d] * idx.kwh[sel] / 1000.0).tolist()
         vars_ = [m.x[int(i)] for i in sel]
@@ -184,7 +197,7 @@ def add_battery(m: pyo.ConcreteModel, scn: Scenario) -> None:
     dc = DataCenterArrays.of(scn)
     has = dc.has_battery
 
-    def dyn(m, d, t):
+    def dyn(m: Any, d: int, t: int) -> Any:
         if not has[d]:
             return m.e[d, t] == 0
         prev = m.soc0[d] if t == 0 else m.e[d, t - 1]
@@ -196,21 +209,11 @@ def add_battery(m: pyo.ConcreteModel, scn: Scenario) -> None:
         m.D,
         rule=lambda m, d: (m.e[d, last] >= m.soc_end[d]) if has[d] else pyo.Constraint.Skip,
     )
-    m.battery_charge_mode = pyo.Constraint(
-        m.D,
-        m.T,
-        rule=lambda m, d, t: (
-            (m.ch[d, t] <= dc.charge_max_mwh[d] * m.z[d, t]) if has[d] else pyo.Constraint.Skip
-        ),
+    m.battery_charge_mode = _where(
+        m, has, lambda m, d, t: m.ch[d, t] <= dc.charge_max_mwh[d] * m.z[d, t]
     )
-    m.battery_discharge_mode = pyo.Constraint(
-        m.D,
-        m.T,
-        rule=lambda m, d, t: (
-            (m.dis[d, t] <= dc.discharge_max_mwh[d] * (1 - m.z[d, t]))
-            if has[d]
-            else pyo.Constraint.Skip
-        ),
+    m.battery_discharge_mode = _where(
+        m, has, lambda m, d, t: m.dis[d, t] <= dc.discharge_max_mwh[d] * (1 - m.z[d, t])
     )
 
 
@@ -218,57 +221,37 @@ def add_generator(m: pyo.ConcreteModel, scn: Scenario) -> None:
     """(6) O^min·Δ·u ≤ o ≤ O^max·Δ·u and start-ups v ≥ u_t − u_{t−1}."""
     dc = DataCenterArrays.of(scn)
     has = dc.has_generator
-    m.generator_min = pyo.Constraint(
-        m.D,
-        m.T,
-        rule=lambda m, d, t: (
-            (m.o[d, t] >= dc.gen_min_mwh[d] * m.u[d, t]) if has[d] else pyo.Constraint.Skip
-        ),
-    )
-    m.generator_max = pyo.Constraint(
-        m.D,
-        m.T,
-        rule=lambda m, d, t: (
-            (m.o[d, t] <= dc.gen_max_mwh[d] * m.u[d, t]) if has[d] else pyo.Constraint.Skip
-        ),
-    )
-    m.generator_startup = pyo.Constraint(
-        m.D,
-        m.T,
-        rule=lambda m, d, t: (
-            (m.v[d, t] >= m.u[d, t] - (m.u0[d] if t == 0 else m.u[d, t - 1]))
-            if has[d]
-            else pyo.Constraint.Skip
-        ),
+    m.generator_min = _where(m, has, lambda m, d, t: m.o[d, t] >= dc.gen_min_mwh[d] * m.u[d, t])
+    m.generator_max = _where(m, has, lambda m, d, t: m.o[d, t] <= dc.gen_max_mwh[d] * m.u[d, t])
+    m.generator_startup = _where(
+        m, has, lambda m, d, t: m.v[d, t] >= m.u[d, t] - (m.u0[d] if t == 0 else m.u[d, t - 1])
     )
 
 
 def add_objective(m: pyo.ConcreteModel, scn: Scenario, idx: Index) -> None:
-    """The eight utility terms as named Expressions and U = revenue − costs (maximised)."""
-    xs = [m.x[i] for i in range(idx.n_rows)]
-    rho = scn.class_arrays["drop"][idx.ck]
-    sigma = scn.params.carbon_price_usd_per_t
-    dc = DataCenterArrays.of(scn)
+    """The eight utility terms as named Expressions and U = revenue − costs (maximised).
+
+    Coefficients come from `arrays.term_coefficients`, except that the grid energy of
+    ``energy_cost`` / ``carbon_cost`` and the drop weights stay mutable parameters (MPC).
+    """
     DT = [(d, t) for d in range(scn.D) for t in range(scn.T)]
-    wear, fuel = dc.wear_usd_per_mwh.tolist(), dc.fuel_usd_per_mwh.tolist()
-    su, kgen = dc.startup_usd.tolist(), dc.gen_co2_t_per_mwh.tolist()
+    block = {"x": [m.x[i] for i in range(idx.n_rows)]}
+    block |= {v: [getattr(m, v)[d, t] for d, t in DT] for v in ("o", "v", "ch", "dis")}
+    coef = term_coefficients(scn, idx)
     m.terms = pyo.Expression(list(TERMS))
-    m.terms["revenue"] = _linear(idx.revenue.tolist(), xs)
-    m.terms["delay_penalty"] = _linear(idx.delay.tolist(), xs)
-    m.terms["transfer_cost"] = _linear(idx.transfer.tolist(), xs)
+    for name in ("revenue", "delay_penalty", "transfer_cost", "generator_cost", "battery_wear"):
+        parts = coef[name]
+        m.terms[name] = _linear(
+            [float(c) for _, cs in parts for c in cs], [v for b, _ in parts for v in block[b]]
+        )
+    rho = coef["drop_penalty"][0][1]
     m.terms["drop_penalty"] = sum(
         float(rho[c]) * m.drop_weight[c] * m.y[c] for c in range(idx.n_cohorts)
     )
     m.terms["energy_cost"] = sum(m.price[d, t] * m.g[d, t] for d, t in DT)
+    sigma = scn.params.carbon_price_usd_per_t
     m.terms["carbon_cost"] = sum(sigma * m.carbon[d, t] * m.g[d, t] for d, t in DT) + _linear(
-        [sigma * kgen[d] for d, t in DT], [m.o[d, t] for d, t in DT]
-    )
-    m.terms["generator_cost"] = _linear(
-        [fuel[d] for d, t in DT] + [su[d] for d, t in DT],
-        [m.o[d, t] for d, t in DT] + [m.v[d, t] for d, t in DT],
-    )
-    m.terms["battery_wear"] = _linear(
-        [wear[d] for d, t in DT] * 2, [m.ch[d, t] for d, t in DT] + [m.dis[d, t] for d, t in DT]
+        coef["carbon_cost"][1][1].tolist(), block["o"]
     )
     m.utility = pyo.Objective(
         expr=m.terms["revenue"] - sum(m.terms[n] for n in TERMS[1:]), sense=pyo.maximize

@@ -7,6 +7,7 @@ t slot of the horizon). `Schedule.tidy` turns the codes into names for storage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ DC_FIELDS = ("grid", "renewable", "charge", "discharge", "generator", "generator
 def startups(generator_on: np.ndarray, initially_on: np.ndarray) -> np.ndarray:
     """(D, T) start-ups v = max(0, u_t − u_{t−1}) of a status (D, T) with u_{−1} = u^0 (D,)."""
     prev = np.concatenate([initially_on[:, None], generator_on[:, :-1]], axis=1)
-    return np.maximum(generator_on - prev, 0.0)
+    return np.asarray(np.maximum(generator_on - prev, 0.0))
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Schedule:
     discharge: np.ndarray
     generator: np.ndarray
     generator_on: np.ndarray
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, scn: Scenario) -> Schedule:
@@ -69,7 +70,7 @@ class Schedule:
         """(D, T) state of charge at the end of each slot (MWh), from charge/discharge."""
         dc = DataCenterArrays.of(scn)
         flow = dc.eta_charge[:, None] * self.charge - self.discharge / dc.eta_discharge[:, None]
-        return dc.soc_initial_mwh[:, None] + np.cumsum(flow, axis=1)
+        return np.asarray(dc.soc_initial_mwh[:, None] + np.cumsum(flow, axis=1))
 
     def startups(self, scn: Scenario) -> np.ndarray:
         """(D, T) generator start-ups v = max(0, u_t − u_{t−1}) with u_{−1} = u^0."""

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from aigc_opt.formulations.accounting import TERMS
 from aigc_opt.reports.regress import Comparison
+from aigc_opt.solvers.leaderboard import cell_text
 from aigc_opt.solvers.regress_cases import Outcome
 
 
@@ -109,11 +110,7 @@ def kpi_table(k: dict[str, Any], *, title: str, energy: bool = False) -> Table:
 # regression (``aigc-opt regress``)
 # ---------------------------------------------------------------------------------------
 def _num(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        return f"{v:.10g}"
-    return str(v)
+    return cell_text(v, ".10g", "—")
 
 
 _STYLE = {

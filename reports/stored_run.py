@@ -27,6 +27,16 @@ VALID_BOUND_STATUS = ("optimal", "time_limit")
 """Statuses whose stored ``best_bound`` is a proven bound."""
 
 
+def _first_number(sources: tuple[dict[str, Any], ...], keys: tuple[str, ...]) -> float | None:
+    """The first int or float stored under one of ``keys``, searching ``sources`` in order."""
+    for src in sources:
+        for key in keys:
+            v = src.get(key)
+            if isinstance(v, (int, float)):
+                return v
+    return None
+
+
 class ReportInputError(ValueError):
     """An input path holds nothing a report can use, or a file cannot be read."""
 
@@ -109,28 +119,18 @@ class Run:
                 return float(m.group(1))
             except ValueError:
                 return None
-        for src in (self.options, self.summary):
-            for key in ("forecast_noise", "noise", "sigma"):
-                v = src.get(key)
-                if isinstance(v, (int, float)):
-                    return float(v)
-        return None
+        v = _first_number((self.options, self.summary), ("forecast_noise", "noise", "sigma"))
+        return None if v is None else float(v)
 
     @property
     def lookahead(self) -> int | None:
-        for src in (self.options, self.summary):
-            v = src.get("lookahead")
-            if isinstance(v, (int, float)):
-                return int(v)
-        return None
+        v = _first_number((self.options, self.summary), ("lookahead",))
+        return None if v is None else int(v)
 
     @property
     def seed(self) -> int | None:
-        for src in (self.summary, self.options):
-            v = src.get("seed")
-            if isinstance(v, (int, float)):
-                return int(v)
-        return None
+        v = _first_number((self.summary, self.options), ("seed",))
+        return None if v is None else int(v)
 
     @property
     def is_mpc(self) -> bool:

@@ -63,7 +63,7 @@ def banner_muted() -> Iterator[None]:
 def new_highs() -> highspy.Highs:
     """A ``highspy.Highs`` without its banner (see `banner_muted`)."""
     with banner_muted():
-        return highspy.Highs()
+        return highspy.Highs()  # type: ignore[no-untyped-call]
 
 
 MIP_START_MIN_SHARE = 0.25
@@ -484,7 +484,7 @@ class ArrayHighs:
 
     def change_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         r = np.asarray(rows, dtype=np.int32)
-        self.h.changeRowsBounds(r.size, r, np.asarray(lower, float), np.asarray(upper, float))
+        self.h.changeRowsBounds(r.size, r, np.asarray(lower, float), np.asarray(upper, float))  # type: ignore[attr-defined]
 
     def solve(self, *, mip_start: bool = True) -> RawOutcome:
         """Solve the loaded program (MILP or LP) within the options' time limit.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -47,8 +48,8 @@ class HighsSolver:
         self.stopper = Stopper()
 
     @property
-    def highs(self):
-        return self._opt._solver_model  # type: ignore[attr-defined]
+    def highs(self) -> Any:
+        return self._opt._solver_model
 
     def set_instance(self, model: pyo.ConcreteModel) -> None:
         with banner_muted():  # appsi creates its Highs object here
@@ -73,7 +74,7 @@ class HighsSolver:
         model: pyo.ConcreteModel,
         *,
         warm_start: bool = False,
-        lp_fix: dict | None = None,
+        lp_fix: dict[str, Any] | None = None,
         load_solution: bool = True,
     ) -> RawOutcome:
         """Solve (or re-solve after Param updates) and load the incumbent into the model.
@@ -142,27 +143,29 @@ class HighsSolver:
         for f in self._UPDATE_FLAGS:
             setattr(cfg, f, f == "update_params")
 
-    def update_variables(self, variables: list) -> None:
+    def update_variables(self, variables: list[Any]) -> None:
         """Push the current bounds of these variables of the bound model (e.g. after
         ``var.setub(0)``) to HiGHS."""
         self._opt.update_variables(list(variables))
 
-    def values(self, variables: list) -> np.ndarray:
+    def values(self, variables: list[Any]) -> np.ndarray:
         """Values of these variables in HiGHS' current solution, without loading it into
         the model (a variable that is not a HiGHS column, e.g. a fixed one, gives its own
         value)."""
         col = np.asarray(self.highs.getSolution().col_value, dtype=float)
-        colmap = self._opt._pyomo_var_to_solver_var_map  # type: ignore[attr-defined]
+        colmap = self._opt._pyomo_var_to_solver_var_map
         out = np.empty(len(variables))
         for i, v in enumerate(variables):
             c = colmap.get(id(v))
             out[i] = col[c] if c is not None else (v.value if v.value is not None else 0.0)
         return out
 
-    def _lp_fix(self, round_up: list | None = None, by_flow: list[tuple] | None = None) -> MipStart:
+    def _lp_fix(
+        self, round_up: list[Any] | None = None, by_flow: list[tuple[Any, ...]] | None = None
+    ) -> MipStart:
         """`lp_fix_start` with the Pyomo variables mapped to HiGHS columns."""
         h = self.highs
-        colmap = self._opt._pyomo_var_to_solver_var_map  # type: ignore[attr-defined]
+        colmap = self._opt._pyomo_var_to_solver_var_map
         up = np.zeros(h.getNumCol(), dtype=bool)
         for var in round_up or []:
             col = colmap.get(id(var))
@@ -189,7 +192,7 @@ def extract_schedule(prog: Program, slots: int | None = None) -> Schedule:
     """Read the loaded solution of a Pyomo program into a `Schedule` (slots [0, slots))."""
     m, idx, scn = prog.model, prog.index, prog.scenario
 
-    def grid(var, rows: int) -> np.ndarray:
+    def grid(var: Any, rows: int) -> np.ndarray:
         keys = [(r, t) for r in range(rows) for t in range(scn.T)]
         return _values(var, keys).reshape(rows, scn.T)
 
@@ -201,7 +204,7 @@ def extract_schedule(prog: Program, slots: int | None = None) -> Schedule:
     return schedule_from_values(scn, idx, x, y, flows, integer=not prog.relax, slots=slots)
 
 
-def _values(var, keys) -> np.ndarray:
+def _values(var: Any, keys: Any) -> np.ndarray:
     return np.array([var[k].value if var[k].value is not None else 0.0 for k in keys], dtype=float)
 
 

@@ -237,11 +237,12 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[dict[str, An
     return {**new, "rows": rows}, kept
 
 
-def _fmt(v: Any) -> str:
+def cell_text(v: Any, spec: str = f".{DIGITS}f", missing: str = "") -> str:
+    """One table cell: a float in format ``spec``, None as ``missing``, anything else as text."""
     if v is None:
-        return ""
+        return missing
     if isinstance(v, float):
-        return f"{v:.{DIGITS}f}"
+        return format(v, spec)
     return str(v)
 
 
@@ -252,7 +253,7 @@ def to_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow([_fmt(r.get(c)) for c in columns])
+        w.writerow([cell_text(r.get(c)) for c in columns])
     return buf.getvalue()
 
 
@@ -289,12 +290,12 @@ def to_markdown(table: dict[str, Any]) -> str:
         cells = [
             r["scenario"],
             str(r["horizon"]),
-            f"{_fmt(r['milp_incumbent'])} ({r['milp_status']})",
-            _fmt(r["milp_bound"]),
-            _fmt(r["milp_gap_pct"]),
-            _fmt(r["lp_bound"]) or "not optimal",
-            _fmt(r["convex_bound"]) or "not optimal",
-            *(f"{_fmt(r[p])} ({_fmt(r[p + '_gap_pct'])})" for p in POLICIES),
+            f"{cell_text(r['milp_incumbent'])} ({r['milp_status']})",
+            cell_text(r["milp_bound"]),
+            cell_text(r["milp_gap_pct"]),
+            cell_text(r["lp_bound"]) or "not optimal",
+            cell_text(r["convex_bound"]) or "not optimal",
+            *(f"{cell_text(r[p])} ({cell_text(r[p + '_gap_pct'])})" for p in POLICIES),
             r["data_hash"],
         ]
         lines.append("| " + " | ".join(cells) + " |")

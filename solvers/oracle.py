@@ -10,7 +10,7 @@ appsi interface. Pyomo is imported only on the ``pyomo`` path.
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -37,7 +37,7 @@ def account(
     *,
     relax: bool,
     build_seconds: float,
-    options: dict,
+    options: dict[str, Any],
     backend: str,
 ) -> SolveResult:
     """A `SolveResult` from a backend's raw outcome and the incumbent's schedule (if any),

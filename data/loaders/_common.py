@@ -6,7 +6,7 @@ the DST rule of `aigc_opt.data.loaders`, and packaging the result as an `HourlyS
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,15 @@ import pandas as pd
 from aigc_opt.data.loaders.series import DataFileError, Gap, HourlySeries, fill_gaps, year_index
 
 
-def read_csv_text(path: Path, *, header_line: int = 1, **kwargs: Any) -> pd.DataFrame:
-    """Read a CSV as strings; blank lines are kept so that row i sits on line i + header + 1."""
+def read_csv_text(
+    path: Path, *, columns: Iterable[str] = (), header_line: int = 1, **kwargs: Any
+) -> pd.DataFrame:
+    """Read a CSV as strings, with the header naming every one of ``columns``; blank lines are
+    kept so that row i sits on line i + header + 1."""
     if not path.exists():
         raise DataFileError(path, "file not found")
     try:
-        return pd.read_csv(
+        df = pd.read_csv(
             path,
             dtype=str,
             keep_default_na=False,
@@ -31,6 +34,8 @@ def read_csv_text(path: Path, *, header_line: int = 1, **kwargs: Any) -> pd.Data
         )
     except Exception as exc:  # pandas raises many parser errors
         raise DataFileError(path, f"cannot be parsed as CSV: {exc}".replace("\n", " ")) from None
+    require_columns(path, df, columns, header_line)
+    return df
 
 
 def require_columns(
@@ -46,6 +51,40 @@ def require_columns(
             )
 
 
+def fail_first(
+    path: Path,
+    mask: Any,
+    message: str | Callable[[int], str],
+    *,
+    first_line: int,
+    column: str,
+    values: Any = None,
+    shift: int = 0,
+) -> None:
+    """Raise a `DataFileError` at the first true entry of ``mask``; return when there is none.
+
+    Entry j of ``mask`` stands for row ``i = j + shift`` (``shift=1`` for masks built from
+    ``np.diff``), which sits on line ``first_line + i``. ``message`` may be a function of i;
+    the quoted value is ``values[i]`` (a timestamp is quoted as text).
+    """
+    hits = np.flatnonzero(np.asarray(mask))
+    if hits.size == 0:
+        return
+    i = int(hits[0]) + shift
+    value = None
+    if values is not None:
+        value = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+        if isinstance(value, pd.Timestamp):
+            value = str(value)
+    raise DataFileError(
+        path,
+        message(i) if callable(message) else message,
+        line=first_line + i,
+        column=column,
+        value=value,
+    )
+
+
 def numeric(
     path: Path, df: pd.DataFrame, column: str, first_line: int, *, allow_blank: bool = True
 ) -> np.ndarray:
@@ -54,14 +93,9 @@ def numeric(
     blank = raw.isin(["", "nan", "NaN", "NA", "null"])
     vals = pd.to_numeric(raw.where(~blank, None), errors="coerce")
     bad = vals.isna() & ~blank
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(
-            path, "not a number", line=first_line + i, column=column, value=raw.iloc[i]
-        )
-    if not allow_blank and blank.any():
-        i = int(np.flatnonzero(blank.to_numpy())[0])
-        raise DataFileError(path, "empty cell", line=first_line + i, column=column)
+    fail_first(path, bad, "not a number", first_line=first_line, column=column, values=raw)
+    if not allow_blank:
+        fail_first(path, blank, "empty cell", first_line=first_line, column=column)
     return np.asarray(vals, dtype=float)
 
 
@@ -73,30 +107,30 @@ def parse_times(
 ) -> tuple[pd.DatetimeIndex, bool]:
     """Parse timestamps; returns (times, aware). Naive and offset stamps may not be mixed."""
     text = raw.astype(str).str.strip()
-    empty = text == ""
-    if empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise DataFileError(path, "missing timestamp", line=first_line + i, column=column)
+    fail_first(path, text == "", "missing timestamp", first_line=first_line, column=column)
     has_off = text.str.contains(_OFFSET).to_numpy()
-    if has_off.any() and not has_off.all():
-        i = int(np.flatnonzero(has_off != has_off[0])[0])
-        raise DataFileError(
+    if len(has_off):
+        fail_first(
             path,
+            has_off != has_off[0],
             "timestamps mix naive and UTC-offset forms",
-            line=first_line + i,
+            first_line=first_line,
             column=column,
-            value=text.iloc[i],
+            values=text,
         )
     aware = bool(has_off[0]) if len(has_off) else False
     if aware:
         t = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     else:
         t = pd.to_datetime(text, errors="coerce", format=fmt or "ISO8601")
-    if t.isna().any():
-        i = int(np.flatnonzero(t.isna().to_numpy())[0])
-        raise DataFileError(
-            path, "cannot parse timestamp", line=first_line + i, column=column, value=text.iloc[i]
-        )
+    fail_first(
+        path,
+        t.isna(),
+        "cannot parse timestamp",
+        first_line=first_line,
+        column=column,
+        values=text,
+    )
     return pd.DatetimeIndex(t), aware
 
 
@@ -116,38 +150,22 @@ def check_order(
     dup = d == 0
     if allow_repeat is not None:
         dup &= ~allow_repeat[1:]
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0]) + 1
-        raise DataFileError(
-            path,
-            f"duplicated timestamp (also on line {first_line + i - 1})",
-            line=first_line + i,
-            column=column,
-            value=str(times[i]),
-        )
-    back = d < 0
-    if back.any():
-        i = int(np.flatnonzero(back)[0]) + 1
-        raise DataFileError(
-            path,
-            f"time goes backwards (line {first_line + i - 1} has {times[i - 1]})",
-            line=first_line + i,
-            column=column,
-            value=str(times[i]),
-        )
+    for mask, message in (
+        (dup, lambda i: f"duplicated timestamp (also on line {first_line + i - 1})"),
+        (d < 0, lambda i: f"time goes backwards (line {first_line + i - 1} has {times[i - 1]})"),
+    ):
+        fail_first(path, mask, message, first_line=first_line, column=column, values=times, shift=1)
 
 
 def check_hourly(path: Path, times_utc: pd.DatetimeIndex, column: str, first_line: int) -> None:
-    off = (times_utc.minute != 0) | (times_utc.second != 0)
-    if off.any():
-        i = int(np.flatnonzero(off)[0])
-        raise DataFileError(
-            path,
-            "timestamp is not on the hour (hourly data expected)",
-            line=first_line + i,
-            column=column,
-            value=str(times_utc[i]),
-        )
+    fail_first(
+        path,
+        (times_utc.minute != 0) | (times_utc.second != 0),
+        "timestamp is not on the hour (hourly data expected)",
+        first_line=first_line,
+        column=column,
+        values=times_utc,
+    )
 
 
 def infer_year(times_utc: pd.DatetimeIndex) -> int:
@@ -194,6 +212,51 @@ def finish(
         meta=meta,
         notes=tuple(notes),
     )
+
+
+def to_utc(
+    path: Path,
+    times: pd.DatetimeIndex,
+    aware: bool,
+    column: str,
+    notes: list[str],
+    *,
+    naive_tz: str = "UTC",
+    hourly: bool = True,
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """UTC times of parsed timestamps (data from line 2) after the order and hour checks.
+
+    Stamps with offsets are converted exactly; naive ones are read in ``naive_tz`` (``"UTC"``
+    or an IANA zone, with the DST rule of `localize_naive`). Returns (UTC times, keep mask of
+    the rows that exist); ``hourly=False`` skips the on-the-hour check.
+    """
+    keep = np.ones(len(times), dtype=bool)
+    if aware or naive_tz.upper() == "UTC":
+        check_order(path, times, column, 2)
+        utc = times.tz_convert("UTC") if aware else times.tz_localize("UTC")
+    else:
+        utc, keep = localize_naive(path, times, naive_tz, column, 2, notes)
+    if hourly:
+        check_hourly(path, utc, column, 2)
+    return utc, keep
+
+
+def year_series(
+    path: Path,
+    data: dict[str, Any],
+    utc: pd.DatetimeIndex,
+    units: dict[str, str],
+    time_rule: str,
+    notes: list[str],
+    meta: dict[str, Any],
+    *,
+    year: int | None,
+    fill: bool,
+) -> HourlySeries:
+    """Columns ``data`` on the UTC hours ``utc``, reindexed to a calendar year (`to_year`) and
+    packaged by `finish`."""
+    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
+    return finish(frame, units, path, time_rule, notes, meta, fill)
 
 
 def localize_naive(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from aigc_opt.data.loaders._common import numeric, read_csv_text, require_columns
+from aigc_opt.data.loaders._common import fail_first, numeric, read_csv_text, require_columns
 from aigc_opt.data.loaders.series import DataFileError
 
 ML_ENERGY_COLUMNS = (
@@ -53,10 +52,7 @@ def load_ml_energy_t2i(path: str | Path) -> pd.DataFrame:
     out = df.copy()
     for c in ML_ENERGY_COLUMNS[3:]:  # every column after the three names is a number > 0
         out[c] = numeric(path, df, c, 2, allow_blank=False)
-        bad = out[c] <= 0
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataFileError(path, "must be > 0", line=2 + i, column=c, value=out[c].iloc[i])
+        fail_first(path, out[c] <= 0, "must be > 0", first_line=2, column=c, values=out[c])
     for c in ("num_gpus", "batch_size", "inference_steps", "image_height", "image_width"):
         out[c] = out[c].astype(int)
     return out

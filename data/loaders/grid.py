@@ -24,15 +24,13 @@ from typing import Any
 import pandas as pd
 
 from aigc_opt.data.loaders._common import (
-    check_hourly,
-    check_order,
     finish,
-    localize_naive,
     numeric,
     parse_times,
     read_csv_text,
     require_columns,
-    to_year,
+    to_utc,
+    year_series,
 )
 from aigc_opt.data.loaders.series import DataFileError, HourlySeries
 from aigc_opt.data.scenario import ScenarioError
@@ -108,27 +106,21 @@ def load_price_csv(
     times, aware = parse_times(path, df[tcol], tcol, 2)
     values = numeric(path, df, pcol, 2)
     notes: list[str] = []
+    utc, keep = to_utc(path, times, aware, tcol, notes, naive_tz=naive_tz)
     if aware:
-        check_order(path, times, tcol, 2)
-        utc = times.tz_convert("UTC")
         rule = "timestamps carry UTC offsets; converted exactly"
     elif naive_tz.upper() == "UTC":
-        check_order(path, times, tcol, 2)
-        utc = times.tz_localize("UTC")
         rule = "naive timestamps read as UTC hour starts"
     else:
-        utc, keep = localize_naive(path, times, naive_tz, tcol, 2, notes)
-        values = values[keep]
         rule = (
             f"naive wall-clock time in {naive_tz}: non-existent spring label dropped, a "
             "single autumn label read as summer time, a repeated one as summer then winter"
         )
-    check_hourly(path, utc, tcol, 2)
     col = f"price_{cur.lower()}_per_mwh"
-    frame = pd.DataFrame({col: values}, index=utc)
-    frame = to_year(frame, year, notes)
     units = {col: f"{cur}/MWh"}
-    series = finish(frame, units, path, rule, notes, {"currency": cur}, fill)
+    series = year_series(
+        path, {col: values[keep]}, utc, units, rule, notes, {"currency": cur}, year=year, fill=fill
+    )
     if cur == "USD":
         return series
     if eur_to_usd is None:
@@ -200,22 +192,20 @@ def load_carbon_csv(
             path, "missing column", line=1, column=f"Carbon Intensity gCO₂eq/kWh ({label})"
         )
     times, aware = parse_times(path, df[tcol], tcol, 2)
-    utc = times.tz_convert("UTC") if aware else times.tz_localize("UTC")
-    check_order(path, utc, tcol, 2)
-    check_hourly(path, utc, tcol, 2)
+    notes: list[str] = []
+    utc, _ = to_utc(path, times, aware, tcol, notes)
     data = {"carbon_t_per_mwh": numeric(path, df, ci_cols[basis], 2) / 1000.0}
     units = {"carbon_t_per_mwh": "tCO2eq/MWh"}
     if "Renewable Percentage" in df.columns:
         data["renewable_share"] = numeric(path, df, "Renewable Percentage", 2) / 100.0
         units["renewable_share"] = "fraction"
-    notes: list[str] = []
-    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
     meta: dict[str, Any] = {"basis": basis}
     if "Zone Id" in df.columns and len(df):
         meta["zone_id"] = str(df["Zone Id"].iloc[0])
     if "Data Estimated" in df.columns:
         meta["estimated_hours"] = int((df["Data Estimated"].str.lower() == "true").sum())
-    return finish(frame, units, path, "UTC hour starts (Electricity Maps)", notes, meta, fill)
+    rule = "UTC hour starts (Electricity Maps)"
+    return year_series(path, data, utc, units, rule, notes, meta, year=year, fill=fill)
 
 
 # ----------------------------------------------------------------------------------------
@@ -248,12 +238,10 @@ def load_wide_csv(
     suffix is an error (its unit would be unknown).
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, [time_column])
+    df = read_csv_text(path, columns=[time_column])
     times, aware = parse_times(path, df[time_column], time_column, 2)
-    utc = times.tz_convert("UTC") if aware else times.tz_localize("UTC")
-    check_order(path, utc, time_column, 2)
-    check_hourly(path, utc, time_column, 2)
+    notes: list[str] = []
+    utc, _ = to_utc(path, times, aware, time_column, notes)
     data, units = {}, {}
     for c in df.columns:
         if c == time_column:
@@ -269,9 +257,7 @@ def load_wide_csv(
             )
         data[str(c)] = numeric(path, df, c, 2)
         units[str(c)] = unit
-    notes: list[str] = []
-    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
-    return finish(frame, units, path, "UTC hour starts", notes, {}, fill)
+    return year_series(path, data, utc, units, "UTC hour starts", notes, {}, year=year, fill=fill)
 
 
 # ----------------------------------------------------------------------------------------
@@ -300,8 +286,7 @@ def load_eia930_csv(
     oil, gas, coal, nuclear, other, and ``carbon_t_per_mwh`` from ``avg_CI`` (gCO2/kWh).
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["timestamp", "WND", "SUN", "avg_CI"])
+    df = read_csv_text(path, columns=["timestamp", "WND", "SUN", "avg_CI"])
     times, aware = parse_times(path, df["timestamp"], "timestamp", 2)
     if not aware:
         raise DataFileError(
@@ -311,9 +296,8 @@ def load_eia930_csv(
             column="timestamp",
             value=str(df["timestamp"].iloc[0]),
         )
-    utc = times.tz_convert("UTC")
-    check_order(path, utc, "timestamp", 2)
-    check_hourly(path, utc, "timestamp", 2)
+    notes: list[str] = []
+    utc, _ = to_utc(path, times, aware, "timestamp", notes)
     data, units = {}, {}
     for code, name in _EIA_FUELS.items():
         if code in df.columns:
@@ -321,18 +305,11 @@ def load_eia930_csv(
             units[f"{name}_mwh"] = "MWh"
     data["carbon_t_per_mwh"] = numeric(path, df, "avg_CI", 2) / 1000.0
     units["carbon_t_per_mwh"] = "tCO2/MWh"
-    notes: list[str] = []
-    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
-    return finish(
-        frame,
-        units,
-        path,
+    rule = (
         "UTC (timestamps with +00:00; EIA hour-ending labels "
-        "as re-labelled by SustainDC, taken as hour starts)",
-        notes,
-        {},
-        fill,
+        "as re-labelled by SustainDC, taken as hour starts)"
     )
+    return year_series(path, data, utc, units, rule, notes, {}, year=year, fill=fill)
 
 
 # ----------------------------------------------------------------------------------------
@@ -350,13 +327,11 @@ def load_moer_csv(path: str | Path, *, fill: bool = True) -> HourlySeries:
     HourlySeries with ``moer_t_per_mwh`` (tCO2/MWh, hourly mean of the 5-minute values).
     """
     path = Path(path)
-    df = read_csv_text(path, usecols=lambda c: c in ("time", "moer"))
-    require_columns(path, df, ["time", "moer"])
+    df = read_csv_text(path, usecols=lambda c: c in ("time", "moer"), columns=["time", "moer"])
     times, aware = parse_times(path, df["time"], "time", 2)
     if not aware:
         raise DataFileError(path, "timestamps must carry a UTC offset", line=2, column="time")
-    utc = times.tz_convert("UTC")
-    check_order(path, utc, "time", 2)
+    utc, _ = to_utc(path, times, aware, "time", [], hourly=False)
     v = numeric(path, df, "moer", 2)
     s = pd.Series(v, index=utc).resample("h").mean()
     full = pd.date_range(s.index[0], s.index[-1], freq="h", name="time_utc")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from aigc_opt.data.loaders._common import numeric, read_csv_text, require_columns
+from aigc_opt.data.loaders._common import fail_first, numeric, read_csv_text
 from aigc_opt.data.loaders.series import DataFileError
 
 
@@ -23,8 +22,7 @@ def load_power_curves(path: str | Path) -> dict[str, pd.DataFrame]:
     turbine type -> DataFrame ``wind_speed`` (m/s), ``value`` (W), as windpowerlib expects.
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["turbine_type"])
+    df = read_csv_text(path, columns=["turbine_type"])
     speeds = {}
     for c in df.columns[1:]:
         try:
@@ -36,16 +34,15 @@ def load_power_curves(path: str | Path) -> dict[str, pd.DataFrame]:
                 line=1,
                 column=str(c),
             ) from None
-    dup = df["turbine_type"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise DataFileError(
-            path,
-            "duplicated turbine type",
-            line=2 + i,
-            column="turbine_type",
-            value=df["turbine_type"].iloc[i],
-        )
+    types = df["turbine_type"]
+    fail_first(
+        path,
+        types.duplicated(),
+        "duplicated turbine type",
+        first_line=2,
+        column="turbine_type",
+        values=types,
+    )
     values = {c: numeric(path, df, c, 2) for c in speeds}
     curves = {}
     for i, name in enumerate(df["turbine_type"]):
@@ -57,8 +54,9 @@ def load_power_curves(path: str | Path) -> dict[str, pd.DataFrame]:
 def load_turbine_data(path: str | Path) -> pd.DataFrame:
     """Turbine metadata of the oedb library (``turbine_data.csv``); ``nominal_power`` in W."""
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["turbine_type", "nominal_power", "rotor_diameter", "hub_height"])
+    df = read_csv_text(
+        path, columns=["turbine_type", "nominal_power", "rotor_diameter", "hub_height"]
+    )
     out = df.copy()
     out["nominal_power"] = numeric(path, df, "nominal_power", 2)
     out["rotor_diameter"] = numeric(path, df, "rotor_diameter", 2)

@@ -25,15 +25,13 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.data.loaders._common import (
-    check_hourly,
     check_order,
-    finish,
-    localize_naive,
+    fail_first,
     numeric,
     parse_times,
     read_csv_text,
-    require_columns,
-    to_year,
+    to_utc,
+    year_series,
 )
 from aigc_opt.data.loaders.series import DataFileError, HourlySeries, year_index
 
@@ -133,8 +131,6 @@ def load_open_meteo_json(
             )
         data[out] = vals.to_numpy(dtype=float) * accepted[got]
         units[out] = unit
-    notes: list[str] = []
-    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
     meta = {
         k: doc.get(k)
         for k in ("latitude", "longitude", "elevation", "timezone", "utc_offset_seconds")
@@ -144,7 +140,7 @@ def load_open_meteo_json(
         f"wall-clock time at the fixed offset UTC{hours:+g} h for the whole file "
         f"(Open-Meteo applies no DST change inside a series; zone {doc.get('timezone')})"
     )
-    return finish(frame, units, path, rule, notes, meta, fill)
+    return year_series(path, data, utc, units, rule, [], meta, year=year, fill=fill)
 
 
 # ----------------------------------------------------------------------------------------
@@ -193,21 +189,18 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
             line=1,
             value=",".join(head[3:7]),
         ) from None
-    df = read_csv_text(path, header_line=2)
-    require_columns(path, df, _TMY3_COLUMNS, header_line=2)
+    df = read_csv_text(path, columns=_TMY3_COLUMNS, header_line=2)
     stamp = df["Date (MM/DD/YYYY)"].str.strip() + " " + df["Time (HH:MM)"].str.strip()
     hour = pd.to_numeric(df["Time (HH:MM)"].str.slice(0, 2), errors="coerce")
     day = pd.to_datetime(df["Date (MM/DD/YYYY)"], format="%m/%d/%Y", errors="coerce")
-    bad = day.isna() | hour.isna() | ~hour.between(1, 24)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(
-            path,
-            "cannot parse date/time (MM/DD/YYYY, HH:MM with HH 01..24)",
-            line=3 + i,
-            column="Time (HH:MM)",
-            value=stamp.iloc[i],
-        )
+    fail_first(
+        path,
+        day.isna() | hour.isna() | ~hour.between(1, 24),
+        "cannot parse date/time (MM/DD/YYYY, HH:MM with HH 01..24)",
+        first_line=3,
+        column="Time (HH:MM)",
+        values=stamp,
+    )
     # Typical year: compare within the coerced year to find duplicates/order problems.
     day_2001 = pd.DatetimeIndex([d.replace(year=2001) for d in day])
     ends = day_2001 + pd.to_timedelta(hour.to_numpy(dtype=float), unit="h")
@@ -228,11 +221,10 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
         "temp_air": "temp_air_c",
         "wind_speed": "wind_speed_m_per_s",
     }
-    frame = pd.DataFrame(index=full)
+    columns = {}
     for src, dst in mapping.items():
-        v = np.full(len(full), np.nan)
-        v[pos] = data[src].to_numpy(dtype=float)
-        frame[dst] = v
+        columns[dst] = np.full(len(full), np.nan)
+        columns[dst][pos] = data[src].to_numpy(dtype=float)
     units = {
         "ghi_w_per_m2": "W/m^2",
         "dni_w_per_m2": "W/m^2",
@@ -251,7 +243,7 @@ def load_tmy3(path: str | Path, *, year: int = 2023) -> HourlySeries:
         f"local standard time UTC{tz_hours:+g} h, hour-ending; typical year coerced to "
         f"{year}, hours shifted past the year end wrap to its start"
     )
-    return finish(frame, units, path, rule, [], info, fill=True)
+    return year_series(path, columns, full, units, rule, [], info, year=year, fill=True)
 
 
 # ----------------------------------------------------------------------------------------
@@ -275,36 +267,22 @@ def load_simbench_profiles(
     HourlySeries with one ``<profile>_cf`` column per profile (fraction of capacity).
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["time"])
+    df = read_csv_text(path, columns=["time"])
     times, aware = parse_times(path, df["time"], "time", 2)
     if aware:
         raise DataFileError(
             path, "SimBench time is naive local time; found UTC offsets", line=2, column="time"
         )
     notes: list[str] = []
-    utc, keep = localize_naive(path, times, naive_tz, "time", 2, notes)
-    check_hourly(path, utc, "time", 2)
+    utc, keep = to_utc(path, times, aware, "time", notes, naive_tz=naive_tz)
     data, units = {}, {}
     for c in df.columns:
         if c == "time":
             continue
         v = numeric(path, df, c, 2)
         bad = (v < -1e-3) | (v > 1.05)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataFileError(
-                path, "not a per-unit value in [0, 1]", line=2 + i, column=c, value=v[i]
-            )
+        fail_first(path, bad, "not a per-unit value in [0, 1]", first_line=2, column=c, values=v)
         data[f"{c}_cf"] = np.where(v < 0, 0.0, v)[keep]
         units[f"{c}_cf"] = "fraction"
-    frame = to_year(pd.DataFrame(data, index=utc), year, notes)
-    return finish(
-        frame,
-        units,
-        path,
-        f"naive wall-clock time in {naive_tz} (DST rule of the module docstring)",
-        notes,
-        {},
-        fill,
-    )
+    rule = f"naive wall-clock time in {naive_tz} (DST rule of the module docstring)"
+    return year_series(path, data, utc, units, rule, notes, {}, year=year, fill=fill)

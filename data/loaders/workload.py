@@ -14,8 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aigc_opt.data.loaders._common import numeric, parse_times, read_csv_text, require_columns
-from aigc_opt.data.loaders.series import DataFileError
+from aigc_opt.data.loaders._common import (
+    fail_first,
+    numeric,
+    parse_times,
+    read_csv_text,
+)
 
 
 # ----------------------------------------------------------------------------------------
@@ -34,30 +38,21 @@ def load_cluster_trace(path: str | Path) -> pd.Series:
     Series ``cpu_load`` (fraction) indexed by trace hour 0..N−1.
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["cpu_load"])
+    df = read_csv_text(path, columns=["cpu_load"])
     first = df.columns[0]
     hours = numeric(path, df, first, 2, allow_blank=False)
     step = np.diff(hours)
-    if (step == 0).any():
-        i = int(np.flatnonzero(step == 0)[0]) + 1
-        raise DataFileError(path, "duplicated hour", line=2 + i, column=str(first), value=hours[i])
-    if (step != 1).any():
-        i = int(np.flatnonzero(step != 1)[0]) + 1
-        raise DataFileError(
-            path, "hours must increase by 1", line=2 + i, column=str(first), value=hours[i]
-        )
+    for mask, message in ((step == 0, "duplicated hour"), (step != 1, "hours must increase by 1")):
+        fail_first(path, mask, message, first_line=2, column=str(first), values=hours, shift=1)
     load = numeric(path, df, "cpu_load", 2, allow_blank=False)
-    bad = (load < 0) | (load > 1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataFileError(
-            path,
-            "cpu_load must be a fraction in [0, 1]",
-            line=2 + i,
-            column="cpu_load",
-            value=load[i],
-        )
+    fail_first(
+        path,
+        (load < 0) | (load > 1),
+        "cpu_load must be a fraction in [0, 1]",
+        first_line=2,
+        column="cpu_load",
+        values=load,
+    )
     return pd.Series(load, index=pd.RangeIndex(len(load), name="trace_hour"), name="cpu_load")
 
 
@@ -75,20 +70,18 @@ def load_azure_trace(path: str | Path) -> pd.DataFrame:
     DataFrame ``time_utc`` (tz-aware), ``context_tokens``, ``generated_tokens``.
     """
     path = Path(path)
-    df = read_csv_text(path)
-    require_columns(path, df, ["TIMESTAMP", "ContextTokens", "GeneratedTokens"])
+    df = read_csv_text(path, columns=["TIMESTAMP", "ContextTokens", "GeneratedTokens"])
     times, aware = parse_times(path, df["TIMESTAMP"], "TIMESTAMP", 2)
     utc = times.tz_convert("UTC") if aware else times.tz_localize("UTC")
-    back = np.diff(utc.asi8) < 0
-    if back.any():
-        i = int(np.flatnonzero(back)[0]) + 1
-        raise DataFileError(
-            path,
-            "time goes backwards",
-            line=2 + i,
-            column="TIMESTAMP",
-            value=str(df["TIMESTAMP"].iloc[i]),
-        )
+    fail_first(
+        path,
+        np.diff(utc.asi8) < 0,
+        "time goes backwards",
+        first_line=2,
+        column="TIMESTAMP",
+        values=df["TIMESTAMP"].astype(str),
+        shift=1,
+    )
     return pd.DataFrame(
         {
             "time_utc": utc,
