@@ -321,12 +321,12 @@ def _family_markdown(family: str, rows: list[dict[str, Any]]) -> list[str]:
         cells = [
             r["scenario"],
             str(r["horizon"]),
-            f"{_fmt(r['milp_incumbent'])} ({r['milp_status']})",
-            _fmt(r["milp_bound"]),
-            _fmt(r["milp_gap_pct"]),
-            _fmt(r["lp_bound"]) or "not optimal",
-            _fmt(r["convex_bound"]) or "—",
-            *(f"{_fmt(r.get(p))} ({_fmt(r.get(p + '_gap_pct'))})" for p in pols),
+            f"{cell_text(r['milp_incumbent'])} ({r['milp_status']})",
+            cell_text(r["milp_bound"]),
+            cell_text(r["milp_gap_pct"]),
+            cell_text(r["lp_bound"]) or "not optimal",
+            cell_text(r["convex_bound"]) or "—",
+            *(f"{cell_text(r.get(p))} ({cell_text(r.get(p + '_gap_pct'))})" for p in pols),
             r["data_hash"],
         ]
         lines.append("| " + " | ".join(cells) + " |")
