@@ -1,5 +1,9 @@
 """Loaders for trained policies, whatever library made them.
 
+Size: one loader per file format (SB3 zip, TorchScript, torch.export, ONNX, callables),
+which share the adapter and the trust guard; split by format it would spread one
+contract over five modules.
+
 Every loader returns a `LoadedPolicy`: a callable ``observation (np.ndarray) -> action``
 in the environment's action space, already clipped (and unscaled where the format needs
 it). Formats:

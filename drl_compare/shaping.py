@@ -1,5 +1,9 @@
 """Reward shaping for sparse and delayed rewards: diffusion-aided return decomposition.
 
+Size: the diffusion model, the randomized-return-decomposition baseline and the SB3
+wrapper/callback that feeds both share one buffer and one interface; most lines are
+the algorithm's documentation below.
+
 Under ``sparse`` reward the environment pays the episode utility at the last slot only;
 under ``delayed:k`` it pays what the last k slots earned, every k slots. A shaping model
 learns a per-step reward r̂(o, a, t/T) from such episodes and the wrapper pays

@@ -1,5 +1,8 @@
 """Paper figures from stored runs (PNG and PDF, one style: `aigc_opt.reports.style`).
 
+Size: one function per figure of the paper set, all drawn in one style from the same
+`Collection`; the comparison figure already lives in `compare_figures.py`.
+
 Per run (when its schedule tables are stored):
 
 * ``dispatch_<run>``: per data center, the energy supplied each slot by source (renewables

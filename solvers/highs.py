@@ -1,5 +1,9 @@
 """HiGHS backend (in-process, highspy): the array program passed in one ``passModel``.
 
+Size: the options, the stop callback, the status reading, the LP-and-fix start and the
+root-LP fallback are one solve protocol shared by the array and Pyomo backends; they are
+kept together so that the time-limit and bound rules are read in one place.
+
 `ArrayHighs` holds one ``highspy.Highs`` with an `ArrayProgram` loaded; it solves the MILP
 or LP, re-solves after in-place changes (MPC windows: `change_bounds`, `change_costs`,
 `change_row_bounds`, from the previous basis) and switches integrality without a rebuild
