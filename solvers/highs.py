@@ -168,8 +168,10 @@ class Stopper:
         self.deadline = float("inf")
 
     def __call__(self, event: Any) -> None:
-        if time.perf_counter() > self.deadline or interrupt.requested():
-            event.interrupt()
+        # HiGHS keeps the callback's interrupt flag set after an interrupted run
+        # (ERGO-Code/HiGHS#1761): a later run on the same object would stop at its first
+        # callback, so the flag is cleared explicitly while the deadline is ahead
+        event.interrupt(time.perf_counter() > self.deadline or bool(interrupt.requested()))
 
     def subscribe(self, h: highspy.Highs) -> None:
         h.cbMipInterrupt.subscribe(self)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import highspy
 import numpy as np
 import pytest
 
@@ -14,7 +15,8 @@ from aigc_opt.data.catalog import load_scenario
 from aigc_opt.data.scenario import ScenarioError, make_scenario
 from aigc_opt.data.scenario_params import ScenarioParams
 from aigc_opt.solvers import interrupt
-from aigc_opt.solvers.highs import HighsOptions
+from aigc_opt.formulations.highs_arrays import build_arrays
+from aigc_opt.solvers.highs import ArrayHighs, HighsOptions, run
 from aigc_opt.solvers.oracle import solve_oracle
 from aigc_opt.solvers.result import SOLUTION_STATUSES, TERMINATIONS
 
@@ -56,6 +58,27 @@ def test_time_limited_lp_reports_a_valid_bound():
     assert res.status == "time_limit" and res.solution_status == "none"
     assert res.best_bound is not None and res.is_bound_valid
     assert res.best_bound >= exact.utility - 1e-7 * abs(exact.utility)
+
+
+def test_a_stopped_run_does_not_stop_the_next_one():
+    """HiGHS keeps its callback's interrupt flag after an interrupted run; the stopper
+    clears it, so the next run on the same object solves to optimality (before the fix
+    it stopped at its first callback: an MPC window after a stopped one, the fallback
+    LP after a stopped presolved LP)."""
+    scn = load_scenario("default", horizon=48)
+    exact = solve_oracle(scn, relax=True)
+    solver = ArrayHighs(HighsOptions(presolve="off", solver="simplex"))
+    solver.pass_program(build_arrays(scn, relax=True))
+    interrupt.request("test")  # the first callback interrupts
+    try:
+        run(solver.h, solver.options, solver.stopper)
+    finally:
+        interrupt.clear()
+    assert solver.h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    run(solver.h, solver.options, solver.stopper)
+    assert solver.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    got = solver.h.getInfo().objective_function_value
+    assert got == pytest.approx(exact.utility, rel=1e-7)
 
 
 def test_start_within_the_gap_ends_the_solve():
