@@ -83,6 +83,8 @@ class ActionLayout:
         allowed = ~np.isnan(scn.transfer_cost)  # (A, B)
         self.ok = allowed[:, None, :] & adm.any(axis=2).T[None, :, :]  # (A, K, B)
         n_ok = self.ok.sum(axis=2)
+        self._first_n_ok = np.arange(A)[None, None, :] < n_ok[:, :, None]  # (A, K, B)
+        self._n_ok = n_ok.tolist()
         tc = np.where(self.ok, np.nan_to_num(scn.transfer_cost, nan=np.inf)[:, None, :], np.inf)
         home = self.ok[np.arange(A), :, np.arange(A)]  # (A, K)
         self.default = np.where(home, np.arange(A)[:, None], np.argmin(tc, axis=2))
@@ -188,8 +190,8 @@ class ActionLayout:
         e = self.e_fac[np.arange(B)[:, None], np.arange(K)[None, :], first]  # (B, K)
         cost = self.tc[:, None, :] + (unit[:, None] * e).T[None, :, :]  # (A, K, B)
         cost = np.where(self.ok, cost, np.inf)
-        order = np.argsort(cost, axis=2, kind="stable")
-        return np.where(np.take_along_axis(self.ok, order, axis=2), order, -1)
+        order = np.argsort(cost, axis=2, kind="stable")  # allowed servers (finite) first
+        return np.where(self._first_n_ok, order, -1)
 
     def decode(self, action: np.ndarray, obs: Observation) -> Decoded:
         """Decisions of slot ``obs.t`` from ``action`` (clipped to [−1, 1], NaN → 0)."""
@@ -302,44 +304,52 @@ class ActionLayout:
         tau = self.gpu_s[bb, kk, level].tolist()  # (B, K) at the chosen levels
         efac = self.e_fac[bb, kk, level].tolist()
         dc = self.st.dc_of.tolist()
-        gl, el, srv = gpu_left.tolist(), e_left.tolist(), servers.tolist()
-        out: list[tuple[int, int, int, int, float]] = []
-        for ai, ki, gi, bi, xi in zip(
-            a.tolist(), k.tolist(), g.tolist(), b.tolist(), x.tolist(), strict=True
-        ):
-            chain = srv[ai][ki]
+        gl, el = gpu_left.tolist(), e_left.tolist()
+        # the servers of each (a, k) in price order, padding dropped (once per slot)
+        chains = [
+            [ch[:n] for ch, n in zip(per_a, n_a, strict=True)]
+            for per_a, n_a in zip(servers.tolist(), self._n_ok, strict=True)
+        ]
+        oa: list[int] = []
+        ok_: list[int] = []
+        og: list[int] = []
+        ob: list[int] = []
+        ox: list[float] = []
+        cols = (a.tolist(), k.tolist(), g.tolist(), b.tolist(), x.tolist())
+        for ai, ki, gi, bi, xi in zip(*cols, strict=True):
+            chain = chains[ai][ki]
             left = xi
-            for c in [c for c in chain if c >= 0] if bi == chain[0] else [bi]:
+            for c in chain if bi == chain[0] else (bi,):
                 if left <= 0:
                     break
                 t, e, d = tau[c][ki], efac[c][ki], dc[c]
-                q = min(left, gl[c] / t, el[d] / e if e > 0 else np.inf)
+                q = min(left, gl[c] / t, el[d] / e) if e > 0 else min(left, gl[c] / t)
                 if q <= 1e-9:
                     continue
-                out.append((ai, ki, gi, c, q))
+                oa.append(ai)
+                ok_.append(ki)
+                og.append(gi)
+                ob.append(c)
+                ox.append(q)
                 left -= q
                 gl[c] -= q * t
                 el[d] -= q * e
-        if not out:
+        if not ox:
             z = np.zeros(0, dtype=int)
             return z, z, z, z, z, np.zeros(0)
-        oa, ok_, og, ob = (np.array(v, dtype=int) for v in list(zip(*out, strict=True))[:4])
-        ox = np.array([r[4] for r in out])
-        return oa, ok_, og, ob, level[ob, ok_], ox
+        oka, okk, okg, okb = (np.array(v, dtype=int) for v in (oa, ok_, og, ob))
+        return oka, okk, okg, okb, level[okb, okk], np.array(ox)
 
 
 def _prefix_fit(group: np.ndarray, use: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """Fraction (0..1) of each row kept when rows, in their given order, take ``cap[group]``
     first come first served (``use`` per row)."""
-    if use.size == 0 or (np.bincount(group, use, minlength=cap.size) <= cap).all():
-        return np.ones(use.size)
-    order = np.argsort(group, kind="stable")
-    gs, us = group[order], use[order]
-    cum = np.cumsum(us)
-    start = np.searchsorted(gs, gs, side="left")
-    before = cum - us - np.where(start > 0, cum[start - 1], 0.0)
-    room = cap[gs] - before
-    kept = np.clip(room, 0.0, us)
-    frac = np.ones(use.size)
-    frac[order] = np.where(us > 0, kept / np.where(us > 0, us, 1.0), 1.0)
-    return frac
+    n = use.size
+    if n == 0 or (np.bincount(group, use, minlength=cap.size) <= cap).all():
+        return np.ones(n)
+    rows = np.arange(n)
+    per_group = np.zeros((n, cap.size))  # a few groups (pools or data centers)
+    per_group[rows, group] = use
+    before = per_group.cumsum(axis=0)[rows, group] - use  # earlier rows of the same group
+    kept = np.clip(cap[group] - before, 0.0, use)
+    return np.where(use > 0, kept / np.where(use > 0, use, 1.0), 1.0)

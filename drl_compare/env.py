@@ -271,7 +271,8 @@ class AIGCDataCenterEnv(gym.Env):
         if self.sim is None or self._obs is None:
             raise RuntimeError("call reset() before step()")
         dec = self.layout.decode(action, self._obs)
-        return self._advance(self.sim.step(dec.decisions), dec)
+        # the decoder's rows pass rule R0 by construction (see `repair_decisions`)
+        return self._advance(self.sim.step(dec.decisions, well_formed=True), dec)
 
     def step_decisions(self, decisions: SlotDecisions):
         """Advance with explicit `SlotDecisions` (the env's decisions path, bypassing the

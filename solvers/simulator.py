@@ -243,8 +243,11 @@ class Simulator:
             self._lim_t = self._t
         return self._lim
 
-    def repair(self, dec: SlotDecisions) -> tuple[SlotDecisions, list[Repair]]:
-        """Decisions the current slot would apply (rules R0–R6) without advancing."""
+    def repair(
+        self, dec: SlotDecisions, *, well_formed: bool = False
+    ) -> tuple[SlotDecisions, list[Repair]]:
+        """Decisions the current slot would apply (rules R0–R6) without advancing;
+        ``well_formed`` skips R0's checks (see `repair_decisions`)."""
         return repair_decisions(
             self.scenario,
             self._t,
@@ -254,19 +257,22 @@ class Simulator:
             mode=self.mode,
             _st=self._st,
             _lim=self._limits(),
+            _well_formed=well_formed,
         )
 
-    def step(self, dec: SlotDecisions) -> StepResult:
+    def step(self, dec: SlotDecisions, *, well_formed: bool = False) -> StepResult:
         """Apply one slot of decisions, account it, drop expired jobs, advance to t + 1.
 
         Numpy only: the slot's rows are kept as arrays and turned into the schedule's
-        jobs table once, by `schedule`."""
+        jobs table once, by `schedule`. ``well_formed=True`` is for decisions that pass
+        rule R0 by construction (the environment's action decoder): its checks are
+        skipped, R1–R6 apply as always."""
         if not self._started:
             raise RuntimeError("call reset() first")
         if self.done:
             raise RuntimeError("the episode is over; call reset()")
         t, st, scn = self._t, self._st, self.scenario
-        applied, repairs = self.repair(dec)
+        applied, repairs = self.repair(dec, well_formed=well_formed)
         for r in repairs:
             r.where = f"t={t}, {r.where}"
         self._repairs.extend(repairs)

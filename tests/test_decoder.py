@@ -180,3 +180,43 @@ def test_zero_action_in_residual_mode_is_price_greedy():
     for start in (0, 75):
         pg = run_episode(full.cut(horizon=12, start=start), PriceGreedy()).utility
         assert _play_zero(env, start) == pytest.approx(pg, rel=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["direct", "residual"])
+@pytest.mark.parametrize("scenario", ["default", "tiny"])
+def test_decoded_decisions_pass_rule_r0(mode, scenario):
+    """The env skips rule R0's checks for decoded actions (`well_formed`): on random and
+    extreme actions, the checked path accepts every decoded decision and applies exactly
+    what the unchecked path applies."""
+    env = AIGCDataCenterEnv(scenario, horizon=24, action_mode=mode)
+    rng = np.random.default_rng(3)
+    env.reset(seed=0)
+    for i in range(60):
+        a = rng.uniform(-1, 1, env.action_space.shape)
+        if i % 3 == 0:
+            a = np.sign(a)  # corner actions: every threshold crossed
+        dec = env.layout.decode(a, env._obs).decisions
+        checked, rep_c = env.sim.repair(dec)
+        fast, rep_f = env.sim.repair(dec, well_formed=True)
+        assert [(r.rule, r.where) for r in rep_c] == [(r.rule, r.where) for r in rep_f]
+        for f in (
+            "a",
+            "b",
+            "k",
+            "s",
+            "tau",
+            "x",
+            "gpus",
+            "grid",
+            "renewable",
+            "charge",
+            "discharge",
+            "generator",
+            "generator_on",
+        ):
+            np.testing.assert_array_equal(getattr(checked, f), getattr(fast, f), err_msg=f)
+        for f in ("a", "b", "k", "s", "tau"):
+            assert getattr(dec, f).dtype == np.int64
+        _, _, done, _, _ = env.step(a)
+        if done:
+            env.reset(seed=i)
