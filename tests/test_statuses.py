@@ -14,8 +14,8 @@ import pytest
 from aigc_opt.data.catalog import load_scenario
 from aigc_opt.data.scenario import ScenarioError, make_scenario
 from aigc_opt.data.scenario_params import ScenarioParams
-from aigc_opt.solvers import interrupt
 from aigc_opt.formulations.highs_arrays import build_arrays
+from aigc_opt.solvers import interrupt
 from aigc_opt.solvers.highs import ArrayHighs, HighsOptions, run
 from aigc_opt.solvers.oracle import solve_oracle
 from aigc_opt.solvers.result import SOLUTION_STATUSES, TERMINATIONS
