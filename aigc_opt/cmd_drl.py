@@ -31,7 +31,12 @@ def train(
     algo: Annotated[
         str, typer.Option("--algo", help="ppo, sac, td3, a2c, d2sac or ippo (multi-agent)")
     ] = "ppo",
-    timesteps: Annotated[int, typer.Option("--timesteps", help="Environment steps")] = 100_000,
+    timesteps: Annotated[
+        int | None,
+        typer.Option(
+            "--timesteps", help="Environment steps [default: 300000 for ppo, else 100000]"
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="New run directory (never overwritten)")
     ] = None,
@@ -70,6 +75,9 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a reference Stable-Baselines3 agent (CPU) on the environment's train split."""
+    from aigc_opt.drl_compare.train import default_timesteps
+
+    budget = timesteps if timesteps is not None else default_timesteps(algo)
 
     def body() -> None:
         import json
@@ -78,7 +86,7 @@ def train(
         from aigc_opt.data.catalog import load_scenario
 
         if family_command(
-            "train", scenario, algo=algo, timesteps=timesteps, out=out, horizon=horizon,
+            "train", scenario, algo=algo, timesteps=budget, out=out, horizon=horizon,
             seed=seed, as_json=as_json,
         ):  # fmt: skip
             return
@@ -101,7 +109,7 @@ def train(
             check_options(algo.lower(), reward, shaping)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-        check_positive("timesteps", timesteps)
+        check_positive("timesteps", budget)
         check_positive("n-envs", n_envs)
         check_positive("eval-every", eval_every, allow_zero=True)
         check_positive("checkpoint-every", checkpoint_every, allow_zero=True)
@@ -139,12 +147,12 @@ def train(
                     f"--out {run_dir}: the directory holds another run; choose a new one"
                 )
         else:
-            run_dir = unique_run_dir(Path("runs") / f"{algo.lower()}-{action_mode}-{timesteps}")
+            run_dir = unique_run_dir(Path("runs") / f"{algo.lower()}-{action_mode}-{budget}")
         with stdout_to_stderr() as real:
             try:
                 meta = run_train(
                     algo,
-                    timesteps,
+                    budget,
                     run_dir,
                     scenario=scenario,
                     horizon=horizon,
@@ -164,7 +172,7 @@ def train(
                 emit_json(meta, real)
         if not as_json:
             err_console.print(
-                f"trained {meta['algo']} for {timesteps} steps in "
+                f"trained {meta['algo']} for {budget} steps in "
                 f"{meta['train_seconds']:.1f} s → {run_dir}"
             )
 

@@ -22,7 +22,9 @@ def trained(tmp_path_factory) -> Path:
     from aigc_opt.drl_compare.train import train
 
     out = tmp_path_factory.mktemp("ppo")
-    train("ppo", 2048, out, horizon=24, seed=0, env_options={"action_mode": "direct"})
+    # eight short rollouts, so that SB3 logs its losses within the 2,048 steps
+    hyper = {"n_steps": 256, "batch_size": 128}
+    train("ppo", 2048, out, horizon=24, seed=0, env_options={"action_mode": "direct"}, hyper=hyper)
     return out
 
 
