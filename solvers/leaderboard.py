@@ -287,18 +287,7 @@ def to_markdown(table: dict[str, Any]) -> str:
     for r in table["rows"]:
         if r.get("family"):
             continue  # listed below, with the family's own policies
-        cells = [
-            r["scenario"],
-            str(r["horizon"]),
-            f"{cell_text(r['milp_incumbent'])} ({r['milp_status']})",
-            cell_text(r["milp_bound"]),
-            cell_text(r["milp_gap_pct"]),
-            cell_text(r["lp_bound"]) or "not optimal",
-            cell_text(r["convex_bound"]) or "not optimal",
-            *(f"{cell_text(r[p])} ({cell_text(r[p + '_gap_pct'])})" for p in POLICIES),
-            r["data_hash"],
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(_markdown_row(r, POLICIES, no_convex="not optimal"))
     for fam in dict.fromkeys(r["family"] for r in table["rows"] if r.get("family")):
         lines += _family_markdown(fam, [r for r in table["rows"] if r.get("family") == fam])
     return "\n".join(lines) + "\n"
@@ -317,20 +306,25 @@ def _family_markdown(family: str, rows: list[dict[str, Any]]) -> list[str]:
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]
-    for r in rows:
-        cells = [
-            r["scenario"],
-            str(r["horizon"]),
-            f"{cell_text(r['milp_incumbent'])} ({r['milp_status']})",
-            cell_text(r["milp_bound"]),
-            cell_text(r["milp_gap_pct"]),
-            cell_text(r["lp_bound"]) or "not optimal",
-            cell_text(r["convex_bound"]) or "—",
-            *(f"{cell_text(r.get(p))} ({cell_text(r.get(p + '_gap_pct'))})" for p in pols),
-            r["data_hash"],
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += [_markdown_row(r, pols, no_convex="—") for r in rows]
     return lines
+
+
+def _markdown_row(r: dict[str, Any], policies: Sequence[str], no_convex: str) -> str:
+    """One table line: the bounds, then each policy's utility (gap %), then the data hash;
+    ``no_convex`` stands where the convex bound is missing (not optimal, or no program)."""
+    cells = [
+        r["scenario"],
+        str(r["horizon"]),
+        f"{cell_text(r['milp_incumbent'])} ({r['milp_status']})",
+        cell_text(r["milp_bound"]),
+        cell_text(r["milp_gap_pct"]),
+        cell_text(r["lp_bound"]) or "not optimal",
+        cell_text(r["convex_bound"]) or no_convex,
+        *(f"{cell_text(r.get(p))} ({cell_text(r.get(p + '_gap_pct'))})" for p in policies),
+        r["data_hash"],
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def write(table: dict[str, Any], out: str | Path) -> list[Path]:
