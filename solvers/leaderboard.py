@@ -111,7 +111,23 @@ def solve_row(entry: Entry, version: str, horizon: int) -> tuple[dict[str, Any],
     cvx = solve_convex(scn)
     times["convex"] = time.perf_counter() - t0
     bound = milp.best_bound
-    row: dict[str, Any] = {
+    row = _bound_columns(entry, version, horizon, milp, bound, lp, cvx)
+    for name in POLICIES:
+        t0 = time.perf_counter()
+        ep = run_episode(scn, _policy(name, horizon), seed=0)
+        times[name] = time.perf_counter() - t0
+        row[name] = _r(ep.utility)
+        row[f"{name}_gap_pct"] = _r(gap_to_bound(ep.utility, bound)[1])
+    return row, {k: round(v, 2) for k, v in times.items()}
+
+
+def _bound_columns(
+    entry: Entry, version: str, horizon: int, milp: Any, bound: float | None, lp: Any, cvx: Any
+) -> dict[str, Any]:
+    """The columns every row starts with: the entry, then the MILP (incumbent, status and
+    ``bound``), the LP and the convex bound (``cvx`` may be None: no convex program);
+    a bound that is not ``optimal`` is left empty."""
+    return {
         "scenario": entry.name,
         "tier": entry.tier,
         "horizon": horizon,
@@ -122,15 +138,8 @@ def solve_row(entry: Entry, version: str, horizon: int) -> tuple[dict[str, Any],
         "milp_bound": _r(bound),
         "milp_gap_pct": _r(gap_to_bound(milp.utility, bound)[1]),
         "lp_bound": _r(lp.best_bound if lp.status == "optimal" else None),
-        "convex_bound": _r(cvx.best_bound if cvx.status == "optimal" else None),
+        "convex_bound": _r(cvx.best_bound if cvx is not None and cvx.status == "optimal" else None),
     }
-    for name in POLICIES:
-        t0 = time.perf_counter()
-        ep = run_episode(scn, _policy(name, horizon), seed=0)
-        times[name] = time.perf_counter() - t0
-        row[name] = _r(ep.utility)
-        row[f"{name}_gap_pct"] = _r(gap_to_bound(ep.utility, bound)[1])
-    return row, {k: round(v, 2) for k, v in times.items()}
 
 
 def family_row(
@@ -153,20 +162,8 @@ def family_row(
         cvx = fam.convex(scn, time_limit=TIME_LIMIT)
         times["convex"] = time.perf_counter() - t0
     bound = milp.best_bound if milp.status in ("optimal", "time_limit") else None
-    row: dict[str, Any] = {
-        "scenario": entry.name,
-        "family": fam.name,
-        "tier": entry.tier,
-        "horizon": horizon,
-        "catalog_version": version,
-        "data_hash": content_hash(entry.path),
-        "milp_status": milp.status,
-        "milp_incumbent": _r(milp.utility),
-        "milp_bound": _r(bound),
-        "milp_gap_pct": _r(gap_to_bound(milp.utility, bound)[1]),
-        "lp_bound": _r(lp.best_bound if lp.status == "optimal" else None),
-        "convex_bound": _r(cvx.best_bound if cvx is not None and cvx.status == "optimal" else None),
-    }
+    row = _bound_columns(entry, version, horizon, milp, bound, lp, cvx)
+    row = {"scenario": row["scenario"], "family": fam.name, **row}  # family second
     for p in fam.policies:
         name = "mpc-perfect" if p == "mpc" else p
         t0 = time.perf_counter()
