@@ -108,70 +108,11 @@ def repair_decisions(
     A, K, D, B = st.A, st.K, st.D, st.A
     # ---- R0: well-formed rows (always rejected otherwise) --------------------------------
     if _well_formed:  # the decoder's rows: R0 holds by construction
-        a, b, k, s, tau = dec.a, dec.b, dec.k, dec.s, dec.tau
-        x = np.array(dec.x, dtype=float)
-        n = x.size
-        age = t - tau
-        gpus = None
-        flows = {f: None if (v := getattr(dec, f)) is None else np.array(v) for f in _FLOWS}
+        a, b, k, s, tau, x, gpus, flows = _as_given(dec)
     else:
-        try:
-            a, b, k, s, tau = (
-                np.asarray(v).reshape(-1) for v in (dec.a, dec.b, dec.k, dec.s, dec.tau)
-            )
-            x = np.asarray(dec.x, dtype=float).reshape(-1).copy()
-        except (TypeError, ValueError) as exc:
-            raise DecisionError(f"service rows: {exc}") from None
-        n = x.size
-        if not all(v.size == n for v in (a, b, k, s, tau)):
-            raise DecisionError("service rows: a, b, k, s, tau, x must have the same length")
-        for name, v in (("a", a), ("b", b), ("k", k), ("s", s), ("tau", tau)):
-            if v.dtype.kind in "iub":
-                continue
-            if v.size and not np.all(np.equal(np.mod(v.astype(float), 1), 0)):
-                raise DecisionError(f"service rows: {name} must be integers")
-        a, b, k, s, tau = (np.asarray(v, dtype=np.int64) for v in (a, b, k, s, tau))
-        if n and not np.isfinite(x.sum()):
-            i = int(np.flatnonzero(~np.isfinite(x))[0])
-            raise DecisionError(f"service row {i}: x = {x[i]} is not finite")
-        idx = np.stack((a, b, k, s))
-        if n and (idx.min() < 0 or (idx.max(axis=1) >= (A, B, K, scn.S)).any()):
-            bad = (
-                (a < 0)
-                | (a >= A)
-                | (b < 0)
-                | (b >= B)
-                | (k < 0)
-                | (k >= K)
-                | (s < 0)
-                | (s >= scn.S)
-            )
-            i = int(np.flatnonzero(bad)[0])
-            raise DecisionError(
-                f"service row {i}: index out of range (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]})"
-            )
-        age = t - tau
-        outside = (age < 0) | (age > st.W[k]) | (tau < 0)
-        if outside.any():
-            i = int(np.flatnonzero(outside)[0])
-            raise DecisionError(
-                f"service row {i}: cohort (a={a[i]}, k={k[i]}, tau={tau[i]}) is "
-                f"not waiting in slot {t} (wait window {st.W[k[i]]} slots)"
-            )
-        inadm = ~scn.admissible[b, k, s]
-        if inadm.any():
-            i = int(np.flatnonzero(inadm)[0])
-            raise DecisionError(
-                f"service row {i}: (b={b[i]}, k={k[i]}, s={s[i]}) is not "
-                "admissible (quality floor or empty pool)"
-            )
-        forb = np.isnan(scn.transfer_cost[a, b])
-        if forb.any():
-            i = int(np.flatnonzero(forb)[0])
-            raise DecisionError(f"service row {i}: transfer {a[i]} -> {b[i]} is forbidden")
-        gpus = _vec(dec.gpus, B, "gpus")
-        flows = _flows(dec, D)
-
+        a, b, k, s, tau, x, gpus, flows = _checked_r0(scn, st, t, dec)
+    n = x.size
+    age = t - tau
     # ---- R1: job counts ≥ 0 ----------------------------------------------------------------
     neg = x < 0
     if neg.any():
@@ -334,6 +275,66 @@ def repair_decisions(
         generator_on=u,
     )
     return applied, log.items
+
+
+def _as_given(dec: SlotDecisions) -> tuple[Any, ...]:
+    """Rows and flows of decisions that pass rule R0 by construction, as float copies
+    where R1–R6 modify them (``x`` and the flows)."""
+    x = np.array(dec.x, dtype=float)
+    flows = {f: None if (v := getattr(dec, f)) is None else np.array(v) for f in _FLOWS}
+    return dec.a, dec.b, dec.k, dec.s, dec.tau, x, None, flows
+
+
+def _checked_r0(scn: Scenario, st: ScenarioArrays, t: int, dec: SlotDecisions) -> tuple[Any, ...]:
+    """Rule R0: the service rows as int64 arrays and ``x`` as a float copy, the pool counts
+    and the flows; raises `DecisionError` naming the first malformed row or field."""
+    A, K, D, B = st.A, st.K, st.D, st.A
+    try:
+        a, b, k, s, tau = (np.asarray(v).reshape(-1) for v in (dec.a, dec.b, dec.k, dec.s, dec.tau))
+        x = np.asarray(dec.x, dtype=float).reshape(-1).copy()
+    except (TypeError, ValueError) as exc:
+        raise DecisionError(f"service rows: {exc}") from None
+    n = x.size
+    if not all(v.size == n for v in (a, b, k, s, tau)):
+        raise DecisionError("service rows: a, b, k, s, tau, x must have the same length")
+    for name, v in (("a", a), ("b", b), ("k", k), ("s", s), ("tau", tau)):
+        if v.dtype.kind in "iub":
+            continue
+        if v.size and not np.all(np.equal(np.mod(v.astype(float), 1), 0)):
+            raise DecisionError(f"service rows: {name} must be integers")
+    a, b, k, s, tau = (np.asarray(v, dtype=np.int64) for v in (a, b, k, s, tau))
+    if n and not np.isfinite(x.sum()):
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise DecisionError(f"service row {i}: x = {x[i]} is not finite")
+    idx = np.stack((a, b, k, s))
+    if n and (idx.min() < 0 or (idx.max(axis=1) >= (A, B, K, scn.S)).any()):
+        bad = (a < 0) | (a >= A) | (b < 0) | (b >= B) | (k < 0) | (k >= K) | (s < 0) | (s >= scn.S)
+        i = int(np.flatnonzero(bad)[0])
+        raise DecisionError(
+            f"service row {i}: index out of range (a={a[i]}, b={b[i]}, k={k[i]}, s={s[i]})"
+        )
+    age = t - tau
+    outside = (age < 0) | (age > st.W[k]) | (tau < 0)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise DecisionError(
+            f"service row {i}: cohort (a={a[i]}, k={k[i]}, tau={tau[i]}) is "
+            f"not waiting in slot {t} (wait window {st.W[k[i]]} slots)"
+        )
+    inadm = ~scn.admissible[b, k, s]
+    if inadm.any():
+        i = int(np.flatnonzero(inadm)[0])
+        raise DecisionError(
+            f"service row {i}: (b={b[i]}, k={k[i]}, s={s[i]}) is not "
+            "admissible (quality floor or empty pool)"
+        )
+    forb = np.isnan(scn.transfer_cost[a, b])
+    if forb.any():
+        i = int(np.flatnonzero(forb)[0])
+        raise DecisionError(f"service row {i}: transfer {a[i]} -> {b[i]} is forbidden")
+    gpus = _vec(dec.gpus, B, "gpus")
+    flows = _flows(dec, D)
+    return a, b, k, s, tau, x, gpus, flows
 
 
 def _surplus(
