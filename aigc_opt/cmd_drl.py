@@ -34,7 +34,8 @@ def train(
     timesteps: Annotated[
         int | None,
         typer.Option(
-            "--timesteps", help="Environment steps [default: 300000 for ppo, else 100000]"
+            "--timesteps",
+            help="Environment steps [default: 300000 for ppo on aigc-dc scenarios, else 100000]",
         ),
     ] = None,
     out: Annotated[
@@ -75,9 +76,6 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a reference Stable-Baselines3 agent (CPU) on the environment's train split."""
-    from aigc_opt.drl_compare.train import default_timesteps
-
-    budget = timesteps if timesteps is not None else default_timesteps(algo)
 
     def body() -> None:
         import json
@@ -86,14 +84,16 @@ def train(
         from aigc_opt.data.catalog import load_scenario
 
         if family_command(
-            "train", scenario, algo=algo, timesteps=budget, out=out, horizon=horizon,
+            "train", scenario, algo=algo, timesteps=timesteps, out=out, horizon=horizon,
             seed=seed, as_json=as_json,
         ):  # fmt: skip
             return
         from aigc_opt.drl_compare.env import parse_reward_mode
         from aigc_opt.drl_compare.policies import PolicyLoadError, require_rl
-        from aigc_opt.drl_compare.train import ALGOS, unique_run_dir
+        from aigc_opt.drl_compare.train import ALGOS, default_timesteps, unique_run_dir
         from aigc_opt.drl_compare.train import train as run_train
+
+        budget = timesteps if timesteps is not None else default_timesteps(algo)
 
         if algo.lower() not in ALGOS:
             raise UserError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")

@@ -333,19 +333,21 @@ def _train(
     scenario: str,
     *,
     algo: str = "ppo",
-    timesteps: int = 100_000,
+    timesteps: int | None = None,
     out: Path | None = None,
     horizon: int = 24,
     seed: int = 0,
     as_json: bool = False,
     **_ignored: Any,
 ) -> None:
-    """A reference SB3 agent in the family's environment (random starts; `family_train`)."""
+    """A reference SB3 agent in the family's environment (random starts; `family_train`),
+    with SB3's own hyper-parameters and `OTHER_TIMESTEPS` steps unless told."""
     from aigc_opt.cli import err_console
     from aigc_opt.drl_compare.family_train import train_family
     from aigc_opt.drl_compare.policies import PolicyLoadError
-    from aigc_opt.drl_compare.train import unique_run_dir
+    from aigc_opt.drl_compare.train import OTHER_TIMESTEPS, unique_run_dir
 
+    timesteps = OTHER_TIMESTEPS if timesteps is None else timesteps
     check_positive("timesteps", timesteps)
     if fam.make_env is None:
         raise UserError(f"family {fam.name} has no Gymnasium environment")
