@@ -45,6 +45,7 @@ import numpy as np
 
 from aigc_opt.formulations.highs_arrays import ArrayProgram, dual_bound, implied_upper
 from aigc_opt.solvers import interrupt
+from aigc_opt.solvers.result import mip_gap as relative_gap
 
 
 @contextlib.contextmanager
@@ -415,9 +416,10 @@ def stopped_outcome(start: MipStart, seconds: float) -> RawOutcome:
 def start_closes_gap(start: MipStart, mip_gap: float) -> bool:
     """True when the LP-and-fix start is within ``mip_gap`` (MODEL.md's relative gap) of
     the root LP's optimum: the MIP search has nothing left to prove."""
-    if start.objective is None or start.bound is None or start.values is None:
+    if start.values is None:
         return False
-    return (start.bound - start.objective) / max(abs(start.objective), 1.0) <= mip_gap
+    gap = relative_gap(start.objective, start.bound)
+    return gap is not None and gap <= mip_gap
 
 
 def closed_outcome(start: MipStart, seconds: float) -> RawOutcome:
