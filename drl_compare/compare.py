@@ -32,6 +32,7 @@ import pandas as pd
 from aigc_opt.data.scenario import Scenario
 from aigc_opt.drl_compare.splits import split_starts
 from aigc_opt.formulations.accounting import TERMS
+from aigc_opt.solvers.result import ci95
 
 BASELINES = ("oracle", "mpc", "greedy", "price-greedy", "random")
 
@@ -163,17 +164,6 @@ def _metrics(label: str, e: int, start: int, rec: dict[str, Any]) -> dict[str, A
         "start": start,
         "metrics": [{"metric": m, "value": float(v)} for m, v in values.items()],
     }
-
-
-def ci95(values: np.ndarray) -> float | None:
-    """Half-width of the 95 % confidence interval of the mean (Student t, n − 1 degrees of
-    freedom); None for fewer than two values."""
-    from scipy import stats
-
-    n = values.size
-    if n < 2:
-        return None
-    return float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
 
 
 def summarize(df: pd.DataFrame) -> list[dict[str, Any]]:

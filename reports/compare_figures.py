@@ -2,7 +2,7 @@
 
 ``compare_gaps_<source>``: every method's gap to the episode's certified bound (%), one
 row per method — the mean with its 95 % confidence interval (Student t over episodes,
-`aigc_opt.drl_compare.compare.ci95`) as an error bar and every episode as a dot (strip
+`aigc_opt.solvers.result.ci95`) as an error bar and every episode as a dot (strip
 plot, jittered). Methods are grouped — baselines (oracle, MPC, heuristics) first, then
 the loaded / trained policies — and ordered by mean gap inside each group, smallest
 on top.
@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from aigc_opt.drl_compare.compare import BASELINES, ci95
+from aigc_opt.drl_compare.compare import BASELINES
 from aigc_opt.reports import style
+from aigc_opt.solvers.result import ci95
 
 
 def gap_rows(df: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from aigc_opt.formulations.accounting import TERMS
+from aigc_opt.solvers.result import ci95 as half_width
 
 MANIFEST = "experiment.json"
 
@@ -140,19 +141,15 @@ def _tightest(g: pd.DataFrame) -> pd.Series:
 
 
 def ci95(values: pd.Series) -> tuple[float, float, int]:
-    """(mean, half-width of the 95 % CI (Student t), n) of the finite values; the
-    half-width is NaN for n < 2."""
-    from scipy import stats
-
+    """(mean, half-width of the 95 % CI (`solvers.result.ci95`), n) of the finite values;
+    the half-width is NaN for n < 2."""
     x = values.to_numpy(float)
     x = x[np.isfinite(x)]
     n = int(x.size)
     if n == 0:
         return math.nan, math.nan, 0
-    if n < 2:
-        return float(x.mean()), math.nan, 1
-    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return float(x.mean()), half, n
+    half = half_width(x)
+    return float(x.mean()), math.nan if half is None else half, n
 
 
 def summarize(df: pd.DataFrame, methods: list[str]) -> pd.DataFrame:

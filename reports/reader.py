@@ -151,7 +151,7 @@ def _runs_from_compare(path: Path) -> list[Run]:
         if stds is not None and "utility" in stds.index and n_ep > 1:
             summary["utility_std"] = number(float(stds["utility"]))
         if n_ep > 1 and "gap_pct" in means.index:
-            from aigc_opt.drl_compare.compare import ci95
+            from aigc_opt.solvers.result import ci95
 
             gaps = grp.loc[grp["metric"] == "gap_pct", "value"].to_numpy(float)
             summary["gap_pct_ci95"] = ci95(gaps)

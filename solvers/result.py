@@ -51,6 +51,20 @@ def gap_to_bound(utility: float | None, bound: float | None) -> tuple[float | No
     return usd, 100.0 * usd / max(abs(float(bound)), 1.0)
 
 
+def ci95(values: Any) -> float | None:
+    """Half-width of the 95 % confidence interval of the mean of ``values`` (Student t,
+    n − 1 degrees of freedom); None for fewer than two values. The one spread every
+    comparison, experiment and report gives beside a mean gap or utility."""
+    import numpy as np
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    n = x.size
+    if n < 2:
+        return None
+    return float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+
+
 @dataclass
 class SolveResult:
     """Outcome of one solve.

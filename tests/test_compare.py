@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from aigc_opt import load_scenario, solve_oracle
-from aigc_opt.drl_compare.compare import BASELINES, ci95, compare, summarize
+from aigc_opt.drl_compare.compare import BASELINES, compare, summarize
 from aigc_opt.drl_compare.env import AIGCDataCenterEnv
 from aigc_opt.drl_compare.policies import EnvPolicy, PolicyLoadError, parse_policy_specs
 from aigc_opt.drl_compare.splits import split_starts
 from aigc_opt.solvers.mpc import MPCPolicy
 from aigc_opt.solvers.policy import RUN_RECORD_KEYS, run_episode
+from aigc_opt.solvers.result import ci95
 
 
 def test_duplicate_labels_are_rejected_and_automatic_labels_are_unique():

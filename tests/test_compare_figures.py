@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aigc_opt.drl_compare.compare import ci95
 from aigc_opt.reports.compare_figures import compare_gap_figure, gap_rows
+from aigc_opt.solvers.result import ci95
 
 GAPS = {
     "greedy": [20.0, 22.0, 24.0],
