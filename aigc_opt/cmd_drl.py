@@ -90,7 +90,12 @@ def train(
             return
         from aigc_opt.drl_compare.env import parse_reward_mode
         from aigc_opt.drl_compare.policies import PolicyLoadError, require_rl
-        from aigc_opt.drl_compare.train import ALGOS, default_timesteps, unique_run_dir
+        from aigc_opt.drl_compare.train import (
+            ALGOS,
+            check_run_dir,
+            default_timesteps,
+            unique_run_dir,
+        )
         from aigc_opt.drl_compare.train import train as run_train
 
         budget = timesteps if timesteps is not None else default_timesteps(algo)
@@ -141,11 +146,10 @@ def train(
         if forecast_slots:
             env_opts.update({"forecast": forecast or "perfect", "forecast_slots": forecast_slots})
         if out is not None:
-            run_dir = out
-            if run_dir.exists() and any(run_dir.iterdir()):
-                raise UserError(
-                    f"--out {run_dir}: the directory holds another run; choose a new one"
-                )
+            try:  # before the heavy imports of training
+                run_dir = check_run_dir(out)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
         else:
             run_dir = unique_run_dir(Path("runs") / f"{algo.lower()}-{action_mode}-{budget}")
         with stdout_to_stderr() as real:

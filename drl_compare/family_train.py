@@ -66,15 +66,13 @@ def train_family(
     import torch
     from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormalize
 
-    from aigc_opt.drl_compare.train import _make_model, _versions
+    from aigc_opt.drl_compare.train import _make_model, _versions, check_run_dir
     from aigc_opt.solvers.store import write_json
 
     algo = algo.lower()
     if algo not in ALGOS:
         raise ValueError(f"--algo = {algo!r}: for family {family.name} choose {', '.join(ALGOS)}")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"--out {out}: the directory holds another run; choose a new one")
+    out = check_run_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     full = family.load_scenario(scenario)

@@ -93,6 +93,14 @@ def default_timesteps(algo: str) -> int:
     return DEFAULT_TIMESTEPS.get(algo.lower(), OTHER_TIMESTEPS)
 
 
+def check_run_dir(out: str | Path) -> Path:
+    """``out`` as a path for a new run: ValueError when it already holds files."""
+    path = Path(out)
+    if path.exists() and any(path.iterdir()):
+        raise ValueError(f"--out {path}: the directory holds another run; choose a new one")
+    return path
+
+
 def unique_run_dir(out: str | Path) -> Path:
     """``out`` itself when absent or empty, else ``out-2``, ``out-3``… (never overwrite)."""
     base = Path(out)
@@ -142,9 +150,7 @@ def train(
         raise ValueError(f"--algo = {algo!r}: choose one of {', '.join(ALGOS)}")
     if timesteps < 1 or n_envs < 1:
         raise ValueError("--timesteps and --n-envs must be ≥ 1")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"--out {out}: the directory holds another run; choose a new one")
+    out = check_run_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     log = log or sys.stderr
