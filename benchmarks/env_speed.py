@@ -1,6 +1,7 @@
 """Environment speed: steps per second of ``aigc_opt/AIGCDataCenter-v0``, single process.
 
-Random actions (seeded) on a shipped scenario; episodes restart when they end. Prints one
+Random actions (seeded) on a shipped scenario; episodes restart when they end; 200 steps
+of warm-up (the decoder's compiled kernels load on first use) are not timed. Prints one
 table row per action mode: steps per wall-clock second and per CPU second of this process
 (on a shared machine the wall figure is inflated by other processes; the CPU figure less).
 
@@ -24,6 +25,9 @@ def measure(scenario: str, horizon: int, mode: str, seconds: float) -> tuple[int
     env.reset(seed=0)
     env.action_space.seed(0)
     acts = np.stack([env.action_space.sample() for _ in range(1000)])
+    for i in range(200):  # warm up: loads the decoder's compiled kernels
+        if env.step(acts[i])[2]:
+            env.reset()
     n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         _, _, term, trunc, _ = env.step(acts[n % len(acts)])

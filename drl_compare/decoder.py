@@ -44,6 +44,9 @@ order, by price-greedy's rule: a row on its default server spills to the next ch
 server when one is full — so the zero action decodes to price-greedy's decision. GPUs
 are left to the simulator's default (just enough).
 `Decoded.requested` / `Decoded.served` count jobs before and after the fill.
+
+The loops of these rules (rows requested, battery and generator flows, the server order
+and both fills) are compiled: `aigc_opt.drl_compare.decoder_kernels`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from aigc_opt.data.scenario import Scenario
+from aigc_opt.drl_compare.decoder_kernels import (
+    energy_flows,
+    fill_direct,
+    fill_in_turn,
+    price_order,
+    requested_rows,
+)
 from aigc_opt.solvers.sim_types import Observation, ScenarioArrays, SlotDecisions
 
 DEADBAND = 0.25
@@ -83,8 +93,7 @@ class ActionLayout:
         allowed = ~np.isnan(scn.transfer_cost)  # (A, B)
         self.ok = allowed[:, None, :] & adm.any(axis=2).T[None, :, :]  # (A, K, B)
         n_ok = self.ok.sum(axis=2)
-        self._first_n_ok = np.arange(A)[None, None, :] < n_ok[:, :, None]  # (A, K, B)
-        self._n_ok = n_ok.tolist()
+        self._n_ok = n_ok.astype(np.int64)
         tc = np.where(self.ok, np.nan_to_num(scn.transfer_cost, nan=np.inf)[:, None, :], np.inf)
         home = self.ok[np.arange(A), :, np.arange(A)]  # (A, K)
         self.default = np.where(home, np.arange(A)[:, None], np.argmin(tc, axis=2))
@@ -134,25 +143,33 @@ class ActionLayout:
         self.gpu_s = scn.gpu_seconds
         self.tc = np.nan_to_num(scn.transfer_cost, nan=0.0)
         self.sigma = scn.params.carbon_price_usd_per_t
+        # price-greedy's cost of a job of (a, k) at b = transfer + energy at the fewest
+        # admissible steps × (price + σ · carbon): the static parts
+        kb = np.arange(st.K)[:, None], np.arange(A)[None, :]
+        self._e_first = self.e_fac[kb[1], kb[0], self.levels[:, :, 0].T]  # MWh/job (K, B)
+        self._tc_ok = np.where(self.ok, self.tc[:, None, :], np.inf)  # $/job (A, K, B)
         # every (a, k, age, b) cell in fill priority: fewest slots of wait left, then the
         # higher-priced class, then a, k, age, b
         ca, ck, cg, cb = np.indices((A, st.K, st.Wmax + 1, A)).reshape(4, -1)
         self._perm = np.lexsort((cb, cg, ck, ca, -self.price_k[ck], st.W[ck] - cg))
-        self._cell_a, self._cell_k, self._cell_g, self._cell_b = ca, ck, cg, cb
-        ages = np.arange(st.Wmax + 1)
-        self.last = (ages[None, :] >= st.W[:, None])[None]  # (1, K, W+1) last allowed slot
         self.static_servers = np.full((A, st.K, A), -1)
         self.static_servers[:, :, 0] = self.default
-        self.to_default = np.zeros((A, st.K, A))
-        aa, kk = np.nonzero(self.default >= 0)
-        self.to_default[aa, kk, self.default[aa, kk]] = 1.0
-        # flat indices of the parts' targets (one fancy index per part and step)
-        ra, rk, rb = self.route_idx
-        self._route_flat = (ra * st.K + rk) * A + rb
-        self._ak_flat = np.flatnonzero(self.default >= 0)  # (a, k) with a default server
-        self._level_flat = self.level_idx[0] * st.K + self.level_idx[1]
-        self._level_top = self.n_levels[self.level_idx] - 1  # highest position (int)
-        self._serve_flat = self.serve_idx[0] * st.K + self.serve_idx[1]
+        # index of each target's entry in the action vector, -1 where it has none
+        self._route_of = self._entries("route", (A, st.K, A), self.route_idx)
+        self._level_of = self._entries("level", (A, st.K), self.level_idx)
+        self._serve_of = self._entries("serve", (A, st.K), self.serve_idx)
+        self._battery_of = self._entries("battery", (st.D,), (self.battery_idx,))
+        self._generator_of = self._entries("generator", (st.D,), (self.generator_idx,))
+        self._level_top = np.maximum(self.n_levels - 1, 0)  # highest position (B, K)
+
+    def _entries(
+        self, part: str, shape: tuple[int, ...], idx: tuple[np.ndarray, ...]
+    ) -> np.ndarray:
+        """(shape) index into the action vector of each target of ``part``, -1 if none."""
+        out = np.full(shape, -1, dtype=np.int64)
+        sl = self.slices[part]
+        out[idx] = np.arange(sl.start, sl.stop)
+        return out
 
     # ---- named parts --------------------------------------------------------------------
     def split_action(self, action: np.ndarray) -> dict[str, np.ndarray]:
@@ -183,83 +200,48 @@ class ActionLayout:
         st = self.st
         if self.mode == "direct":
             return self.static_servers
-        K, B = st.K, st.A
-        first = self.levels[:, :, 0]  # (B, K)
-        d = st.dc_of
-        unit = obs.price[d] + self.sigma * obs.carbon[d]  # (B,)
-        e = self.e_fac[np.arange(B)[:, None], np.arange(K)[None, :], first]  # (B, K)
-        cost = self.tc[:, None, :] + (unit[:, None] * e).T[None, :, :]  # (A, K, B)
-        cost = np.where(self.ok, cost, np.inf)
-        order = np.argsort(cost, axis=2, kind="stable")  # allowed servers (finite) first
-        return np.where(self._first_n_ok, order, -1)
+        unit = obs.price[st.dc_of] + self.sigma * obs.carbon[st.dc_of]  # $/MWh (B,)
+        return price_order(self._tc_ok, self._e_first, unit, self._n_ok)
 
     def decode(self, action: np.ndarray, obs: Observation) -> Decoded:
         """Decisions of slot ``obs.t`` from ``action`` (clipped to [−1, 1], NaN → 0)."""
         st = self.st
-        A, K, B = st.A, st.K, st.A
         act = np.asarray(action, dtype=float).reshape(-1)
         if np.isnan(act.sum()):
             act = np.nan_to_num(act)
         act = np.minimum(np.maximum(act, -1.0), 1.0)
         if act.size != self.size:
             raise ValueError(f"action has {act.size} entries, expected {self.size}")
-        th = DEADBAND
-        sl = self.slices
         servers = self._servers(obs)
-        default = servers[:, :, 0]
-        # routing weights (A, K, B), flat; the default server weighs 1
-        w = np.zeros(A * K * B)
-        w[self._route_flat] = ROUTE_MAX * np.maximum(0.0, (act[sl["route"]] - th) / (1.0 - th))
-        if self.mode == "direct":  # no route entry on the (static) default server
-            dflt = self.to_default
-        else:  # the entry of this slot's first choice is ignored
-            first = self._ak_flat * B + default.reshape(-1)[self._ak_flat]
-            w[first] = 0.0
-            dflt = np.zeros((A, K, B))
-            dflt.reshape(-1)[first] = 1.0
-        w = w.reshape(A, K, B)
-        share = (w + dflt) / (w.sum(axis=2, keepdims=True) + 1.0)
-        # step levels (B, K): position in the admissible levels
-        pos = np.zeros(B * K, dtype=int)
-        frac = np.maximum(0.0, (act[sl["level"]] - th) / (1.0 - th))
-        pos[self._level_flat] = np.rint(frac * self._level_top).astype(int)
-        level = self.levels.reshape(-1)[self._lvl_base.reshape(-1) + pos].reshape(B, K)
-        # serve fractions (A, K, W+1); last allowed slot always in full
-        f = np.ones(A * K)
-        f[self._serve_flat] = np.minimum(
-            np.maximum((act[sl["serve"]] + 1.0) / (1.0 - th), 0.0), 1.0
+        a, k, g, b, s, x, level, requested = requested_rows(
+            act,
+            self._route_of,
+            self._level_of,
+            self._level_top,
+            self._serve_of,
+            servers,
+            self.levels,
+            obs.pending,
+            st.W,
+            self._perm,
+            DEADBAND,
+            ROUTE_MAX,
         )
-        want = obs.pending * np.where(self.last, 1.0, f.reshape(A, K, 1))  # (A, K, W+1)
-        # battery and generator
         lim = obs.limits
-        ch = np.zeros(st.D)
-        dis = np.zeros(st.D)
-        ub = act[sl["battery"]]
-        di = self.battery_idx
-        amt = np.maximum(0.0, (np.abs(ub) - th) / (1.0 - th))
-        ch[di] = amt * (ub > 0) * lim.charge_max[di]
-        dis[di] = amt * (ub < 0) * lim.discharge_max[di]
-        ch = np.maximum(ch, lim.charge_min)
-        dis[lim.charge_min > 0] = 0.0
-        gen = np.zeros(st.D)
-        on = np.zeros(st.D)
-        gi = self.generator_idx
-        if gi.size:
-            ug = act[sl["generator"]]
-            g_on = ug > 0.5
-            on[gi] = g_on
-            lo, hi = lim.generator_min[gi], lim.generator_max[gi]
-            gen[gi] = np.where(g_on, lo + (2 * ug - 1) * (hi - lo), 0.0)
-        # requested rows (a, k, age, b) in fill priority order (static permutation)
-        req = (want[:, :, :, None] * share[:, :, None, :]).reshape(-1)[self._perm]
-        nz = np.flatnonzero(req > 1e-12)
-        x = req[nz]
-        cell = self._perm[nz]
-        a, k, g, b = self._cell_a[cell], self._cell_k[cell], self._cell_g[cell], self._cell_b[cell]
-        requested = float(want.sum())
-        s = level[b, k]
+        ch, dis, gen, on, e_left = energy_flows(
+            act,
+            self._battery_of,
+            self._generator_of,
+            lim.charge_max,
+            lim.discharge_max,
+            lim.charge_min,
+            lim.generator_min,
+            lim.generator_max,
+            st.cap + obs.renewable,
+            self.reserve,
+            DEADBAND,
+        )
         gpu_left = lim.gpu_seconds.copy()
-        e_left = np.maximum(st.cap + obs.renewable + dis + gen - ch - self.reserve, 0.0)
         if self.mode == "residual":
             rows = self._fill_in_turn((a, k, g, b, s, x), servers, level, gpu_left, e_left)
         else:
@@ -284,72 +266,30 @@ class ActionLayout:
 
     def _fill(self, a, k, g, b, s, x, gpu_left, e_left):  # type: ignore[no-untyped-def]
         """Direct mode: rows (already in priority order) cut to the GPU time of their pool,
-        then to the energy budget of their data center, each in priority order."""
-        st = self.st
-        gs = self.gpu_s[b, k, s] * x
-        x = x * _prefix_fit(b, gs, gpu_left)
-        d = st.dc_of[b]
-        e = self.e_fac[b, k, s] * x
-        x = x * _prefix_fit(d, e, e_left)
+        then to the energy budget of their data center (`decoder_kernels.fill_direct`)."""
+        x = fill_direct(
+            b, self.st.dc_of[b], self.gpu_s[b, k, s] * x, self.e_fac[b, k, s], x, gpu_left, e_left
+        )
         return a, k, g, b, s, x
 
     def _fill_in_turn(self, rows, servers, level, gpu_left, e_left):  # type: ignore[no-untyped-def]
-        """Residual mode: rows in priority order, one at a time (price-greedy's rule): a row
-        on its default server tries the servers of (a, k) in price order, the next when
-        one is full; a row the action sent elsewhere tries only its server. Each takes
-        min(jobs left, GPU time left / τ, energy left / facility energy per job)."""
+        """Residual mode: rows one at a time in priority order, by price-greedy's rule
+        (`decoder_kernels.fill_in_turn`), at the slot's levels."""
         a, k, g, b, _s, x = rows
         kk = np.arange(self.st.K)[None, :]
         bb = np.arange(self.st.A)[:, None]
-        tau = self.gpu_s[bb, kk, level].tolist()  # (B, K) at the chosen levels
-        efac = self.e_fac[bb, kk, level].tolist()
-        dc = self.st.dc_of.tolist()
-        gl, el = gpu_left.tolist(), e_left.tolist()
-        # the servers of each (a, k) in price order, padding dropped (once per slot)
-        chains = [
-            [ch[:n] for ch, n in zip(per_a, n_a, strict=True)]
-            for per_a, n_a in zip(servers.tolist(), self._n_ok, strict=True)
-        ]
-        oa: list[int] = []
-        ok_: list[int] = []
-        og: list[int] = []
-        ob: list[int] = []
-        ox: list[float] = []
-        cols = (a.tolist(), k.tolist(), g.tolist(), b.tolist(), x.tolist())
-        for ai, ki, gi, bi, xi in zip(*cols, strict=True):
-            chain = chains[ai][ki]
-            left = xi
-            for c in chain if bi == chain[0] else (bi,):
-                if left <= 0:
-                    break
-                t, e, d = tau[c][ki], efac[c][ki], dc[c]
-                q = min(left, gl[c] / t, el[d] / e) if e > 0 else min(left, gl[c] / t)
-                if q <= 1e-9:
-                    continue
-                oa.append(ai)
-                ok_.append(ki)
-                og.append(gi)
-                ob.append(c)
-                ox.append(q)
-                left -= q
-                gl[c] -= q * t
-                el[d] -= q * e
-        if not ox:
-            z = np.zeros(0, dtype=int)
-            return z, z, z, z, z, np.zeros(0)
-        oka, okk, okg, okb = (np.array(v, dtype=int) for v in (oa, ok_, og, ob))
-        return oka, okk, okg, okb, level[okb, okk], np.array(ox)
-
-
-def _prefix_fit(group: np.ndarray, use: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """Fraction (0..1) of each row kept when rows, in their given order, take ``cap[group]``
-    first come first served (``use`` per row)."""
-    n = use.size
-    if n == 0 or (np.bincount(group, use, minlength=cap.size) <= cap).all():
-        return np.ones(n)
-    rows = np.arange(n)
-    per_group = np.zeros((n, cap.size))  # a few groups (pools or data centers)
-    per_group[rows, group] = use
-    before = per_group.cumsum(axis=0)[rows, group] - use  # earlier rows of the same group
-    kept = np.clip(cap[group] - before, 0.0, use)
-    return np.where(use > 0, kept / np.where(use > 0, use, 1.0), 1.0)
+        oa, ok, og, ob, ox = fill_in_turn(
+            a,
+            k,
+            g,
+            b,
+            x,
+            servers,
+            self._n_ok,
+            self.gpu_s[bb, kk, level],
+            self.e_fac[bb, kk, level],
+            self.st.dc_of,
+            gpu_left,
+            e_left,
+        )
+        return oa, ok, og, ob, level[ob, ok], ox
