@@ -64,10 +64,7 @@ def fill_in_turn(  # type: ignore[no-untyped-def]
     Returns the served pieces (a, k, g, server, jobs) as five arrays."""
     n = x.size
     cap = n * servers.shape[2]
-    oa = np.empty(cap, np.int64)
-    ok = np.empty(cap, np.int64)
-    og = np.empty(cap, np.int64)
-    ob = np.empty(cap, np.int64)
+    out = np.empty((4, cap), np.int64)  # a, k, g, server
     ox = np.empty(cap)
     m = 0
     for i in range(n):
@@ -85,12 +82,12 @@ def fill_in_turn(  # type: ignore[no-untyped-def]
                 q = min(q, e_left[d] / e)
             if q <= MIN_JOBS:
                 continue
-            oa[m], ok[m], og[m], ob[m], ox[m] = ai, ki, g[i], c, q
+            out[0, m], out[1, m], out[2, m], out[3, m], ox[m] = ai, ki, g[i], c, q
             m += 1
             left -= q
             gpu_left[c] -= q * t
             e_left[d] -= q * e
-    return oa[:m], ok[:m], og[:m], ob[:m], ox[:m]
+    return out[0, :m], out[1, :m], out[2, :m], out[3, :m], ox[:m]
 
 
 @njit(cache=True)
@@ -170,13 +167,8 @@ def requested_rows(  # type: ignore[no-untyped-def]
             for g in range(G):
                 want[a, k, g] = pending[a, k, g] * (1.0 if g >= wait[k] else f)
                 requested += want[a, k, g]
-    n = perm.size
-    ra = np.empty(n, np.int64)
-    rk = np.empty(n, np.int64)
-    rg = np.empty(n, np.int64)
-    rb = np.empty(n, np.int64)
-    rs = np.empty(n, np.int64)
-    rx = np.empty(n)
+    rows = np.empty((5, perm.size), np.int64)  # a, k, g, b, level
+    rx = np.empty(perm.size)
     m = 0
     for cell in perm:
         b = cell % B
@@ -185,9 +177,11 @@ def requested_rows(  # type: ignore[no-untyped-def]
         a = cell // (B * G * K)
         q = want[a, k, g] * share[a, k, b]
         if q > 1e-12:
-            ra[m], rk[m], rg[m], rb[m], rs[m], rx[m] = a, k, g, b, level[b, k], q
+            rows[0, m], rows[1, m], rows[2, m], rows[3, m] = a, k, g, b
+            rows[4, m], rx[m] = level[b, k], q
             m += 1
-    return ra[:m], rk[:m], rg[:m], rb[:m], rs[:m], rx[:m], level, requested
+    r = rows[:, :m]
+    return r[0], r[1], r[2], r[3], r[4], rx[:m], level, requested
 
 
 @njit(cache=True)
