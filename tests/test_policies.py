@@ -237,3 +237,27 @@ def test_untrusted_pt2_payload_never_runs(tmp_path, env):
     assert p.returncode == 2, p.stderr
     assert not marker.exists()
     assert "--trust" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("algo", ["sac", "td3"])
+def test_off_policy_actors_start_at_the_zero_action(algo):
+    """SAC's and TD3's deterministic actions start at 0 — price-greedy's decision in
+    residual mode — and still learn: the output layer's gradient is not zero."""
+    import torch
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from aigc_opt.drl_compare.train import DEFAULTS, _make_model
+
+    venv = DummyVecEnv([lambda: AIGCDataCenterEnv("tiny", horizon=6, action_mode="residual")])
+    hp = {**DEFAULTS[algo], "learning_starts": 10, "buffer_size": 100}
+    model = _make_model(algo, venv, hp, seed=3, tb_dir=None)
+    obs = np.stack([venv.observation_space.sample() for _ in range(5)])
+    act, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_array_equal(act, np.zeros_like(act))
+    actor = model.actor
+    head = actor.mu if algo == "sac" else actor.mu[-2]
+    out = actor(torch.as_tensor(obs, dtype=torch.float32))
+    (out - 0.5).pow(2).sum().backward()
+    assert head.weight.grad.abs().sum() > 0
+    no_zero = _make_model(algo, venv, {**hp, "zero_action_start": False}, seed=3, tb_dir=None)
+    assert np.abs(no_zero.predict(obs, deterministic=True)[0]).max() > 0
