@@ -6,7 +6,10 @@ runs the same spec unchanged.
 Workers only compute rows; this process stores them (so the workers need no access to
 the output folder). A stop request (`aigc_opt.solvers.interrupt`, set on Ctrl-C) cancels
 the jobs not started and waits for the running ones; a second Ctrl-C abandons them. Rows
-of interrupted jobs are never stored, so a re-run resumes with them.
+of interrupted jobs are never stored, so a re-run resumes with them. A SIGINT or SIGTERM
+sent to this process alone (``kill PID``, a batch system's SIGTERM) is passed on to the
+local pool's workers as SIGINT, so their running jobs stop at their next check as they
+do on a terminal's Ctrl-C (which reaches the whole process group).
 """
 
 from __future__ import annotations
@@ -102,15 +105,32 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[tuple[
         return
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
+    _local_pools.append(pool)
     try:
         yield pool, f"{workers} local process{'es' if workers > 1 else ''}"
     finally:
+        _local_pools.remove(pool)
         pool.shutdown(wait=not _abandoned, cancel_futures=True)
         if _abandoned:
             _terminate(pool)
 
 
 _abandoned: list[bool] = []
+#: the open local pools, whose workers a stop signal is passed on to
+_local_pools: list[ProcessPoolExecutor] = []
+
+
+def _workers(pool: ProcessPoolExecutor) -> list[Any]:
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _signal_workers() -> None:
+    """Send SIGINT to every worker of the open local pools (a worker that already got
+    the terminal's Ctrl-C just sees its stop request again)."""
+    for pool in _local_pools:
+        for proc in _workers(pool):
+            with contextlib.suppress(ProcessLookupError, TypeError):
+                os.kill(proc.pid, signal.SIGINT)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -118,7 +138,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     if stop is not None:
         stop()
         return
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    for proc in _workers(pool):
         proc.terminate()
 
 
@@ -135,6 +155,7 @@ def run_jobs(
     ``on_row(row, tally)`` is called after each stored row (progress display). Stops
     submitting at a stop request (see the module docstring)."""
     from aigc_opt.solvers import interrupt
+    from aigc_opt.solvers.interrupt import StopRequested
 
     finished = store.finished_keys()
     todo = [j for j in jobs if j.key not in finished]
@@ -151,9 +172,10 @@ def run_jobs(
                 continue
             try:
                 row = fut.result()
-            except BaseException as exc:  # a worker died, or the job could not be sent
+            except BaseException as exc:  # a worker died or stopped, or the job was not sent
                 row = failed_row(job, f"{type(exc).__name__}: {exc}".splitlines()[0])
-                if stopping:
+                # the worker's StopRequested may arrive before this loop has seen the stop
+                if stopping or interrupt.requested() or isinstance(exc, StopRequested):
                     row = failed_row(job, row["error"], "interrupted")
             if row["status"] == "interrupted":
                 tally.interrupted += 1
@@ -200,6 +222,7 @@ def stop_on_signals() -> Iterator[None]:
     def handler(signum: int, _frame: Any) -> None:
         _PRESSES[0] += 1
         interrupt.request(signal.Signals(signum).name)
+        _signal_workers()
 
     _PRESSES[0] = 0
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -346,6 +346,41 @@ def test_ctrl_c_keeps_finished_results_and_a_rerun_completes(tmp_path):
     )
 
 
+LONG_MPC = """
+name = "long"
+scenarios = ["us4-2023"]
+horizons = [4000]
+[[methods]]
+kind = "mpc"
+forecast = "perfect"
+lookahead = 24
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_parent_alone_stops_the_running_job(tmp_path):
+    """``kill PID`` reaches only the parent; it passes the stop on to its pool's worker,
+    whose 4,000-slot MPC job (over a minute) stops at its next slot instead of finishing,
+    and is counted as interrupted (never stored), not as failed."""
+    spec = _write(tmp_path / "long.toml", LONG_MPC)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "aigc_opt", "experiment", str(spec), "--workers", "1"]
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(cmd + ["--out", str(out)], stdout=pipe, stderr=pipe, text=True)
+    try:
+        time.sleep(8)  # the worker has started (or is about to start) the job
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)  # to the parent's pid only
+        sent = time.monotonic()
+        summary, err = proc.communicate(timeout=40)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert time.monotonic() - sent < 40
+    assert not list(out.glob("results/*.parquet"))  # the interrupted job left no row
+    assert "0 failed, 1 left" in summary, summary
+
+
 def test_spec_error_names_duplicate_labels(tmp_path):
     spec = _write(
         tmp_path / "d.toml",
