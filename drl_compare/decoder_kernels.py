@@ -5,9 +5,9 @@ price-greedy's server order, and the two *fills*.
 Requested rows arrive at a fill in priority order (fewest slots of wait left first, then
 the higher-priced class). Both fills are first come, first served, so each row depends on
 the capacity the rows before it left: a sequential loop. The loops are compiled with numba
-(``cache=True``: the machine code is kept in ``__pycache__`` and reused by later
-processes); on arrays of a few hundred entries they cost a few µs where numpy's per-call
-overhead cost tens.
+(``cache=True``: the machine code is kept in the user's cache directory, see `_cache_dir`,
+or in ``$NUMBA_CACHE_DIR`` when set, and reused by later processes); on arrays of a few
+hundred entries they cost a few µs where numpy's per-call overhead cost tens.
 
 Units: jobs (``x``), GPU-seconds (``gpu_left``, ``tau`` per job) and MWh of facility
 energy (``e_left``, ``efac`` per job).
@@ -15,8 +15,29 @@ energy (``e_left``, ``efac`` per job).
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
-from numba import njit
+
+
+def _cache_dir() -> str:
+    """Where the compiled code is kept: ``$XDG_CACHE_HOME/aigc-opt/numba`` (default
+    ``~/.cache/…``), not ``__pycache__`` beside the installed source, which ``pip
+    uninstall`` would leave behind (a leftover ``aigc_opt/`` folder of cache files then
+    shadows a later editable install of the package)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "aigc-opt" / "numba")
+
+
+if "numba" not in sys.modules:  # numba reads NUMBA_CACHE_DIR once, when first imported
+    try:
+        os.environ.setdefault("NUMBA_CACHE_DIR", _cache_dir())
+    except RuntimeError:  # no home directory: numba's own choice
+        pass
+
+from numba import njit  # noqa: E402
 
 #: a row or a piece of a row below this many jobs is not served (round-off)
 MIN_JOBS = 1e-9

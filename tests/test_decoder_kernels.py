@@ -153,3 +153,31 @@ def test_energy_flows_hand_case():
     np.testing.assert_allclose(gen, [0.0, 1.5, 0.0])
     np.testing.assert_array_equal(on, [0.0, 1.0, 0.0])
     np.testing.assert_allclose(e_left, [7.0, 12.5, 0.0])
+
+
+CACHE_PROBE = """
+import numpy as np
+from aigc_opt.drl_compare import decoder_kernels as k
+k.fill_direct(np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1), np.ones(1),
+              np.ones(1), np.ones(1), np.ones(1))
+print(k.__file__)
+"""
+
+
+def test_compiled_code_is_cached_in_the_user_cache_not_beside_the_source(tmp_path):
+    """``pip uninstall`` leaves files it did not install: numba's cache must not sit in
+    the package folder, where it would outlive the package."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", CACHE_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    cached = list((tmp_path / "aigc-opt" / "numba").rglob("*fill_direct*.nbi"))
+    assert len(cached) == 1
+    source_cache = Path(out.stdout.strip()).parent / "__pycache__"
+    assert not list(source_cache.glob("*fill_direct*.nb*"))
