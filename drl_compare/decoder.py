@@ -93,7 +93,6 @@ class ActionLayout:
         allowed = ~np.isnan(scn.transfer_cost)  # (A, B)
         self.ok = allowed[:, None, :] & adm.any(axis=2).T[None, :, :]  # (A, K, B)
         n_ok = self.ok.sum(axis=2)
-        self._n_ok = n_ok.astype(np.int64)
         tc = np.where(self.ok, np.nan_to_num(scn.transfer_cost, nan=np.inf)[:, None, :], np.inf)
         home = self.ok[np.arange(A), :, np.arange(A)]  # (A, K)
         self.default = np.where(home, np.arange(A)[:, None], np.argmin(tc, axis=2))
@@ -110,7 +109,6 @@ class ActionLayout:
         pos = np.minimum(np.arange(S)[None, None, :], np.maximum(n_lv - 1, 0)[:, :, None])
         self.levels = np.take_along_axis(order, pos, axis=2)  # (B, K, S)
         self.n_levels = n_lv
-        self._lvl_base = (np.arange(A * st.K) * S).reshape(A, st.K)  # flat offset of (b, k)
         self.level_idx = np.nonzero(n_lv >= 2)  # (b, k)
         self.serve_idx = np.nonzero((st.W[None, :] >= 1) & (n_ok > 0))  # (a, k)
         bat = (st.smax > 0) & ((st.pch > 0) | (st.pdis > 0))
@@ -130,7 +128,6 @@ class ActionLayout:
             i += sizes[name]
         self.size = i
         # static quantities of the fill
-        self.price_k = scn.class_arrays["price"]
         pue_b = st.pue[st.dc_of]
         self.e_fac = (
             pue_b[:, None, None]
@@ -141,17 +138,18 @@ class ActionLayout:
             st.dc_of, weights=pue_b * st.idle_kw * scn.dt / 1000.0, minlength=st.D
         )
         self.gpu_s = scn.gpu_seconds
-        self.tc = np.nan_to_num(scn.transfer_cost, nan=0.0)
         self.sigma = scn.params.carbon_price_usd_per_t
         # price-greedy's cost of a job of (a, k) at b = transfer + energy at the fewest
         # admissible steps × (price + σ · carbon): the static parts
-        kb = np.arange(st.K)[:, None], np.arange(A)[None, :]
-        self._e_first = self.e_fac[kb[1], kb[0], self.levels[:, :, 0].T]  # MWh/job (K, B)
-        self._tc_ok = np.where(self.ok, self.tc[:, None, :], np.inf)  # $/job (A, K, B)
+        first = np.take_along_axis(self.e_fac, self.levels[:, :, :1], axis=2)[:, :, 0]
+        self._e_first = first.T  # MWh/job (K, B)
+        tc = np.nan_to_num(scn.transfer_cost, nan=0.0)
+        self._tc_ok = np.where(self.ok, tc[:, None, :], np.inf)  # $/job (A, K, B)
         # every (a, k, age, b) cell in fill priority: fewest slots of wait left, then the
         # higher-priced class, then a, k, age, b
         ca, ck, cg, cb = np.indices((A, st.K, st.Wmax + 1, A)).reshape(4, -1)
-        self._perm = np.lexsort((cb, cg, ck, ca, -self.price_k[ck], st.W[ck] - cg))
+        price_k = scn.class_arrays["price"]
+        self._perm = np.lexsort((cb, cg, ck, ca, -price_k[ck], st.W[ck] - cg))
         self.static_servers = np.full((A, st.K, A), -1)
         self.static_servers[:, :, 0] = self.default
         # index of each target's entry in the action vector, -1 where it has none
@@ -201,7 +199,7 @@ class ActionLayout:
         if self.mode == "direct":
             return self.static_servers
         unit = obs.price[st.dc_of] + self.sigma * obs.carbon[st.dc_of]  # $/MWh (B,)
-        return price_order(self._tc_ok, self._e_first, unit, self._n_ok)
+        return price_order(self._tc_ok, self._e_first, unit)
 
     def decode(self, action: np.ndarray, obs: Observation) -> Decoded:
         """Decisions of slot ``obs.t`` from ``action`` (clipped to [−1, 1], NaN → 0)."""
@@ -285,7 +283,6 @@ class ActionLayout:
             b,
             x,
             servers,
-            self._n_ok,
             self.gpu_s[bb, kk, level],
             self.e_fac[bb, kk, level],
             self.st.dc_of,

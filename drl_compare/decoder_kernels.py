@@ -44,41 +44,44 @@ MIN_JOBS = 1e-9
 
 
 @njit(cache=True)
+def _first_come(group, use, cap, out):  # type: ignore[no-untyped-def]
+    """Scale ``out`` to what each row keeps when the rows, in their given order, take
+    ``cap[group]`` first come first served (``use`` per row): clip(capacity − use of
+    earlier rows of its group, 0, its use) of its use."""
+    total = np.zeros(cap.size)
+    for i in range(use.size):
+        total[group[i]] += use[i]
+    if np.all(total <= cap):
+        return
+    before = np.zeros(cap.size)
+    for i in range(use.size):
+        gi, ui = group[i], use[i]
+        if ui > 0:
+            out[i] *= min(max(cap[gi] - before[gi], 0.0), ui) / ui
+        before[gi] += ui
+
+
+@njit(cache=True)
 def fill_direct(  # type: ignore[no-untyped-def]
     pool, dc, gpu_use, e_per_job, x, gpu_left, e_left
 ):
     """Direct mode: the jobs each row keeps after two first-come-first-served cuts, rows in
     their given order: each pool's GPU time (``gpu_use`` GPU-s per row as requested), then
     each data center's energy (``e_per_job`` MWh per job, on the jobs left by the first
-    cut). A row keeps clip(capacity − use of earlier rows of its group, 0, its use)."""
-    n = x.size
+    cut)."""
     out = x.copy()
-    for cut in range(2):
-        group = pool if cut == 0 else dc
-        cap = gpu_left if cut == 0 else e_left
-        use = gpu_use if cut == 0 else e_per_job * out
-        total = np.zeros(cap.size)
-        for i in range(n):
-            total[group[i]] += use[i]
-        if np.all(total <= cap):
-            continue
-        before = np.zeros(cap.size)
-        for i in range(n):
-            gi, ui = group[i], use[i]
-            if ui > 0:
-                kept = min(max(cap[gi] - before[gi], 0.0), ui)
-                out[i] *= kept / ui
-            before[gi] += ui
+    _first_come(pool, gpu_use, gpu_left, out)
+    _first_come(dc, e_per_job * out, e_left, out)
     return out
 
 
 @njit(cache=True)
 def fill_in_turn(  # type: ignore[no-untyped-def]
-    a, k, g, b, x, servers, n_ok, tau, efac, dc, gpu_left, e_left
+    a, k, g, b, x, servers, tau, efac, dc, gpu_left, e_left
 ):
     """Residual mode (price-greedy's rule): rows one at a time; a row on its default
-    server (``servers[a, k, 0]``) tries the ``n_ok[a, k]`` servers of (a, k) in price
-    order, the next when one is full; a row the action sent elsewhere tries only its
+    server (``servers[a, k, 0]``) tries the servers of (a, k) in price order (-1 ends
+    them), the next when one is full; a row the action sent elsewhere tries only its
     server ``b``. At server c each takes min(jobs left, GPU time left / ``tau[c, k]``,
     energy left / ``efac[c, k]``). ``gpu_left`` and ``e_left`` are used up in place.
 
@@ -91,12 +94,11 @@ def fill_in_turn(  # type: ignore[no-untyped-def]
     for i in range(n):
         ai, ki, bi = a[i], k[i], b[i]
         walk = bi == servers[ai, ki, 0]
-        tries = n_ok[ai, ki] if walk else 1
         left = x[i]
-        for j in range(tries):
-            if left <= 0:
-                break
+        for j in range(servers.shape[2] if walk else 1):
             c = servers[ai, ki, j] if walk else bi
+            if c < 0 or left <= 0:
+                break
             t, e, d = tau[c, ki], efac[c, ki], dc[c]
             q = min(left, gpu_left[c] / t)
             if e > 0:
@@ -112,10 +114,10 @@ def fill_in_turn(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def price_order(tc, e_job, unit, n_ok):  # type: ignore[no-untyped-def]
+def price_order(tc, e_job, unit):  # type: ignore[no-untyped-def]
     """(A, K, B) servers of each (a, k) by price-greedy's cost ``tc[a, k, b] + unit[b] ·
     e_job[k, b]`` ($ per job; ``tc`` is inf where b is not allowed), cheapest first, ties
-    by index (a stable sort): the ``n_ok[a, k]`` allowed ones, then -1."""
+    by index (a stable sort): the allowed ones, then -1."""
     A, K, B = tc.shape
     out = np.full((A, K, B), -1, np.int64)
     cost = np.empty(B)
@@ -123,19 +125,11 @@ def price_order(tc, e_job, unit, n_ok):  # type: ignore[no-untyped-def]
         for k in range(K):
             for c in range(B):
                 cost[c] = tc[a, k, c] + unit[c] * e_job[k, c]
-            for j in range(n_ok[a, k]):  # the j-th cheapest allowed server
-                best = -1
-                for c in range(B):
-                    if cost[c] == np.inf:
-                        continue
-                    taken = False
-                    for i in range(j):
-                        if out[a, k, i] == c:
-                            taken = True
-                            break
-                    if not taken and (best < 0 or cost[c] < cost[best]):
-                        best = c
-                out[a, k, j] = best
+            order = np.argsort(cost, kind="mergesort")  # stable; not allowed (inf) last
+            for j in range(B):
+                if cost[order[j]] == np.inf:
+                    break
+                out[a, k, j] = order[j]
     return out
 
 

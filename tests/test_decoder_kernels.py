@@ -20,7 +20,6 @@ def test_fill_in_turn_spills_default_rows_and_keeps_sent_rows_on_their_server():
     """Two pools, one data center without an energy limit: 1 GPU-s per job, 10 GPU-s at
     pool 0 and 4 at pool 1; (a=0, k=0) prefers pool 0, then pool 1."""
     servers = np.array([[[0, 1]]])
-    n_ok = np.array([[2]])
     tau = np.ones((2, 1))
     efac = np.zeros((2, 1))
     dc = np.array([0, 0])
@@ -32,7 +31,7 @@ def test_fill_in_turn_spills_default_rows_and_keeps_sent_rows_on_their_server():
     a = np.zeros(3, dtype=np.int64)
     out = fill_in_turn(
         a, a, np.array([2, 1, 0]), np.array([0, 0, 1]), np.array([8.0, 5.0, 3.0]),
-        servers, n_ok, tau, efac, dc, gpu, energy,
+        servers, tau, efac, dc, gpu, energy,
     )  # fmt: skip
     oa, ok, og, ob, ox = out
     assert ob.tolist() == [0, 0, 1, 1]
@@ -45,10 +44,22 @@ def test_fill_in_turn_stops_at_the_energy_budget():
     servers = np.array([[[0, -1]]])
     out = fill_in_turn(
         np.array([0]), np.array([0]), np.array([0]), np.array([0]), np.array([10.0]),
-        servers, np.array([[1]]), np.ones((2, 1)), np.full((2, 1), 0.5), np.array([0, 0]),
+        servers, np.ones((2, 1)), np.full((2, 1), 0.5), np.array([0, 0]),
         np.array([100.0, 0.0]), np.array([2.0]),
     )  # fmt: skip
     np.testing.assert_allclose(out[4], [4.0])  # 2 MWh / 0.5 MWh per job
+
+
+def test_fill_in_turn_ends_a_chain_at_its_padding():
+    """(a=0, k=0) may use pool 0 only (-1 pads its chain): what pool 0 cannot take stays
+    unserved, although pool 1 has room."""
+    out = fill_in_turn(
+        np.array([0]), np.array([0]), np.array([0]), np.array([0]), np.array([5.0]),
+        np.array([[[0, -1]]]), np.ones((2, 1)), np.zeros((2, 1)), np.array([0, 0]),
+        np.array([1.0, 100.0]), np.array([1.0]),
+    )  # fmt: skip
+    assert out[3].tolist() == [0]
+    np.testing.assert_allclose(out[4], [1.0])
 
 
 def _prefix_fit(group, use, cap):
@@ -89,7 +100,7 @@ def test_price_order_is_a_stable_argsort(seed):
     cost = tc + unit[None, None, :] * e_job[None, :, :]
     order = np.argsort(cost, axis=2, kind="stable")
     want = np.where(np.arange(B)[None, None, :] < n_ok[:, :, None], order, -1)
-    np.testing.assert_array_equal(price_order(tc, e_job, unit, n_ok), want)
+    np.testing.assert_array_equal(price_order(tc, e_job, unit), want)
 
 
 @pytest.mark.parametrize("seed", range(5))
